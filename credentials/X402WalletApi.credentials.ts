@@ -1,0 +1,63 @@
+import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * The paying wallet. Only this package's nodes may decrypt it
+ * (`restrictToSupportedNodes`): not even the HTTP Request node can read the key.
+ * It is tested by the Nano-Banana Generate node (`testedBy`), since a private
+ * key has no HTTP endpoint to test against.
+ */
+export class X402WalletApi implements ICredentialType {
+	name = 'x402WalletApi';
+
+	// The product's name for it: "x402" is a protocol name and is written in lower case.
+	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-miscased, n8n-nodes-base/cred-class-field-display-name-missing-api
+	displayName = 'x402 Wallet (Base)';
+
+	icon: Icon = { light: 'file:x402Wallet.svg', dark: 'file:x402Wallet.dark.svg' };
+
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-nano-banana#the-x402-wallet-credential';
+
+	restrictToSupportedNodes = true as const;
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Private Key',
+			name: 'privateKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			placeholder: '0x… (64 hex characters)',
+			description:
+				'Private key of the wallet that pays, 64 hex characters with or without 0x. Use a dedicated hot wallet holding only what you are ready to spend.',
+		},
+		{
+			displayName: 'Network',
+			name: 'network',
+			type: 'options',
+			default: 'base',
+			options: [
+				{ name: 'Base', value: 'base', description: 'Base mainnet: real USDC' },
+				{ name: 'Base Sepolia (Testnet)', value: 'base-sepolia', description: 'Test USDC, no real money' },
+			],
+			description: 'The only network this wallet pays on: quotes for any other network are refused',
+		},
+		{
+			displayName: 'Max Payment per Request (USDC)',
+			name: 'maxPaymentUsdc',
+			type: 'number',
+			default: 0.1,
+			typeOptions: { minValue: 0.000001, maxValue: 1000, numberPrecision: 6 },
+			description: 'Hard cap: no node may pay more than this for one request, whatever its own settings',
+		},
+		{
+			displayName: 'RPC URL',
+			name: 'rpcUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://mainnet.base.org',
+			description:
+				"Optional JSON-RPC endpoint for read-only checks (balance, whether a payment went through). Leave empty for the network's public RPC. Never needed to sign.",
+		},
+	];
+}

@@ -1,0 +1,25 @@
+/** @type {import('jest').Config} */
+module.exports = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	transform: {
+		// Type checking is `npm run typecheck`; jest only transpiles, to CommonJS so that the
+		// lazy `import()` of the payment stack becomes a require jest can follow.
+		'^.+\\.ts$': [
+			'ts-jest',
+			{
+				isolatedModules: true,
+				tsconfig: {
+					module: 'commonjs',
+					moduleResolution: 'node10',
+					target: 'ES2022',
+					esModuleInterop: true,
+					resolveJsonModule: true,
+				},
+			},
+		],
+	},
+	testTimeout: 60_000,
+	maxWorkers: 2,
+};
