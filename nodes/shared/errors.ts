@@ -1,0 +1,127 @@
+import type { INode, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+/**
+ * Typed errors of the shared modules, and the one mapper that turns them into
+ * n8n errors. Shared code throws these; nodes call `toNodeError` at the edge.
+ * Every message is safe to show: no error ever carries the private key.
+ */
+export type ErrorKind =
+	| 'input' // a node parameter is invalid: nothing was sent
+	| 'policy' // a payment rule refused the quote: nothing was signed
+	| 'funds' // the wallet holds too little USDC: nothing was signed
+	| 'quote' // the 402 answer could not be read: nothing was signed
+	| 'gateway' // the service answered an error before any payment
+	| 'payment' // something failed after signing: money may have moved
+	| 'job' // a job failed, timed out or could not be read
+	| 'http'; // a plain HTTP failure (status, network) outside any payment
+
+export type ChargeVerdict = 'charged' | 'not charged' | 'unknown';
+
+export class NanoBananaError extends Error {
+	constructor(
+		readonly kind: ErrorKind,
+		message: string,
+		/** What the user can do about it. */
+		readonly hint?: string,
+		/** Structured, key-free facts for the error item and the UI's details. */
+		readonly details: Record<string, unknown> = {},
+		/** HTTP status of the remote answer, when there was one. */
+		readonly httpStatus?: number,
+		/** The parameter at fault, for input errors. */
+		readonly field?: string,
+	) {
+		super(message);
+		this.name = 'NanoBananaError';
+	}
+}
+
+export function inputError(field: string, message: string, hint?: string): NanoBananaError {
+	return new NanoBananaError('input', `${field}: ${message}`, hint, { field }, undefined, field);
+}
+
+/** The uncertain outcome after a signature left this machine. */
+export interface PaymentAttempt {
+	payer: string;
+	payTo: string;
+	network: string;
+	asset: string;
+	amountAtomic: string;
+	amountUsdc: string;
+	nonce: string;
+	validBefore: string;
+	x402Version: number;
+}
+
+export function paymentError(
+	reason: string,
+	attempt: PaymentAttempt,
+	verdict: ChargeVerdict,
+	extra: { httpStatus?: number; serverReason?: string; checkedAt?: string } = {},
+): NanoBananaError {
+	const money =
+		verdict === 'charged'
+			? `The payment of ${attempt.amountUsdc} USDC WAS taken (the token contract marks the authorization as used).`
+			: verdict === 'not charged'
+				? `The payment of ${attempt.amountUsdc} USDC was NOT taken as of ${extra.checkedAt ?? 'the check'}; the signed authorization stays valid until ${new Date(Number(attempt.validBefore) * 1000).toISOString()}.`
+				: `The payment of ${attempt.amountUsdc} USDC may have been taken: it could not be checked on-chain.`;
+	const hint =
+		verdict === 'charged'
+			? 'Do not re-run this item blindly: you have paid for it. Contact the service with the nonce and payer below.'
+			: 'This item was not retried automatically, so nothing was paid twice. Check the wallet on a block explorer (payer and nonce below) before running it again.';
+	return new NanoBananaError(
+		'payment',
+		`${reason}. ${money}`,
+		hint,
+		{
+			paymentStatus: verdict,
+			...attempt,
+			...(extra.serverReason ? { serverReason: extra.serverReason } : {}),
+			...(extra.checkedAt ? { checkedAt: extra.checkedAt } : {}),
+		},
+		extra.httpStatus,
+	);
+}
+
+/** Maps any error to the n8n error a node throws or puts in its error item. */
+export function toNodeError(node: INode, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	if (error instanceof NanoBananaError) {
+		if (error.httpStatus !== undefined && (error.kind === 'gateway' || error.kind === 'http' || error.kind === 'job')) {
+			return new NodeApiError(node, { ...error.details, message: error.message } as JsonObject, {
+				message: error.message,
+				description: error.hint,
+				httpCode: String(error.httpStatus),
+				itemIndex,
+			});
+		}
+		const mapped = new NodeOperationError(node, error.message, {
+			description: error.hint,
+			itemIndex,
+		});
+		return mapped;
+	}
+	const message = error instanceof Error ? error.message : String(error);
+	return new NodeOperationError(node, message, { itemIndex });
+}
+
+/** The JSON of an error item under Continue On Fail: message, hint and the typed facts. */
+export function errorItemJson(error: unknown): JsonObject {
+	if (error instanceof NanoBananaError) {
+		const beforeSigning = error.kind === 'input' || error.kind === 'policy' || error.kind === 'funds' || error.kind === 'quote' || error.kind === 'gateway';
+		return {
+			error: error.message,
+			...(beforeSigning ? { paymentStatus: 'not charged', signed: false } : {}),
+			...(error.kind === 'payment' ? { signed: true } : {}),
+			...(error.hint ? { hint: error.hint } : {}),
+			errorKind: error.kind,
+			...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+			...(error.details as JsonObject),
+		};
+	}
+	if (error instanceof Error) {
+		const description = (error as { description?: unknown }).description;
+		return { error: error.message, ...(typeof description === 'string' ? { hint: description } : {}) };
+	}
+	return { error: String(error) };
+}

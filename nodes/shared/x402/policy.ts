@@ -1,0 +1,141 @@
+import { NanoBananaError } from '../errors';
+import { sameAddress } from './assets';
+import { formatUsdc } from './money';
+import type { Quote, Requirement } from './quote';
+import type { Wallet } from './wallet';
+
+/**
+ * The rules every payment passes before anything is signed. A policy is a
+ * plain function of the quote and the limits: it picks one requirement or
+ * refuses with the rule, the quoted price and the limit.
+ */
+export interface PaymentLimits {
+	/** The caller's own cap per payment (atomic); the credential cap always applies too. */
+	maxAtomic?: bigint;
+	/** Pin the recipient: refuse any quote paying someone else. */
+	payTo?: string;
+}
+
+export type PolicyRule = 'scheme' | 'network' | 'asset' | 'max price' | 'recipient' | 'budget';
+
+interface Refusal {
+	rule: PolicyRule;
+	message: string;
+	limit: string;
+}
+
+export function policyRefusal(rule: PolicyRule, quoted: Requirement | undefined, message: string, limit: string): NanoBananaError {
+	return new NanoBananaError(
+		'policy',
+		`Payment refused by the "${rule}" rule: ${message}. Nothing was signed or paid.`,
+		hintFor(rule),
+		{
+			rule,
+			limit,
+			...(quoted
+				? {
+						quotedPriceUsdc: formatUsdc(quoted.amountAtomic),
+						quotedPriceAtomic: quoted.amountAtomic.toString(),
+						quotedNetwork: quoted.network,
+						quotedAsset: quoted.asset,
+						quotedPayTo: quoted.payTo,
+					}
+				: {}),
+		},
+	);
+}
+
+function hintFor(rule: PolicyRule): string {
+	switch (rule) {
+		case 'scheme':
+			return 'This package pays only the x402 "exact" scheme (EIP-3009 USDC transfers).';
+		case 'network':
+			return 'The service wants payment on another network than the credential\'s. Pick the matching Network in the x402 Wallet credential, or use another endpoint.';
+		case 'asset':
+			return 'Only canonical USDC is paid. The service asked for another token; check the Endpoint URL.';
+		case 'max price':
+			return 'Raise "Max Price per Image" (node option) or "Max Payment per Request" (credential) if you accept the price.';
+		case 'recipient':
+			return 'The service wants the money sent to another address than "Expected Recipient". Check the Endpoint URL or update the pinned address.';
+		case 'budget':
+			return 'Raise "Budget per Execution", or send fewer items in one run.';
+	}
+}
+
+function check(req: Requirement, wallet: Wallet, limits: PaymentLimits): Refusal | undefined {
+	if (req.scheme !== 'exact') {
+		return { rule: 'scheme', message: `the service offers scheme "${req.scheme}"`, limit: 'exact' };
+	}
+	if (req.networkKey !== wallet.network.key) {
+		return {
+			rule: 'network',
+			message: `the service wants payment on "${req.network}", the credential pays on "${wallet.network.key}"`,
+			limit: wallet.network.key,
+		};
+	}
+	if (!sameAddress(req.asset, wallet.network.usdc.address)) {
+		return {
+			rule: 'asset',
+			message: `the service asks for asset ${req.asset}, not USDC (${wallet.network.usdc.address})`,
+			limit: wallet.network.usdc.address,
+		};
+	}
+	const cap = limits.maxAtomic !== undefined && limits.maxAtomic < wallet.capAtomic ? limits.maxAtomic : wallet.capAtomic;
+	const capSource = cap === wallet.capAtomic ? 'Max Payment per Request in the credential' : 'Max Price per Image';
+	if (req.amountAtomic > cap) {
+		return {
+			rule: 'max price',
+			message: `the service asks ${formatUsdc(req.amountAtomic)} USDC, the limit is ${formatUsdc(cap)} USDC (${capSource})`,
+			limit: formatUsdc(cap),
+		};
+	}
+	if (limits.payTo && !sameAddress(req.payTo, limits.payTo)) {
+		return {
+			rule: 'recipient',
+			message: `the service wants the money sent to ${req.payTo}, the expected recipient is ${limits.payTo}`,
+			limit: limits.payTo,
+		};
+	}
+	return undefined;
+}
+
+/** Picks the requirement to pay, or throws the refusal of the most relevant one. */
+export function selectRequirement(quote: Quote, wallet: Wallet, limits: PaymentLimits): Requirement {
+	const refusals: Array<{ req: Requirement; refusal: Refusal }> = [];
+	for (const req of quote.accepts) {
+		const refusal = check(req, wallet, limits);
+		if (!refusal) return req;
+		refusals.push({ req, refusal });
+	}
+	// Report the option that got furthest through the rules: it says the most.
+	const order: PolicyRule[] = ['scheme', 'network', 'asset', 'max price', 'recipient', 'budget'];
+	refusals.sort((a, b) => order.indexOf(b.refusal.rule) - order.indexOf(a.refusal.rule));
+	const { req, refusal } = refusals[0];
+	throw policyRefusal(refusal.rule, req, refusal.message, refusal.limit);
+}
+
+/**
+ * The sum of payments of one execution. Created per execution by the node;
+ * never shared between executions.
+ */
+export class Budget {
+	private spent = 0n;
+
+	constructor(readonly limitAtomic?: bigint) {}
+
+	get spentAtomic(): bigint {
+		return this.spent;
+	}
+
+	/** Reserves an amount before signing; false when it would exceed the budget. */
+	reserve(amount: bigint): boolean {
+		if (this.limitAtomic !== undefined && this.spent + amount > this.limitAtomic) return false;
+		this.spent += amount;
+		return true;
+	}
+
+	/** Gives back a reservation that provably did not turn into a payment. */
+	release(amount: bigint): void {
+		this.spent -= amount;
+	}
+}

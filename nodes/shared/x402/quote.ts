@@ -1,0 +1,160 @@
+import { NanoBananaError } from '../errors';
+import { header, type HttpResponse } from '../http';
+import { networkFromWire, type NetworkKey } from './assets';
+import { formatUsdc, parseAtomic } from './money';
+
+/** One way to pay, as the server offered it (v1 `accepts[]` entry or v2 `accepts[]` entry), normalized. */
+export interface Requirement {
+	scheme: string;
+	/** As written on the wire: `base` (v1) or `eip155:8453` (v2). */
+	network: string;
+	networkKey?: NetworkKey;
+	amountAtomic: bigint;
+	asset: string;
+	payTo: string;
+	maxTimeoutSeconds: number;
+	description?: string;
+	resource?: string;
+	mimeType?: string;
+	/** The entry exactly as received: what gets signed. */
+	raw: Record<string, unknown>;
+}
+
+/** A parsed 402 answer. */
+export interface Quote {
+	x402Version: 1 | 2;
+	accepts: Requirement[];
+	error?: string;
+	/** The decoded payment-required object exactly as received. */
+	raw: Record<string, unknown>;
+	resourceUrl: string;
+	receivedAt: number;
+}
+
+/** What a person reads about a quote (Dry Run output, error details). */
+export function describeQuote(quote: Quote, chosen?: Requirement) {
+	const req = chosen ?? quote.accepts[0];
+	return {
+		x402Version: quote.x402Version,
+		priceUsdc: formatUsdc(req.amountAtomic),
+		priceAtomic: req.amountAtomic.toString(),
+		network: req.network,
+		asset: req.asset,
+		payTo: req.payTo,
+		scheme: req.scheme,
+		description: req.description ?? '',
+		maxTimeoutSeconds: req.maxTimeoutSeconds,
+		resource: req.resource ?? quote.resourceUrl,
+		options: quote.accepts.length,
+	};
+}
+
+function quoteError(message: string, response: HttpResponse): NanoBananaError {
+	const excerpt = typeof response.body === 'string' ? response.body.slice(0, 200) : JSON.stringify(response.body ?? null).slice(0, 200);
+	return new NanoBananaError(
+		'quote',
+		`The service asked for payment (HTTP 402) but ${message}. Nothing was signed.`,
+		'Check the Endpoint URL: it must be an x402 service. If it is, the service may have changed its payment format.',
+		{ excerpt },
+		402,
+	);
+}
+
+function decodeBase64Json(value: string): unknown {
+	return JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+}
+
+/** Reads a 402 answer from a v1 server (JSON body) or a v2 server (`PAYMENT-REQUIRED` header). */
+export function parseQuote(response: HttpResponse, requestUrl: string, now = Date.now()): Quote {
+	let raw: unknown;
+	const v2Header = header(response, 'payment-required');
+	if (v2Header) {
+		try {
+			raw = decodeBase64Json(v2Header);
+		} catch {
+			throw quoteError('its PAYMENT-REQUIRED header is not base64 JSON', response);
+		}
+	} else {
+		raw = typeof response.body === 'string' ? safeJson(response.body) : response.body;
+	}
+	if (!raw || typeof raw !== 'object') throw quoteError('it sent no payment requirements', response);
+	const obj = raw as Record<string, unknown>;
+	const version = obj.x402Version;
+	if (version !== 1 && version !== 2) throw quoteError(`its x402Version is ${JSON.stringify(version)} (1 or 2 expected)`, response);
+	if (!Array.isArray(obj.accepts) || obj.accepts.length === 0) throw quoteError('it lists no way to pay (accepts is empty)', response);
+	const accepts = obj.accepts.map((entry, index) => parseRequirement(entry, version, index, response));
+	const resource = obj.resource as { url?: unknown } | undefined;
+	return {
+		x402Version: version,
+		accepts,
+		error: typeof obj.error === 'string' ? obj.error : undefined,
+		raw: obj,
+		resourceUrl: typeof resource?.url === 'string' ? resource.url : requestUrl,
+		receivedAt: now,
+	};
+}
+
+function parseRequirement(entry: unknown, version: 1 | 2, index: number, response: HttpResponse): Requirement {
+	if (!entry || typeof entry !== 'object') throw quoteError(`accepts[${index}] is not an object`, response);
+	const e = entry as Record<string, unknown>;
+	const amount = parseAtomic(version === 1 ? e.maxAmountRequired : (e.amount ?? e.maxAmountRequired));
+	const str = (key: string) => (typeof e[key] === 'string' ? (e[key] as string) : undefined);
+	const scheme = str('scheme');
+	const network = str('network');
+	const payTo = str('payTo');
+	const asset = str('asset');
+	const timeout = e.maxTimeoutSeconds;
+	if (!scheme || !network || !payTo || !asset || amount === undefined) {
+		throw quoteError(`accepts[${index}] lacks scheme, network, amount, payTo or asset`, response);
+	}
+	if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+		throw quoteError(`accepts[${index}].maxTimeoutSeconds is not a positive number`, response);
+	}
+	return {
+		scheme,
+		network,
+		networkKey: networkFromWire(network)?.key,
+		amountAtomic: amount,
+		asset,
+		payTo,
+		maxTimeoutSeconds: timeout,
+		description: str('description'),
+		resource: str('resource'),
+		mimeType: str('mimeType'),
+		raw: e,
+	};
+}
+
+function safeJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
+
+/** The settlement header of a paid answer (`PAYMENT-RESPONSE` v2, `X-PAYMENT-RESPONSE` v1), if readable. */
+export interface Settlement {
+	success: boolean;
+	transaction?: string;
+	network?: string;
+	payer?: string;
+	errorReason?: string;
+}
+
+export function parseSettlement(response: HttpResponse): Settlement | undefined {
+	const value = header(response, 'payment-response') ?? header(response, 'x-payment-response');
+	if (!value) return undefined;
+	try {
+		const decoded = decodeBase64Json(value) as Record<string, unknown>;
+		return {
+			success: decoded.success === true,
+			transaction: typeof decoded.transaction === 'string' && decoded.transaction ? decoded.transaction : undefined,
+			network: typeof decoded.network === 'string' ? decoded.network : undefined,
+			payer: typeof decoded.payer === 'string' ? decoded.payer : undefined,
+			errorReason: typeof decoded.errorReason === 'string' ? decoded.errorReason : undefined,
+		};
+	} catch {
+		return undefined;
+	}
+}

@@ -1,0 +1,27 @@
+/**
+ * The official x402 facilitator code (@x402/core + @x402/evm), verifying and
+ * settling v1 and v2 "exact" payments on the local chain. Development only.
+ */
+import { x402Facilitator } from '@x402/core/facilitator';
+import { toFacilitatorEvmSigner } from '@x402/evm';
+import { registerExactEvmScheme } from '@x402/evm/exact/facilitator';
+import { createWalletClient, custom, publicActions } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { base } from 'viem/chains';
+import type { LocalChain } from './chain';
+
+export function createFacilitator(chain: LocalChain): { facilitator: x402Facilitator; address: string } {
+	const account = privateKeyToAccount(chain.facilitatorKey);
+	const wallet = createWalletClient({
+		account,
+		chain: base,
+		transport: custom(chain.provider, { retryCount: 0 }),
+		pollingInterval: 20,
+	}).extend(publicActions);
+	const signer = toFacilitatorEvmSigner({ ...(wallet as never as object), address: account.address } as never, {
+		confirmationTimeoutMs: 30_000,
+	});
+	const facilitator = new x402Facilitator();
+	registerExactEvmScheme(facilitator, { signer, networks: 'eip155:8453' });
+	return { facilitator, address: account.address };
+}

@@ -1,0 +1,379 @@
+/**
+ * A Dopamint-shaped x402 gateway on loopback, with a job queue behind
+ * `statusUrl`, real image bytes, and fault switches for tests. Development only.
+ *
+ *   POST /api/ai/generations/images/nano-banana   402 -> verify -> validate -> settle -> {jobId, statusUrl, ...}
+ *   GET  /api/ai/generations/status/:jobId         job status (Dopamint-like or fal-like shape)
+ *   GET  /api/ai/generations/result/:jobId         fal-like result (response_url)
+ *   GET  /images/:jobId/:n.:ext                     the image
+ */
+import type { x402Facilitator } from '@x402/core/facilitator';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NETWORKS } from '../nodes/shared/x402/assets';
+import { dimensions, makeImage, MIME, type ImageFormat } from './images';
+
+export const NANO_BANANA_PATH = '/api/ai/generations/images/nano-banana';
+export const DOPAMINT_PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
+export const DOPAMINT_PRICE = 52_700n;
+export const ASPECT_RATIOS = ['21:9', '16:9', '3:2', '4:3', '5:4', '1:1', '4:5', '3:4', '2:3', '9:16'];
+export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp'];
+
+/** Switches a test flips to make the gateway misbehave. All off by default. */
+export interface Faults {
+	/** After verifying, before settling: answer 500, or never answer. */
+	beforeSettle?: 'error' | 'hang';
+	/** After settling: answer 500, never answer, or answer 200 with a body that is not JSON. */
+	afterSettle?: 'error' | 'hang' | 'garbled';
+	/** The facilitator "fails" to settle: answer 402 with an error, no transfer. */
+	settleFails?: boolean;
+	/** Answer the paid retry with a fresh 402 without verifying or settling. */
+	refusePaid?: boolean;
+	/** Jobs end in failure with this reason. */
+	jobFails?: string;
+	/** The status URL answers this HTTP status. */
+	statusStatus?: number;
+	/** The status URL answers this many 503s first (transient). */
+	statusTransientErrors?: number;
+	/** The status URL answers text that is not JSON. */
+	statusGarbled?: boolean;
+	/** The status URL sends Retry-After (seconds) while the job runs. */
+	retryAfterSeconds?: number;
+}
+
+export interface GatewayOptions {
+	facilitator: x402Facilitator;
+	/** x402 version the gateway speaks. */
+	version?: 1 | 2;
+	price?: bigint;
+	payTo?: string;
+	/** Network written in the quote (v1 name). */
+	network?: string;
+	asset?: string;
+	/** How long a job runs; a function gets the job's index (0, 1, ...). */
+	jobDurationMs?: number | ((index: number) => number);
+	/** Delay added to every request, to model a remote service. */
+	latencyMs?: number;
+	/** Status answers shaped like Dopamint (guessed) or like a fal.ai queue. */
+	statusShape?: 'dopamint' | 'fal';
+	/** Pad PNG images to at least this many bytes (benchmarks). */
+	imageBytes?: number;
+	faults?: Faults;
+}
+
+export interface JobRecord {
+	id: string;
+	index: number;
+	request: Record<string, unknown>;
+	createdAt: number;
+	readyAt: number;
+	payer?: string;
+	transaction?: string;
+}
+
+export interface Gateway {
+	url: string;
+	endpoint: string;
+	faults: Faults;
+	options: GatewayOptions;
+	jobs: Map<string, JobRecord>;
+	/** Requests seen, by kind. */
+	counts: { generate: number; unpaid: number; paid: number; status: number; result: number; image: number };
+	/** Every X-PAYMENT / PAYMENT-SIGNATURE header received (to prove what was signed). */
+	paymentHeaders: string[];
+	/** Polls per job id. */
+	polls: Map<string, number>;
+	/** When each job was first seen finished by a status request. */
+	noticedAt: Map<string, number>;
+	reset(): void;
+	close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+	const faults: Faults = options.faults ?? {};
+	const jobs = new Map<string, JobRecord>();
+	const counts = { generate: 0, unpaid: 0, paid: 0, status: 0, result: 0, image: 0 };
+	const paymentHeaders: string[] = [];
+	const polls = new Map<string, number>();
+	const noticedAt = new Map<string, number>();
+	const transientLeft = new Map<string, number>();
+	const hanging = new Set<http.ServerResponse>();
+	let jobIndex = 0;
+	let baseUrl = '';
+
+	const requirements = () => {
+		const version = options.version ?? 1;
+		const amount = (options.price ?? DOPAMINT_PRICE).toString();
+		const common = {
+			scheme: 'exact',
+			payTo: options.payTo ?? DOPAMINT_PAY_TO,
+			maxTimeoutSeconds: 300,
+			asset: options.asset ?? NETWORKS.base.usdc.address,
+			extra: { name: 'USD Coin', version: '2' },
+		};
+		const resource = `${baseUrl}${NANO_BANANA_PATH}`;
+		const description = 'Generate an image with nano-banana';
+		if (version === 1) {
+			return {
+				x402Version: 1 as const,
+				accepts: [
+					{
+						...common,
+						network: options.network ?? 'base',
+						maxAmountRequired: amount,
+						resource,
+						description,
+						mimeType: 'application/json',
+						outputSchema: {
+							input: {
+								type: 'http',
+								method: 'POST',
+								bodyType: 'json',
+								bodyFields: {
+									prompt: { type: 'string', required: true, description: 'Text prompt' },
+									seed: { type: 'integer', required: false },
+									sync_mode: { type: 'boolean', required: false },
+									num_images: { type: 'integer', required: false, enum: [1] },
+									aspect_ratio: { type: 'string', required: false, enum: ASPECT_RATIOS },
+									output_format: { type: 'string', required: false, enum: OUTPUT_FORMATS },
+									limit_generations: { type: 'boolean', required: false },
+								},
+							},
+							output: { jobId: 'string', message: 'string', statusUrl: 'string', timestamp: 'string', statusCode: 'number' },
+						},
+					},
+				],
+			};
+		}
+		return {
+			x402Version: 2 as const,
+			resource: { url: resource, description, mimeType: 'application/json' },
+			accepts: [{ ...common, network: options.network === undefined || options.network === 'base' ? 'eip155:8453' : options.network, amount }],
+		};
+	};
+
+	const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+		const text = typeof body === 'string' ? body : JSON.stringify(body);
+		res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers });
+		res.end(text);
+	};
+
+	const paymentRequired = (res: http.ServerResponse, error: string) => {
+		const req = requirements();
+		if (req.x402Version === 1) return send(res, 402, { ...req, error });
+		const encoded = Buffer.from(JSON.stringify({ ...req, error })).toString('base64');
+		return send(res, 402, {}, { 'payment-required': encoded });
+	};
+
+	const hang = (res: http.ServerResponse) => {
+		hanging.add(res);
+		res.on('close', () => hanging.delete(res));
+	};
+
+	const validate = (body: Record<string, unknown>): string | undefined => {
+		if (typeof body.prompt !== 'string' || body.prompt.trim() === '') return 'prompt is required';
+		if (body.seed !== undefined && (!Number.isInteger(body.seed) || (body.seed as number) < 0)) return 'seed must be a non-negative integer';
+		if (body.num_images !== undefined && body.num_images !== 1) return 'num_images must be 1';
+		if (body.aspect_ratio !== undefined && !ASPECT_RATIOS.includes(body.aspect_ratio as string))
+			return `aspect_ratio must be one of ${ASPECT_RATIOS.join(', ')}`;
+		if (body.output_format !== undefined && !OUTPUT_FORMATS.includes(body.output_format as string))
+			return `output_format must be one of ${OUTPUT_FORMATS.join(', ')}`;
+		for (const flag of ['sync_mode', 'limit_generations']) {
+			if (body[flag] !== undefined && typeof body[flag] !== 'boolean') return `${flag} must be a boolean`;
+		}
+		return undefined;
+	};
+
+	const imagesOf = (job: JobRecord) => {
+		const format = (job.request.output_format as ImageFormat) ?? 'png';
+		const aspect = (job.request.aspect_ratio as string) ?? '1:1';
+		const { width, height } = dimensions(aspect);
+		return [
+			{
+				url: `${baseUrl}/images/${job.id}/0.${format}`,
+				content_type: MIME[format],
+				file_name: `${job.id}-0.${format}`,
+				width,
+				height,
+			},
+		];
+	};
+
+	const generate = async (req: http.IncomingMessage, res: http.ServerResponse, raw: string) => {
+		counts.generate++;
+		const signature = (req.headers['payment-signature'] ?? req.headers['x-payment']) as string | undefined;
+		if (!signature) {
+			counts.unpaid++;
+			return paymentRequired(res, 'X-PAYMENT header is required');
+		}
+		counts.paid++;
+		paymentHeaders.push(signature);
+		if (faults.refusePaid) return paymentRequired(res, 'payment refused (fault switch)');
+		let payload: Record<string, unknown>;
+		try {
+			payload = JSON.parse(Buffer.from(signature, 'base64').toString('utf8'));
+		} catch {
+			return paymentRequired(res, 'invalid payment header');
+		}
+		const reqs = requirements();
+		const requirement = reqs.accepts[0] as never;
+		const verified = await options.facilitator.verify(payload as never, requirement).catch((e: Error) => ({ isValid: false, invalidReason: e.message }));
+		if (!verified.isValid) return paymentRequired(res, `payment invalid: ${verified.invalidReason ?? 'unknown'}`);
+		let body: Record<string, unknown>;
+		try {
+			body = JSON.parse(raw || '{}');
+		} catch {
+			return send(res, 400, { error: 'body must be JSON' });
+		}
+		const problem = validate(body);
+		if (problem) return send(res, 400, { error: problem, statusCode: 400 });
+		if (faults.beforeSettle === 'error') return send(res, 500, { error: 'internal error before settling' });
+		if (faults.beforeSettle === 'hang') return hang(res);
+		if (faults.settleFails) return paymentRequired(res, 'settlement failed (fault switch)');
+		const settled = await options.facilitator.settle(payload as never, requirement).catch((e: Error) => ({
+			success: false,
+			errorReason: e.message,
+			transaction: '',
+			network: 'base',
+			payer: undefined,
+		}));
+		if (!settled.success) return paymentRequired(res, `settlement failed: ${settled.errorReason ?? 'unknown'}`);
+		const settlementHeader = Buffer.from(
+			JSON.stringify({ success: true, transaction: settled.transaction, network: settled.network, payer: settled.payer }),
+		).toString('base64');
+		const headerName = reqs.x402Version === 1 ? 'x-payment-response' : 'payment-response';
+		if (faults.afterSettle === 'error') return send(res, 500, { error: 'internal error after settling' }, { [headerName]: settlementHeader });
+		if (faults.afterSettle === 'hang') return hang(res);
+		if (faults.afterSettle === 'garbled') return send(res, 200, '{"jobId": "oops', { [headerName]: settlementHeader });
+		const index = jobIndex++;
+		const duration = typeof options.jobDurationMs === 'function' ? options.jobDurationMs(index) : (options.jobDurationMs ?? 300);
+		const now = Date.now();
+		const job: JobRecord = {
+			id: randomUUID(),
+			index,
+			request: body,
+			createdAt: now,
+			readyAt: body.sync_mode === true ? now : now + duration,
+			payer: settled.payer,
+			transaction: settled.transaction,
+		};
+		jobs.set(job.id, job);
+		const answer: Record<string, unknown> = {
+			jobId: job.id,
+			message: body.sync_mode === true ? 'Image generated' : 'Image generation started',
+			statusUrl: `${baseUrl}/api/ai/generations/status/${job.id}`,
+			timestamp: new Date(now).toISOString(),
+			statusCode: 200,
+		};
+		if (body.sync_mode === true) Object.assign(answer, { status: 'completed', images: imagesOf(job) });
+		return send(res, 200, answer, { [headerName]: settlementHeader });
+	};
+
+	const status = (res: http.ServerResponse, id: string) => {
+		counts.status++;
+		polls.set(id, (polls.get(id) ?? 0) + 1);
+		if (faults.statusStatus) return send(res, faults.statusStatus, { error: `status ${faults.statusStatus} (fault switch)` });
+		if (faults.statusTransientErrors) {
+			const left = transientLeft.get(id) ?? faults.statusTransientErrors;
+			if (left > 0) {
+				transientLeft.set(id, left - 1);
+				return send(res, 503, { error: 'temporarily unavailable' });
+			}
+		}
+		if (faults.statusGarbled) return send(res, 200, '<html>Bad gateway</html>');
+		const job = jobs.get(id);
+		if (!job) return send(res, 404, { error: 'job not found' });
+		const done = Date.now() >= job.readyAt;
+		if (done && !noticedAt.has(id)) noticedAt.set(id, Date.now());
+		const retryAfter = !done && faults.retryAfterSeconds ? { 'retry-after': String(faults.retryAfterSeconds) } : undefined;
+		if (options.statusShape === 'fal') {
+			const state = !done ? (Date.now() - job.createdAt < 100 ? 'IN_QUEUE' : 'IN_PROGRESS') : 'COMPLETED';
+			return send(
+				res,
+				200,
+				{
+					status: state,
+					request_id: job.id,
+					...(done ? { response_url: `${baseUrl}/api/ai/generations/result/${job.id}` } : {}),
+					...(done && faults.jobFails ? { error: faults.jobFails } : {}),
+				},
+				retryAfter,
+			);
+		}
+		if (done && faults.jobFails) return send(res, 200, { jobId: id, status: 'failed', error: faults.jobFails });
+		return send(
+			res,
+			200,
+			{ jobId: id, status: done ? 'completed' : 'processing', ...(done ? { images: imagesOf(job) } : {}) },
+			retryAfter,
+		);
+	};
+
+	const server = http.createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (c: Buffer) => chunks.push(c));
+		req.on('end', () => {
+			void (async () => {
+				if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+				const url = new URL(req.url ?? '/', baseUrl);
+				const path = url.pathname;
+				try {
+					if (req.method === 'POST' && path === NANO_BANANA_PATH) return await generate(req, res, Buffer.concat(chunks).toString('utf8'));
+					let m = /^\/api\/ai\/generations\/status\/([\w-]+)$/.exec(path);
+					if (req.method === 'GET' && m) return status(res, m[1]);
+					m = /^\/api\/ai\/generations\/result\/([\w-]+)$/.exec(path);
+					if (req.method === 'GET' && m) {
+						counts.result++;
+						const job = jobs.get(m[1]);
+						if (!job) return send(res, 404, { error: 'job not found' });
+						return send(res, 200, { images: imagesOf(job), seed: job.request.seed ?? 42 });
+					}
+					m = /^\/images\/([\w-]+)\/(\d+)\.(png|jpeg|webp)$/.exec(path);
+					if (req.method === 'GET' && m) {
+						counts.image++;
+						const job = jobs.get(m[1]);
+						if (!job) return send(res, 404, { error: 'image not found' });
+						const format = m[3] as ImageFormat;
+						const bytes = makeImage(format, (job.request.aspect_ratio as string) ?? '1:1', {
+							minBytes: options.imageBytes,
+							seed: job.index,
+						});
+						res.writeHead(200, { 'content-type': MIME[format], 'content-length': String(bytes.length) });
+						return res.end(bytes);
+					}
+					return send(res, 404, { error: 'not found' });
+				} catch (error) {
+					return send(res, 500, { error: (error as Error).message });
+				}
+			})();
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+	return {
+		url: baseUrl,
+		endpoint: `${baseUrl}${NANO_BANANA_PATH}`,
+		faults,
+		options,
+		jobs,
+		counts,
+		paymentHeaders,
+		polls,
+		noticedAt,
+		reset() {
+			for (const key of Object.keys(faults)) delete (faults as Record<string, unknown>)[key];
+			for (const key of Object.keys(counts)) counts[key as keyof typeof counts] = 0;
+			paymentHeaders.length = 0;
+			polls.clear();
+			noticedAt.clear();
+			transientLeft.clear();
+		},
+		async close() {
+			for (const res of hanging) res.destroy();
+			server.closeAllConnections();
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
+}

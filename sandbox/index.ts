@@ -1,0 +1,39 @@
+/** The whole local money path in one call: chain + facilitator + gateway. Development only. */
+import { privateKeyToAccount } from 'viem/accounts';
+import { startChain, type ChainOptions, type LocalChain } from './chain';
+import { createFacilitator } from './facilitator';
+import { startGateway, type Gateway, type GatewayOptions } from './gateway';
+
+export interface Sandbox {
+	chain: LocalChain;
+	gateway: Gateway;
+	facilitatorAddress: string;
+	/** Funded payer keys and their addresses. */
+	payers: Array<{ key: `0x${string}`; address: `0x${string}` }>;
+	/** A second gateway on the same chain (e.g. a v2 one). */
+	startGateway(options?: Omit<GatewayOptions, 'facilitator'>): Promise<Gateway>;
+	close(): Promise<void>;
+}
+
+export async function startSandbox(options: { chain?: ChainOptions; gateway?: Omit<GatewayOptions, 'facilitator'> } = {}): Promise<Sandbox> {
+	const chain = await startChain(options.chain);
+	const { facilitator, address } = createFacilitator(chain);
+	const gateways: Gateway[] = [];
+	const more = async (gatewayOptions: Omit<GatewayOptions, 'facilitator'> = {}) => {
+		const g = await startGateway({ ...gatewayOptions, facilitator });
+		gateways.push(g);
+		return g;
+	};
+	const gateway = await more(options.gateway);
+	return {
+		chain,
+		gateway,
+		facilitatorAddress: address,
+		payers: chain.payerKeys.map((key) => ({ key, address: privateKeyToAccount(key).address })),
+		startGateway: more,
+		async close() {
+			for (const g of gateways) await g.close();
+			await chain.close();
+		},
+	};
+}
