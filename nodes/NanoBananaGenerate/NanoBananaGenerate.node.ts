@@ -1,0 +1,50 @@
+import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	IDataObject,
+	IExecuteFunctions,
+	INodeCredentialTestResult,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { generateImage, loadWallet, startRun } from './execute';
+import { generateProperties } from './description';
+import { runItems } from '../shared/items';
+import { fetchHttp } from '../shared/http';
+import { checkWallet } from '../shared/x402/walletCheck';
+
+export class NanoBananaGenerate implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Nano-Banana Generate',
+		name: 'nanoBananaGenerate',
+		icon: { light: 'file:nanoBanana.svg', dark: 'file:nanoBanana.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["aspectRatio"] + " · " + $parameter["outputFormat"] + ($parameter["options"]["dryRun"] ? " · dry run" : "") }}',
+		description: 'Generate an image with nano-banana, paid per call in USDC on Base (x402)',
+		defaults: { name: 'Nano-Banana Generate' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'x402WalletApi', required: true, testedBy: 'x402WalletTest' }],
+		properties: generateProperties,
+	};
+
+	methods = {
+		credentialTest: {
+			async x402WalletTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+				return await checkWallet((credential.data ?? {}) as IDataObject, fetchHttp());
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const wallet = await loadWallet(this);
+		const run = startRun(this, wallet);
+		const output = await runItems(this, items.length, run.concurrency, (itemIndex) => generateImage(this, run, itemIndex), run.describePaid);
+		return [output];
+	}
+}

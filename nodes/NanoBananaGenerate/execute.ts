@@ -1,0 +1,215 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { downloadImage } from '../shared/binary';
+import { buildGenerateBody, DOPAMINT_ENDPOINT, parseGenerateAnswer, type GenerateBody } from '../shared/dopamint';
+import { inputError, NanoBananaError } from '../shared/errors';
+import { n8nHttp, type HttpFn } from '../shared/http';
+import { clampInt } from '../shared/items';
+import { findImages } from '../shared/jobs/shapes';
+import { defaultHosts } from '../shared/urls';
+import { formatUsdc, parseUsdc } from '../shared/x402/money';
+import { PaymentSession, type Receipt } from '../shared/x402/pay';
+import { Budget, selectRequirement, type PaymentLimits } from '../shared/x402/policy';
+import { describeQuote } from '../shared/x402/quote';
+import { walletFromCredential, type Wallet } from '../shared/x402/wallet';
+
+/** Everything one run of the node shares across its items: created per execution, never global. */
+export interface GenerateRun {
+	http: HttpFn;
+	wallet?: Wallet;
+	walletError?: unknown;
+	session?: PaymentSession;
+	concurrency: number;
+	tool: boolean;
+	describePaid: (done: INodeExecutionData[][]) => string | undefined;
+}
+
+/** Reads the wallet credential. Kept apart from any HTTP call (n8n's manual-auth lint rule). */
+export async function loadWallet(context: IExecuteFunctions): Promise<Wallet | Error> {
+	try {
+		return walletFromCredential((await context.getCredentials('x402WalletApi')) as IDataObject);
+	} catch (error) {
+		return error as Error;
+	}
+}
+
+export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): GenerateRun {
+	const first = context.getNodeParameter('options', 0, {}) as IDataObject;
+	const http = n8nHttp(context);
+	let budget: Budget | undefined;
+	let walletError: unknown = wallet instanceof Error ? wallet : undefined;
+	if (first.budgetUsdc !== undefined) {
+		const limit = parseUsdc(first.budgetUsdc as number);
+		if (limit === undefined) walletError ??= inputError('Budget per Execution (USDC)', 'must be a number of 0 or more', 'E.g. 1 for one dollar.');
+		else budget = new Budget(limit);
+	}
+	const ok = wallet instanceof Error ? undefined : wallet;
+	return {
+		http,
+		wallet: ok,
+		walletError,
+		session: ok ? new PaymentSession({ http, wallet: ok, budget }) : undefined,
+		concurrency: clampInt(first.concurrency, 5, 1, 50),
+		tool: context.isToolExecution(),
+		describePaid: (done) => {
+			const paid = done.flat().filter((item) => (item.json.payment as IDataObject | undefined)?.nonce);
+			if (!paid.length) return undefined;
+			const jobs = paid.map((item) => item.json.jobId).join(', ');
+			return `Before the failure, ${paid.length} other item(s) of this run were paid and submitted (jobs: ${jobs}); their output is lost because the node stopped. Turn on Continue On Fail to keep successful items.`;
+		},
+	};
+}
+
+function readBody(context: IExecuteFunctions, itemIndex: number): GenerateBody {
+	return buildGenerateBody({
+		prompt: context.getNodeParameter('prompt', itemIndex, ''),
+		aspectRatio: context.getNodeParameter('aspectRatio', itemIndex, '1:1'),
+		outputFormat: context.getNodeParameter('outputFormat', itemIndex, 'png'),
+		seed: context.getNodeParameter('seed', itemIndex, ''),
+		numImages: context.getNodeParameter('numImages', itemIndex, 1),
+		syncMode: context.getNodeParameter('syncMode', itemIndex, false),
+		limitGenerations: context.getNodeParameter('limitGenerations', itemIndex, false),
+	});
+}
+
+interface ItemOptions {
+	endpoint: string;
+	limits: PaymentLimits;
+	timeoutMs: number;
+	dryRun: boolean;
+	binaryField: string;
+}
+
+function readOptions(options: IDataObject, wallet: Wallet | undefined): ItemOptions {
+	const endpoint = typeof options.endpointUrl === 'string' && options.endpointUrl.trim() ? options.endpointUrl.trim() : DOPAMINT_ENDPOINT;
+	if (!/^https?:\/\/[^\s/]+/i.test(endpoint)) {
+		throw inputError('Endpoint URL', `"${endpoint.slice(0, 200)}" is not an http(s) URL`, `Leave it at ${DOPAMINT_ENDPOINT} unless you use another x402 gateway.`);
+	}
+	const limits: PaymentLimits = {};
+	if (options.maxPriceUsdc !== undefined) {
+		const max = parseUsdc(options.maxPriceUsdc as number);
+		if (max === undefined || max <= 0n) throw inputError('Max Price per Image (USDC)', 'must be a number above 0', 'E.g. 0.06.');
+		if (wallet && max > wallet.capAtomic) {
+			throw inputError(
+				'Max Price per Image (USDC)',
+				`${formatUsdc(max)} is above the credential's Max Payment per Request of ${formatUsdc(wallet.capAtomic)}`,
+				'Lower it, or raise the cap in the x402 Wallet credential.',
+			);
+		}
+		limits.maxAtomic = max;
+	}
+	if (typeof options.expectedPayTo === 'string' && options.expectedPayTo.trim()) {
+		const payTo = options.expectedPayTo.trim();
+		if (!/^0x[0-9a-fA-F]{40}$/.test(payTo)) throw inputError('Expected Recipient', `"${payTo.slice(0, 60)}" is not an address`, 'Use a 0x address of 40 hex characters, or leave it empty.');
+		limits.payTo = payTo;
+	}
+	const timeoutSeconds = options.requestTimeoutSeconds === undefined ? 120 : Number(options.requestTimeoutSeconds);
+	if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) {
+		throw inputError('Request Timeout (Seconds)', 'must be between 1 and 900', 'E.g. 120.');
+	}
+	const binaryField = typeof options.binaryPropertyName === 'string' && options.binaryPropertyName.trim() ? options.binaryPropertyName.trim() : 'data';
+	return { endpoint, limits, timeoutMs: timeoutSeconds * 1000, dryRun: options.dryRun === true, binaryField };
+}
+
+/** One item: validate, (quote | pay), shape the output. */
+export async function generateImage(context: IExecuteFunctions, run: GenerateRun, itemIndex: number): Promise<INodeExecutionData[]> {
+	// Validate everything before any request: nothing is paid for an invalid item.
+	const body = readBody(context, itemIndex);
+	const options = readOptions(context.getNodeParameter('options', itemIndex, {}) as IDataObject, run.wallet);
+	if (run.walletError || !run.session || !run.wallet) throw run.walletError;
+	const request = { url: options.endpoint, body, timeoutMs: options.timeoutMs, limits: options.limits };
+
+	if (options.dryRun) {
+		const outcome = await run.session.quote(request);
+		if (outcome.kind === 'answer') {
+			return [{ json: { dryRun: true, endpoint: options.endpoint, request: body as unknown as IDataObject, paymentRequired: false, wouldPay: true } }];
+		}
+		let refusal: string | undefined;
+		let chosen;
+		try {
+			chosen = selectRequirement(outcome.quote, run.wallet, options.limits);
+		} catch (error) {
+			refusal = (error as Error).message;
+		}
+		return [
+			{
+				json: {
+					dryRun: true,
+					endpoint: options.endpoint,
+					request: body as unknown as IDataObject,
+					paymentRequired: true,
+					quote: describeQuote(outcome.quote, chosen),
+					wouldPay: !refusal,
+					...(refusal ? { refusal } : {}),
+					limits: {
+						maxPriceUsdc: formatUsdc(options.limits.maxAtomic ?? run.wallet.capAtomic),
+						credentialCapUsdc: formatUsdc(run.wallet.capAtomic),
+						network: run.wallet.network.key,
+						...(options.limits.payTo ? { expectedPayTo: options.limits.payTo } : {}),
+					},
+				},
+			},
+		];
+	}
+
+	const answer = await run.session.pay(request);
+	const receipt = answer.receipt;
+	const job = parseGenerateAnswer(answer.body);
+	if (!job) {
+		throw new NanoBananaError(
+			'payment',
+			`The service took the request${receipt ? ` and the payment of ${receipt.amountUsdc} USDC` : ''} but answered without a job id: ${JSON.stringify(answer.body).slice(0, 200)}`,
+			'Contact the service with the transaction hash below. The item was not retried.',
+			{ ...(receipt ?? {}), paymentStatus: receipt?.settlement ?? 'not charged' },
+		);
+	}
+	const payment = receipt ? receiptJson(receipt) : null;
+	if (run.tool) {
+		// AI agents drop binary: give them the essentials in JSON.
+		const images = findImages(job.raw).map((img) => img.url);
+		return [
+			{
+				json: {
+					jobId: job.jobId,
+					statusUrl: job.statusUrl,
+					...(images.length ? { imageUrls: images } : {}),
+					costUsdc: receipt?.amountUsdc ?? '0',
+					transaction: receipt?.transaction ?? null,
+				},
+			},
+		];
+	}
+	const base: IDataObject = {
+		jobId: job.jobId,
+		statusUrl: job.statusUrl,
+		message: job.message,
+		timestamp: job.timestamp,
+		statusCode: job.statusCode,
+		endpoint: options.endpoint,
+		request: body as unknown as IDataObject,
+		payment,
+	};
+	const images = body.sync_mode ? findImages(job.raw) : [];
+	if (!images.length) return [{ json: base }];
+	const out: INodeExecutionData[] = [];
+	for (const [index, ref] of images.entries()) {
+		try {
+			const image = await downloadImage(context, run.http, ref, {
+				allowedHosts: defaultHosts(options.endpoint),
+				baseName: `nano-banana-${job.jobId}-${index}`,
+				timeoutMs: options.timeoutMs,
+			});
+			out.push({
+				json: { ...base, image: { index, url: image.url, mimeType: image.mimeType, fileName: image.fileName, sizeBytes: image.sizeBytes, width: image.width ?? null, height: image.height ?? null } },
+				binary: { [options.binaryField]: image.binary },
+			});
+		} catch (error) {
+			// The image is paid for: never lose the item over a download problem.
+			out.push({ json: { ...base, image: { index, url: ref.url, downloadError: (error as Error).message } } });
+		}
+	}
+	return out;
+}
+
+function receiptJson(receipt: Receipt): IDataObject {
+	return { ...receipt };
+}

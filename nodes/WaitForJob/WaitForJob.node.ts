@@ -1,0 +1,28 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { runItems } from '../shared/items';
+import { waitProperties } from './description';
+import { startWait, waitForJob } from './execute';
+
+export class WaitForJob implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Wait for Job',
+		name: 'waitForJob',
+		icon: { light: 'file:waitForJob.svg', dark: 'file:waitForJob.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["downloadImages"] ? "wait and download" : "wait" }}',
+		description: 'Poll a job status URL until the job ends, then output its images. Never pays.',
+		defaults: { name: 'Wait for Job' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: waitProperties,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const run = startWait(this);
+		const output = await runItems(this, this.getInputData().length, run.concurrency, (itemIndex) => waitForJob(this, run, itemIndex));
+		return [output];
+	}
+}

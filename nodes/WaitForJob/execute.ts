@@ -1,0 +1,100 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
+import { downloadImage } from '../shared/binary';
+import { inputError, NanoBananaError } from '../shared/errors';
+import { n8nHttp, type HttpFn } from '../shared/http';
+import { clampInt } from '../shared/items';
+import { pollJob } from '../shared/jobs/poller';
+import { defaultHosts, parseHostList } from '../shared/urls';
+
+export interface WaitRun {
+	http: HttpFn;
+	concurrency: number;
+	tool: boolean;
+	signal?: AbortSignal;
+}
+
+export function startWait(context: IExecuteFunctions): WaitRun {
+	const first = context.getNodeParameter('options', 0, {}) as IDataObject;
+	return {
+		http: n8nHttp(context),
+		concurrency: clampInt(first.concurrency, 50, 1, 200),
+		tool: context.isToolExecution(),
+		signal: context.getExecutionCancelSignal(),
+	};
+}
+
+function seconds(context: IExecuteFunctions, name: string, label: string, itemIndex: number, fallback: number, min: number, max: number): number {
+	const value = Number(context.getNodeParameter(name, itemIndex, fallback));
+	if (!Number.isFinite(value) || value < min || value > max) {
+		throw inputError(label, `must be between ${min} and ${max}, got ${String(value)}`, `E.g. ${fallback}.`);
+	}
+	return value;
+}
+
+export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemIndex: number): Promise<INodeExecutionData[]> {
+	const input = context.getInputData()[itemIndex]?.json ?? {};
+	const statusUrl = String(context.getNodeParameter('statusUrl', itemIndex, '') ?? '').trim();
+	if (!statusUrl) throw inputError('Status URL', 'is empty', 'Map statusUrl from the Nano-Banana Generate output, e.g. {{ $json.statusUrl }}.');
+	const intervalS = seconds(context, 'pollIntervalSeconds', 'Poll Interval (Seconds)', itemIndex, 1, 0.2, 600);
+	const maxIntervalS = seconds(context, 'maxPollIntervalSeconds', 'Max Poll Interval (Seconds)', itemIndex, 10, 0.2, 600);
+	if (maxIntervalS < intervalS) throw inputError('Max Poll Interval (Seconds)', `(${maxIntervalS}) is below Poll Interval (${intervalS})`, 'Make it at least as long as Poll Interval.');
+	const maxWaitMin = seconds(context, 'maxWaitMinutes', 'Max Wait (Minutes)', itemIndex, 10, 0.05, 240);
+	const onTimeout = context.getNodeParameter('onTimeout', itemIndex, 'fail') as string;
+	const download = (context.getNodeParameter('downloadImages', itemIndex, true) as boolean) && !run.tool;
+	const field = download ? String(context.getNodeParameter('binaryPropertyName', itemIndex, 'data')).trim() || 'data' : 'data';
+	const perJob = context.getNodeParameter('output', itemIndex, 'perImage') === 'perJob';
+	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const allowedHosts = [...defaultHosts(input.endpoint), ...parseHostList(options.allowedHosts)];
+	const jobId = typeof input.jobId === 'string' || typeof input.jobId === 'number' ? String(input.jobId) : jobIdFromUrl(statusUrl);
+
+	const result = await pollJob(statusUrl, {
+		http: run.http,
+		sleep: async (ms) => await sleep(ms, run.signal),
+		intervalMs: intervalS * 1000,
+		maxIntervalMs: maxIntervalS * 1000,
+		maxWaitMs: maxWaitMin * 60_000,
+		allowedHosts,
+	});
+	const facts = { jobId, statusUrl, polls: result.polls, waitedMs: result.waitedMs };
+	if (result.outcome === 'timeout') {
+		if (onTimeout === 'output') return [{ json: { ...facts, status: 'timeout', lastStatus: result.lastStatus ?? null } }];
+		throw new NanoBananaError(
+			'job',
+			`The job was still running after ${maxWaitMin} minute(s) (${result.polls} checks, last status "${result.lastStatus ?? 'unknown'}")`,
+			'Raise Max Wait, or set On Timeout to "Output the Item" and loop back to this node.',
+			{ ...facts, status: 'timeout' },
+		);
+	}
+	if (!download) {
+		const images = result.images.map((img, index) => ({ index, url: img.url, mimeType: img.contentType ?? null, width: img.width ?? null, height: img.height ?? null }));
+		if (perJob || run.tool) return [{ json: { ...facts, status: 'completed', imageUrls: images.map((i) => i.url), images } }];
+		return images.map((image) => ({ json: { ...facts, status: 'completed', image } }));
+	}
+	const downloaded = await Promise.all(
+		result.images.map(async (ref, index) => {
+			const image = await downloadImage(context, run.http, ref, { allowedHosts, baseName: `nano-banana-${jobId}-${index}` });
+			return {
+				meta: { index, url: image.url, mimeType: image.mimeType, fileName: image.fileName, sizeBytes: image.sizeBytes, width: image.width ?? null, height: image.height ?? null },
+				binary: image.binary,
+			};
+		}),
+	);
+	if (perJob) {
+		return [
+			{
+				json: { ...facts, status: 'completed', images: downloaded.map((d) => d.meta) },
+				binary: Object.fromEntries(downloaded.map((d, i) => [i === 0 ? field : `${field}_${i}`, d.binary])),
+			},
+		];
+	}
+	return downloaded.map((d) => ({ json: { ...facts, status: 'completed', image: d.meta }, binary: { [field]: d.binary } }));
+}
+
+function jobIdFromUrl(url: string): string {
+	try {
+		return new URL(url).pathname.split('/').filter(Boolean).pop() ?? url;
+	} catch {
+		return url;
+	}
+}

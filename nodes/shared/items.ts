@@ -1,0 +1,57 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { errorItemJson, toNodeError } from './errors';
+
+/**
+ * The per-item loop both nodes share: bounded concurrency, output in input
+ * order, `pairedItem` on every item (error items too), Continue On Fail.
+ *
+ * Without Continue On Fail, the first failure stops new items from starting,
+ * lets the ones in flight finish (an in-flight item may be paying: it is never
+ * abandoned half-way), then fails the node saying what had already completed.
+ */
+export async function runItems(
+	context: IExecuteFunctions,
+	count: number,
+	concurrency: number,
+	run: (itemIndex: number) => Promise<INodeExecutionData[]>,
+	/** How to describe completed items in the failure message (e.g. job ids that were paid). */
+	describeDone?: (done: INodeExecutionData[][]) => string | undefined,
+): Promise<INodeExecutionData[]> {
+	const results: INodeExecutionData[][] = new Array(count);
+	const keepGoing = context.continueOnFail();
+	let next = 0;
+	let failure: { error: unknown; itemIndex: number } | undefined;
+
+	const worker = async () => {
+		while (!failure) {
+			const itemIndex = next++;
+			if (itemIndex >= count) return;
+			try {
+				const out = await run(itemIndex);
+				results[itemIndex] = out.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
+			} catch (error) {
+				if (keepGoing) {
+					results[itemIndex] = [{ json: errorItemJson(error), pairedItem: { item: itemIndex } }];
+				} else if (!failure) {
+					failure = { error, itemIndex };
+				}
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
+
+	if (failure) {
+		const nodeError = toNodeError(context.getNode(), failure.error, failure.itemIndex);
+		const done = results.filter((r) => r !== undefined);
+		const note = done.length ? describeDone?.(done) : undefined;
+		if (note) nodeError.description = [nodeError.description, note].filter(Boolean).join(' ');
+		throw nodeError;
+	}
+	return results.flat();
+}
+
+/** Reads a node option as a number within bounds, for options that apply to the whole run. */
+export function clampInt(value: unknown, fallback: number, min: number, max: number): number {
+	const n = typeof value === 'number' && Number.isFinite(value) ? Math.floor(value) : fallback;
+	return Math.min(max, Math.max(min, n));
+}

@@ -1,0 +1,167 @@
+import { NanoBananaError } from '../errors';
+import { header, type HttpFn, type HttpResponse } from '../http';
+import { assertAllowedUrl, type HostRule } from '../urls';
+import { findImages, readStatus, type ImageRef } from './shapes';
+
+/**
+ * The one poller: bounded, cancellable, with backoff, jitter and Retry-After.
+ * It never pays: a 402 ends the poll with an error.
+ */
+export interface PollOptions {
+	http: HttpFn;
+	/** Sleeps, rejecting when the execution is cancelled (n8n-workflow's `sleep` with the cancel signal). */
+	sleep: (ms: number) => Promise<void>;
+	/** First wait between polls. */
+	intervalMs: number;
+	/** Backoff ceiling. */
+	maxIntervalMs: number;
+	/** Give up after this long. */
+	maxWaitMs: number;
+	/** Hosts that may be fetched. */
+	allowedHosts: HostRule[];
+	/** Consecutive transient failures (network, 5xx, 429) tolerated before failing. */
+	maxTransientErrors?: number;
+	requestTimeoutMs?: number;
+	now?: () => number;
+	random?: () => number;
+}
+
+export type PollResult =
+	| { outcome: 'done'; images: ImageRef[]; body: unknown; polls: number; waitedMs: number }
+	| { outcome: 'timeout'; lastStatus?: string; polls: number; waitedMs: number };
+
+export const BACKOFF_FACTOR = 1.2;
+const JITTER = 0.1;
+
+export async function pollJob(statusUrl: string, options: PollOptions): Promise<PollResult> {
+	const now = options.now ?? Date.now;
+	const random = options.random ?? Math.random;
+	const maxTransient = options.maxTransientErrors ?? 5;
+	assertAllowedUrl(statusUrl, options.allowedHosts, 'Status URL');
+	const started = now();
+	const deadline = started + options.maxWaitMs;
+	let delay = options.intervalMs;
+	let polls = 0;
+	let transient = 0;
+	let lastStatus: string | undefined;
+
+	for (;;) {
+		polls++;
+		let response: HttpResponse | undefined;
+		let failure: string | undefined;
+		try {
+			response = await options.http({ method: 'GET', url: statusUrl, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+		} catch (error) {
+			failure = (error as Error).message;
+		}
+		let retryAfterMs: number | undefined;
+		if (response) {
+			retryAfterMs = parseRetryAfter(header(response, 'retry-after'), now());
+			if (response.status === 429 || response.status >= 500) {
+				failure = `HTTP ${response.status}`;
+			} else {
+				transient = 0;
+				const reading = checkStatusResponse(response, statusUrl);
+				if (reading.state === 'done') {
+					let images = reading.images;
+					let body = response.body;
+					if (!images.length && reading.resultUrl) {
+						const result = await fetchResult(reading.resultUrl, options);
+						images = result.images;
+						body = result.body;
+					}
+					if (!images.length) throw unreadable('The job finished but its answer holds no image URL', body, statusUrl);
+					return { outcome: 'done', images, body, polls, waitedMs: now() - started };
+				}
+				if (reading.state === 'failed') {
+					throw new NanoBananaError('job', `The job failed: ${reading.reason}`, 'The service reported the failure; check the prompt (some prompts are refused) and generate again.', {
+						statusUrl,
+						reason: reading.reason,
+					});
+				}
+				lastStatus = reading.word;
+			}
+		}
+		if (failure !== undefined) {
+			transient++;
+			if (transient > maxTransient) {
+				throw new NanoBananaError(
+					'job',
+					`Polling ${statusUrl} failed ${transient} times in a row (last: ${failure})`,
+					'The status service is unreachable or failing; try again later, or raise Max Wait.',
+					{ statusUrl },
+					response?.status,
+				);
+			}
+		}
+		const remaining = deadline - now();
+		if (remaining <= 0) return { outcome: 'timeout', lastStatus, polls, waitedMs: now() - started };
+		const jittered = delay * (1 - JITTER + 2 * JITTER * random());
+		const wait = Math.min(Math.max(jittered, retryAfterMs ?? 0), remaining);
+		await options.sleep(Math.max(0, Math.round(wait)));
+		delay = Math.min(delay * BACKOFF_FACTOR, options.maxIntervalMs);
+	}
+}
+
+type Reading = ReturnType<typeof readStatus>;
+
+function checkStatusResponse(response: HttpResponse, url: string): Exclude<Reading, { state: 'unreadable' }> {
+	if (response.status === 402) {
+		throw new NanoBananaError(
+			'job',
+			`The status URL asks for payment (HTTP 402): ${url}`,
+			'Wait for Job never pays. The service wants payment for polling: this is not a job status URL this node can follow.',
+			{ statusUrl: url },
+			402,
+		);
+	}
+	if (response.status === 404 || response.status === 410) {
+		throw new NanoBananaError(
+			'job',
+			`The job was not found (HTTP ${response.status}) at ${url}`,
+			'Check that Status URL comes from the Generate node of the same run. Jobs may expire on the service after a while.',
+			{ statusUrl: url },
+			response.status,
+		);
+	}
+	if (response.status < 200 || response.status >= 300) {
+		throw new NanoBananaError('job', `The status URL answered HTTP ${response.status}${excerpt(response.body)}`, undefined, { statusUrl: url }, response.status);
+	}
+	const reading = readStatus(response.body);
+	if (reading.state === 'unreadable') throw unreadable('The job status could not be read', response.body, url);
+	return reading;
+}
+
+async function fetchResult(url: string, options: PollOptions): Promise<{ images: ImageRef[]; body: unknown }> {
+	assertAllowedUrl(url, options.allowedHosts, 'result URL');
+	const response = await options.http({ method: 'GET', url, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+	if (response.status === 402 || response.status === 404 || response.status === 410) checkStatusResponse(response, url);
+	if (response.status < 200 || response.status >= 300) {
+		throw new NanoBananaError('job', `The job result at ${url} answered HTTP ${response.status}${excerpt(response.body)}`, undefined, { resultUrl: url }, response.status);
+	}
+	return { images: findImages(response.body), body: response.body };
+}
+
+function unreadable(message: string, body: unknown, url: string): NanoBananaError {
+	const text = excerpt(body);
+	return new NanoBananaError(
+		'job',
+		`${message}${text}`,
+		'The service answered in a shape this node does not know. Open an issue with this excerpt so the shape can be added.',
+		{ statusUrl: url, excerpt: text.slice(2) },
+	);
+}
+
+function excerpt(body: unknown): string {
+	if (body === undefined || body === null || body === '') return '';
+	const text = typeof body === 'string' ? body : JSON.stringify(body);
+	return `: ${text.slice(0, 300)}`;
+}
+
+/** Retry-After as seconds or an HTTP date, in ms from now. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+	if (!value) return undefined;
+	if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000;
+	const date = Date.parse(value);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

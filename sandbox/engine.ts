@@ -1,0 +1,287 @@
+/**
+ * n8n's real execution engine (n8n-core `WorkflowExecute`) with this package's
+ * nodes, for tests, the demo and the benchmark. Development only.
+ *
+ * It runs workflow JSON the way n8n does: parameters and expressions resolved
+ * per item by n8n-workflow, credentials handed out by a credentials helper that
+ * honours `restrictToSupportedNodes`, binary data through n8n-core's helpers.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// n8n-core writes its config under N8N_USER_FOLDER on first load: keep it out of ~/.n8n.
+process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(os.tmpdir(), 'n8n-nano-banana-'));
+process.env.N8N_ENCRYPTION_KEY ??= randomBytes(24).toString('hex');
+
+import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import {
+	ICredentialsHelper,
+	NodeHelpers,
+	Workflow,
+	type ICredentialDataDecryptedObject,
+	type ICredentialType,
+	type IConnections,
+	type IExecuteFunctions,
+	type INode,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypes,
+	type IRun,
+	type IVersionedNodeType,
+	type IWorkflowExecuteAdditionalData,
+	type INodeCredentialsDetails,
+	type ICredentials,
+	type IHttpRequestOptions,
+	type INodeProperties,
+	type IWorkflowBase,
+} from 'n8n-workflow';
+
+export const PACKAGE = 'n8n-nodes-nano-banana';
+export const GENERATE_TYPE = `${PACKAGE}.nanoBananaGenerate`;
+export const WAIT_TYPE = `${PACKAGE}.waitForJob`;
+export const TRIGGER_TYPE = 'n8n-nodes-base.manualTrigger';
+export const ITEMS_TYPE = 'sandbox.items';
+
+/** Stand-in for n8n's Manual Trigger: starts the run with one empty item. */
+class ManualTrigger implements INodeType {
+	description = {
+		displayName: 'Manual Trigger',
+		name: 'manualTrigger',
+		group: ['trigger'],
+		version: 1,
+		description: 'Starts the workflow',
+		defaults: { name: 'Manual Trigger' },
+		inputs: [],
+		outputs: ['main'],
+		properties: [],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [[{ json: {} }]];
+	}
+}
+
+/** Emits the items of its `items` parameter (a JSON array): the test's input data. */
+class Items implements INodeType {
+	description = {
+		displayName: 'Items',
+		name: 'items',
+		group: ['transform'],
+		version: 1,
+		description: 'Emits fixed items',
+		defaults: { name: 'Items' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [{ displayName: 'Items', name: 'items', type: 'json', default: '[]' }],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const raw = this.getNodeParameter('items', 0) as string | object[];
+		const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as object[];
+		return [list.map((json, index) => ({ json: json as INodeExecutionData['json'], pairedItem: { item: 0, input: 0, ...{ index } } }))];
+	}
+}
+
+type Loaded = INodeType | IVersionedNodeType;
+
+export interface NodeClasses {
+	generate: new () => Loaded;
+	wait: new () => Loaded;
+	credential: new () => ICredentialType;
+}
+
+/** The nodes from source (tests) or from dist/ (demo, benchmark, e2e-like checks). */
+export function sourceClasses(): NodeClasses {
+	// Required lazily and only under jest, which resolves `.node` to the .ts file; plain Node
+	// (ts-node) would pick the codex `.node.json` first: scripts use distClasses().
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	const classes = {
+		generate: require('../nodes/NanoBananaGenerate/NanoBananaGenerate.node').NanoBananaGenerate,
+		wait: require('../nodes/WaitForJob/WaitForJob.node').WaitForJob,
+		credential: require('../credentials/X402WalletApi.credentials').X402WalletApi,
+	};
+	/* eslint-enable @typescript-eslint/no-require-imports */
+	if (typeof classes.generate !== 'function') throw new Error('sourceClasses() works under jest only; run `npm run build` and use distClasses()');
+	return classes;
+}
+
+export function distClasses(root = path.resolve('dist')): NodeClasses {
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	return {
+		generate: require(path.join(root, 'nodes/NanoBananaGenerate/NanoBananaGenerate.node.js')).NanoBananaGenerate,
+		wait: require(path.join(root, 'nodes/WaitForJob/WaitForJob.node.js')).WaitForJob,
+		credential: require(path.join(root, 'credentials/X402WalletApi.credentials.js')).X402WalletApi,
+	};
+	/* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+function nodeTypesOf(classes: NodeClasses): { nodeTypes: INodeTypes; byName: Map<string, Loaded> } {
+	const byName = new Map<string, Loaded>([
+		[GENERATE_TYPE, new classes.generate()],
+		[WAIT_TYPE, new classes.wait()],
+		[TRIGGER_TYPE, new ManualTrigger()],
+		[ITEMS_TYPE, new Items()],
+	]);
+	const nodeTypes: INodeTypes = {
+		getByName: (name) => {
+			const type = byName.get(name);
+			if (!type) throw new Error(`Unknown node type ${name}`);
+			return type;
+		},
+		getByNameAndVersion: (name, version) => NodeHelpers.getVersionedNodeType(nodeTypes.getByName(name), version),
+		getKnownTypes: () => Object.fromEntries([...byName.keys()].map((name) => [name, { className: name, sourcePath: '' }])),
+	};
+	return { nodeTypes, byName };
+}
+
+/** Hands out credentials by type, and refuses restricted ones to nodes that do not declare them, as n8n does. */
+class CredentialsHelper extends ICredentialsHelper {
+	constructor(
+		private readonly data: Record<string, ICredentialDataDecryptedObject>,
+		private readonly credentialTypes: Map<string, ICredentialType>,
+		private readonly byName: Map<string, Loaded>,
+	) {
+		super();
+	}
+
+	getParentTypes(): string[] {
+		return [];
+	}
+
+	isCredentialUsableByNode(credentialType: string, nodeType: string): boolean {
+		const type = this.credentialTypes.get(credentialType);
+		if (!type?.restrictToSupportedNodes) return true;
+		const node = this.byName.get(nodeType);
+		const description = node && 'nodeVersions' in node ? undefined : (node as INodeType | undefined)?.description;
+		return !!description?.credentials?.some((c) => c.name === credentialType);
+	}
+
+	async authenticate(_c: ICredentialDataDecryptedObject, _t: string, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		return requestOptions;
+	}
+
+	async preAuthentication(): Promise<undefined> {
+		return undefined;
+	}
+
+	async runPreAuthentication(): Promise<undefined> {
+		return undefined;
+	}
+
+	async getCredentials(_details: INodeCredentialsDetails, type: string): Promise<ICredentials> {
+		throw new Error(`getCredentials(${type}) is not used in tests`);
+	}
+
+	async getDecrypted(_additionalData: IWorkflowExecuteAdditionalData, _details: INodeCredentialsDetails, type: string): Promise<ICredentialDataDecryptedObject> {
+		const data = this.data[type];
+		if (!data) throw new Error(`No credential of type ${type} in this test`);
+		return { ...data };
+	}
+
+	async updateCredentials(): Promise<void> {}
+
+	async updateCredentialsOauthTokenData(): Promise<void> {}
+
+	getCredentialsProperties(type: string): INodeProperties[] {
+		return this.credentialTypes.get(type)?.properties ?? [];
+	}
+}
+
+export interface WorkflowJson {
+	name?: string;
+	nodes: INode[];
+	connections: IConnections;
+}
+
+export interface RunOptions {
+	credentials?: Record<string, ICredentialDataDecryptedObject>;
+	classes?: NodeClasses;
+	/** Called with the running execution, e.g. to cancel it. */
+	onStart?: (running: { cancel(): void }) => void;
+}
+
+export interface RunResult {
+	run: IRun;
+	status: string;
+	/** The error of the execution, if it failed. */
+	error?: { message: string; description?: string | null; node?: string };
+	/** Main output 0 of a node's last run. */
+	output(nodeName: string): INodeExecutionData[];
+}
+
+export async function runWorkflow(workflowJson: WorkflowJson, options: RunOptions = {}): Promise<RunResult> {
+	const classes = options.classes ?? sourceClasses();
+	const { nodeTypes, byName } = nodeTypesOf(classes);
+	const credential = new classes.credential();
+	const workflow = new Workflow({
+		id: 'test-workflow',
+		name: workflowJson.name ?? 'test',
+		nodes: workflowJson.nodes,
+		connections: workflowJson.connections,
+		active: false,
+		nodeTypes,
+		settings: { executionOrder: 'v1' },
+	});
+	const executionId = `exec-${Math.random().toString(36).slice(2)}`;
+	const workflowData = { id: workflow.id, name: workflow.name, nodes: workflowJson.nodes, connections: workflowJson.connections, active: false } as unknown as IWorkflowBase;
+	const hooks = new ExecutionLifecycleHooks('manual', executionId, workflowData);
+	const additionalData = {
+		credentialsHelper: new CredentialsHelper(options.credentials ?? {}, new Map([[credential.name, credential]]), byName),
+		hooks,
+		executionId,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://localhost:5678/rest',
+		instanceBaseUrl: 'http://localhost:5678',
+		formBaseUrl: 'http://localhost:5678/form',
+		formWaitingBaseUrl: 'http://localhost:5678/form-waiting',
+		formTestBaseUrl: 'http://localhost:5678/form-test',
+		webhookBaseUrl: 'http://localhost:5678/webhook',
+		webhookWaitingBaseUrl: 'http://localhost:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://localhost:5678/webhook-test',
+		mcpBaseUrl: 'http://localhost:5678/mcp',
+		mcpTestBaseUrl: 'http://localhost:5678/mcp-test',
+		variables: {},
+		executeWorkflow: async () => {
+			throw new Error('not supported in tests');
+		},
+		getRunExecutionData: async () => undefined,
+		getRuntimeCredential: async () => undefined,
+		logAiEvent: () => {},
+		startRunnerTask: async () => {
+			throw new Error('not supported in tests');
+		},
+	} as unknown as IWorkflowExecuteAdditionalData;
+
+	const start = workflowJson.nodes.find((n) => n.type === TRIGGER_TYPE) ?? workflowJson.nodes[0];
+	const execute = new WorkflowExecute(additionalData, 'manual');
+	const running = execute.run({ workflow, startNode: start });
+	options.onStart?.({ cancel: () => running.cancel() });
+	const run = await running;
+	const runError = run.data.resultData.error as { message: string; description?: string | null; node?: { name: string } } | undefined;
+	return {
+		run,
+		status: run.status,
+		error: runError ? { message: runError.message, description: runError.description, node: runError.node?.name } : undefined,
+		output(nodeName) {
+			const runs = run.data.resultData.runData[nodeName];
+			if (!runs?.length) return [];
+			return runs[runs.length - 1].data?.main?.[0] ?? [];
+		},
+	};
+}
+
+/** A node of a workflow, with the defaults a test does not care about. */
+export function node(name: string, type: string, parameters: INode['parameters'] = {}, extra: Partial<INode> = {}): INode {
+	return { id: name, name, type, typeVersion: 1, position: [0, 0], parameters, ...extra };
+}
+
+/** Connections of a straight line of nodes. */
+export function chain(...names: string[]): IConnections {
+	const connections: IConnections = {};
+	for (let i = 0; i < names.length - 1; i++) {
+		connections[names[i]] = { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] };
+	}
+	return connections;
+}
