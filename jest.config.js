@@ -9,8 +9,8 @@ module.exports = {
 		'^.+\\.ts$': [
 			'ts-jest',
 			{
-				isolatedModules: true,
 				tsconfig: {
+					isolatedModules: true,
 					module: 'commonjs',
 					moduleResolution: 'node10',
 					target: 'ES2022',
@@ -20,6 +20,7 @@ module.exports = {
 			},
 		],
 	},
+	setupFiles: ['<rootDir>/test/setup.ts'],
 	testTimeout: 60_000,
 	maxWorkers: 2,
 };

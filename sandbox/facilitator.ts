@@ -10,7 +10,10 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { base } from 'viem/chains';
 import type { LocalChain } from './chain';
 
-export function createFacilitator(chain: LocalChain): { facilitator: x402Facilitator; address: string } {
+/** What the gateway needs of a facilitator. */
+export type Facilitator = Pick<x402Facilitator, 'verify' | 'settle'>;
+
+export function createFacilitator(chain: LocalChain): { facilitator: Facilitator; address: string } {
 	const account = privateKeyToAccount(chain.facilitatorKey);
 	const wallet = createWalletClient({
 		account,
@@ -23,5 +26,13 @@ export function createFacilitator(chain: LocalChain): { facilitator: x402Facilit
 	});
 	const facilitator = new x402Facilitator();
 	registerExactEvmScheme(facilitator, { signer, networks: 'eip155:8453' });
-	return { facilitator, address: account.address };
+	// One settlement at a time: the facilitator's account sends transactions, and two
+	// concurrent sends would race for the same account nonce (a real facilitator runs a nonce manager).
+	let queue: Promise<unknown> = Promise.resolve();
+	const settle: Facilitator['settle'] = (payload, requirements) => {
+		const next = queue.then(() => facilitator.settle(payload, requirements));
+		queue = next.catch(() => undefined);
+		return next;
+	};
+	return { facilitator: { verify: (p, r) => facilitator.verify(p, r), settle }, address: account.address };
 }

@@ -7,7 +7,7 @@
  *   GET  /api/ai/generations/result/:jobId         fal-like result (response_url)
  *   GET  /images/:jobId/:n.:ext                     the image
  */
-import type { x402Facilitator } from '@x402/core/facilitator';
+import type { Facilitator } from './facilitator';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,10 +40,15 @@ export interface Faults {
 	statusGarbled?: boolean;
 	/** The status URL sends Retry-After (seconds) while the job runs. */
 	retryAfterSeconds?: number;
+	/** Apply the paid-request faults above only to requests with this prompt. */
+	onlyPrompt?: string;
+	/** After this many settlements, the price changes to `newPrice` (stale quotes get refused). */
+	priceChangeAfter?: number;
+	newPrice?: bigint;
 }
 
 export interface GatewayOptions {
-	facilitator: x402Facilitator;
+	facilitator: Facilitator;
 	/** x402 version the gateway speaks. */
 	version?: 1 | 2;
 	price?: bigint;
@@ -79,7 +84,9 @@ export interface Gateway {
 	options: GatewayOptions;
 	jobs: Map<string, JobRecord>;
 	/** Requests seen, by kind. */
-	counts: { generate: number; unpaid: number; paid: number; status: number; result: number; image: number };
+	counts: { generate: number; unpaid: number; paid: number; settled: number; status: number; result: number; image: number };
+	/** Most paid generate requests in flight at once. */
+	maxInFlight: number;
 	/** Every X-PAYMENT / PAYMENT-SIGNATURE header received (to prove what was signed). */
 	paymentHeaders: string[];
 	/** Polls per job id. */
@@ -93,7 +100,8 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	const faults: Faults = options.faults ?? {};
 	const jobs = new Map<string, JobRecord>();
-	const counts = { generate: 0, unpaid: 0, paid: 0, status: 0, result: 0, image: 0 };
+	const counts = { generate: 0, unpaid: 0, paid: 0, settled: 0, status: 0, result: 0, image: 0 };
+	const flight = { now: 0, max: 0 };
 	const paymentHeaders: string[] = [];
 	const polls = new Map<string, number>();
 	const noticedAt = new Map<string, number>();
@@ -104,7 +112,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
 	const requirements = () => {
 		const version = options.version ?? 1;
-		const amount = (options.price ?? DOPAMINT_PRICE).toString();
+		const changed = faults.priceChangeAfter !== undefined && counts.settled >= faults.priceChangeAfter && faults.newPrice !== undefined;
+		const amount = (changed ? (faults.newPrice as bigint) : (options.price ?? DOPAMINT_PRICE)).toString();
 		const common = {
 			scheme: 'exact',
 			payTo: options.payTo ?? DOPAMINT_PAY_TO,
@@ -209,7 +218,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		}
 		counts.paid++;
 		paymentHeaders.push(signature);
-		if (faults.refusePaid) return paymentRequired(res, 'payment refused (fault switch)');
+		flight.now++;
+		flight.max = Math.max(flight.max, flight.now);
+		res.on('close', () => flight.now--);
+		let promptOf: unknown;
+		try {
+			promptOf = (JSON.parse(raw || '{}') as Record<string, unknown>).prompt;
+		} catch {
+			promptOf = undefined;
+		}
+		const faulty = faults.onlyPrompt === undefined || faults.onlyPrompt === promptOf;
+		const f: Faults = faulty ? faults : {};
+		if (f.refusePaid) return paymentRequired(res, 'payment refused (fault switch)');
 		let payload: Record<string, unknown>;
 		try {
 			payload = JSON.parse(Buffer.from(signature, 'base64').toString('utf8'));
@@ -228,9 +248,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		}
 		const problem = validate(body);
 		if (problem) return send(res, 400, { error: problem, statusCode: 400 });
-		if (faults.beforeSettle === 'error') return send(res, 500, { error: 'internal error before settling' });
-		if (faults.beforeSettle === 'hang') return hang(res);
-		if (faults.settleFails) return paymentRequired(res, 'settlement failed (fault switch)');
+		if (f.beforeSettle === 'error') return send(res, 500, { error: 'internal error before settling' });
+		if (f.beforeSettle === 'hang') return hang(res);
+		if (f.settleFails) return paymentRequired(res, 'settlement failed (fault switch)');
 		const settled = await options.facilitator.settle(payload as never, requirement).catch((e: Error) => ({
 			success: false,
 			errorReason: e.message,
@@ -239,13 +259,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			payer: undefined,
 		}));
 		if (!settled.success) return paymentRequired(res, `settlement failed: ${settled.errorReason ?? 'unknown'}`);
+		counts.settled++;
 		const settlementHeader = Buffer.from(
 			JSON.stringify({ success: true, transaction: settled.transaction, network: settled.network, payer: settled.payer }),
 		).toString('base64');
 		const headerName = reqs.x402Version === 1 ? 'x-payment-response' : 'payment-response';
-		if (faults.afterSettle === 'error') return send(res, 500, { error: 'internal error after settling' }, { [headerName]: settlementHeader });
-		if (faults.afterSettle === 'hang') return hang(res);
-		if (faults.afterSettle === 'garbled') return send(res, 200, '{"jobId": "oops', { [headerName]: settlementHeader });
+		if (f.afterSettle === 'error') return send(res, 500, { error: 'internal error after settling' }, { [headerName]: settlementHeader });
+		if (f.afterSettle === 'hang') return hang(res);
+		if (f.afterSettle === 'garbled') return send(res, 200, '{"jobId": "oops', { [headerName]: settlementHeader });
 		const index = jobIndex++;
 		const duration = typeof options.jobDurationMs === 'function' ? options.jobDurationMs(index) : (options.jobDurationMs ?? 300);
 		const now = Date.now();
@@ -359,6 +380,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		options,
 		jobs,
 		counts,
+		get maxInFlight() {
+			return flight.max;
+		},
 		paymentHeaders,
 		polls,
 		noticedAt,
@@ -366,6 +390,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			for (const key of Object.keys(faults)) delete (faults as Record<string, unknown>)[key];
 			for (const key of Object.keys(counts)) counts[key as keyof typeof counts] = 0;
 			paymentHeaders.length = 0;
+			flight.max = 0;
 			polls.clear();
 			noticedAt.clear();
 			transientLeft.clear();

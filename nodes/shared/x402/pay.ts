@@ -390,7 +390,7 @@ function reasonOf(response: HttpResponse): string | undefined {
 	const body = response.body as Record<string, unknown> | undefined;
 	if (body && typeof body === 'object') {
 		for (const key of ['error', 'message', 'errorReason', 'detail']) {
-			if (typeof body[key] === 'string' && body[key]) return body[key] as string;
+			if (typeof body[key] === 'string' && body[key]) return (body[key] as string).slice(0, 300);
 		}
 	}
 	return undefined;

@@ -1,0 +1,67 @@
+import type { INode, INodeExecutionData } from 'n8n-workflow';
+import type { Sandbox } from '../../sandbox';
+import { chain, GENERATE_TYPE, ITEMS_TYPE, node, TRIGGER_TYPE, WAIT_TYPE, type WorkflowJson } from '../../sandbox/engine';
+
+/** The decrypted x402WalletApi credential for payer `index` of a sandbox. */
+export function walletCredential(sandbox: Sandbox, index = 0, extra: Record<string, unknown> = {}) {
+	return { privateKey: sandbox.payers[index].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl, ...extra };
+}
+
+/**
+ * Fails if any form of the private key appears anywhere in `value`
+ * (JSON output, error messages, descriptions, stacks).
+ */
+export function expectNoKey(value: unknown, key: string): void {
+	const hex = key.replace(/^0x/i, '').toLowerCase();
+	const seen = new WeakSet<object>();
+	const text = JSON.stringify(value, (_k, v: unknown) => {
+		if (typeof v === 'bigint') return v.toString();
+		if (v instanceof Error) return { message: v.message, stack: v.stack, description: (v as { description?: unknown }).description, ...v };
+		if (v && typeof v === 'object') {
+			if (seen.has(v)) return undefined;
+			seen.add(v);
+		}
+		return v;
+	});
+	expect(text.toLowerCase()).not.toContain(hex);
+	// Also no long fragment of it (a truncated key is still a leak).
+	expect(text.toLowerCase()).not.toContain(hex.slice(8, 40));
+}
+
+export interface GenerateFlowOptions {
+	items?: Array<Record<string, unknown>>;
+	generate?: INode['parameters'];
+	generateExtra?: Partial<INode>;
+	wait?: INode['parameters'];
+	waitExtra?: Partial<INode>;
+	endpoint: string;
+}
+
+/** Manual Trigger -> Items -> Nano-Banana Generate (-> Wait for Job). */
+export function generateFlow(options: GenerateFlowOptions): WorkflowJson {
+	const { options: generateOptions, ...generateParams } = (options.generate ?? {}) as Record<string, unknown>;
+	const nodes: INode[] = [
+		node('Start', TRIGGER_TYPE),
+		node('Prompts', ITEMS_TYPE, { items: JSON.stringify(options.items ?? [{ prompt: 'a banana on the moon' }]) }),
+		node(
+			'Generate',
+			GENERATE_TYPE,
+			{
+				prompt: '={{ $json.prompt }}',
+				...generateParams,
+				options: { endpointUrl: options.endpoint, ...((generateOptions as object) ?? {}) },
+			} as INode['parameters'],
+			{ credentials: { x402WalletApi: { id: '1', name: 'Test wallet' } }, ...options.generateExtra },
+		),
+	];
+	const names = ['Start', 'Prompts', 'Generate'];
+	if (options.wait) {
+		nodes.push(node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, maxPollIntervalSeconds: 1, ...options.wait }, options.waitExtra));
+		names.push('Wait');
+	}
+	return { nodes, connections: chain(...names) };
+}
+
+export function jsonOf(items: INodeExecutionData[]) {
+	return items.map((item) => item.json as Record<string, unknown>);
+}

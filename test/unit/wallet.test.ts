@@ -1,0 +1,81 @@
+import { NanoBananaError } from '../../nodes/shared/errors';
+import { normalizePrivateKey, walletFromCredential } from '../../nodes/shared/x402/wallet';
+
+const KEY = '0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318';
+
+function failure(fn: () => unknown): NanoBananaError {
+	try {
+		fn();
+	} catch (error) {
+		return error as NanoBananaError;
+	}
+	throw new Error('expected a failure');
+}
+
+describe('private key validation', () => {
+	it('accepts 64 hex characters with or without 0x, trimmed, any case', () => {
+		expect(normalizePrivateKey(KEY)).toBe(KEY);
+		expect(normalizePrivateKey(KEY.slice(2))).toBe(KEY);
+		expect(normalizePrivateKey(`  ${KEY.toUpperCase().replace('0X', '0x')}\n`)).toBe(KEY);
+	});
+
+	it.each([
+		['empty', '', /Private Key: is empty/],
+		['too short', KEY.slice(0, 40), /has 38 hex characters, 64 are required/],
+		['too long', `${KEY}00`, /has 66 hex characters/],
+		['not hex', `${KEY.slice(0, 60)}zzzz`, /not hexadecimal/],
+		['a seed phrase', 'test test test test test test test test test test test junk', /not hexadecimal/],
+		['zero', `0x${'0'.repeat(64)}`, /not a valid secp256k1/],
+		['above the curve order', `0x${'f'.repeat(64)}`, /not a valid secp256k1/],
+	])('refuses %s, naming the field and never echoing the key', (_case, key, message) => {
+		const error = failure(() => normalizePrivateKey(key));
+		expect(error).toBeInstanceOf(NanoBananaError);
+		expect(error.kind).toBe('input');
+		expect(error.field).toBe('Private Key');
+		expect(error.message).toMatch(message);
+		const hex = key.replace(/^0x/, '');
+		if (hex.length >= 16) {
+			expect(`${error.message} ${error.hint} ${JSON.stringify(error.details)}`).not.toContain(hex.slice(0, 16));
+		}
+	});
+
+	it('refuses a non-string key', () => {
+		expect(failure(() => normalizePrivateKey(undefined)).message).toMatch(/is empty/);
+		expect(failure(() => normalizePrivateKey(123)).message).toMatch(/is empty/);
+	});
+});
+
+describe('credential data', () => {
+	it('defaults to Base, a 0.10 USDC cap and the public RPC', () => {
+		const wallet = walletFromCredential({ privateKey: KEY });
+		expect(wallet.network.key).toBe('base');
+		expect(wallet.network.chainId).toBe(8453);
+		expect(wallet.capAtomic).toBe(100_000n);
+		expect(wallet.rpcUrl).toBe('https://mainnet.base.org');
+	});
+
+	it('reads Base Sepolia and a custom cap and RPC', () => {
+		const wallet = walletFromCredential({ privateKey: KEY, network: 'base-sepolia', maxPaymentUsdc: 0.5, rpcUrl: ' http://127.0.0.1:8545 ' });
+		expect(wallet.network.chainId).toBe(84532);
+		expect(wallet.network.usdc.address).toBe('0x036CbD53842c5426634e7929541eC2318f3dCF7e');
+		expect(wallet.capAtomic).toBe(500_000n);
+		expect(wallet.rpcUrl).toBe('http://127.0.0.1:8545');
+	});
+
+	it.each([
+		[{ network: 'ethereum' }, /Network: "ethereum" is not supported/],
+		[{ maxPaymentUsdc: 0 }, /Max Payment per Request \(USDC\): must be a number above 0/],
+		[{ maxPaymentUsdc: -1 }, /Max Payment per Request/],
+		[{ maxPaymentUsdc: 5000 }, /at most 1000/],
+		[{ rpcUrl: 'ftp://x' }, /RPC URL: must be an http\(s\) URL/],
+	])('refuses %p', (extra, message) => {
+		const error = failure(() => walletFromCredential({ privateKey: KEY, ...extra }));
+		expect(error.message).toMatch(message);
+		expect(error.message + (error.hint ?? '')).not.toContain(KEY.slice(2, 20));
+	});
+
+	it('freezes the wallet so no code can swap the key or cap', () => {
+		const wallet = walletFromCredential({ privateKey: KEY });
+		expect(Object.isFrozen(wallet)).toBe(true);
+	});
+});
