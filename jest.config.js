@@ -20,7 +20,6 @@ module.exports = {
 			},
 		],
 	},
-	setupFiles: ['<rootDir>/test/setup.ts'],
 	testTimeout: 60_000,
 	maxWorkers: 2,
 };
