@@ -1,4 +1,5 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import { errorItemJson, toNodeError } from './errors';
 
 /**
@@ -19,17 +20,19 @@ export async function runItems(
 ): Promise<INodeExecutionData[]> {
 	const results: INodeExecutionData[][] = new Array(count);
 	const keepGoing = context.continueOnFail();
+	const cancelSignal = context.getExecutionCancelSignal();
 	let next = 0;
 	let failure: { error: unknown; itemIndex: number } | undefined;
 
 	const worker = async () => {
-		while (!failure) {
+		while (!failure && !cancelSignal?.aborted) {
 			const itemIndex = next++;
 			if (itemIndex >= count) return;
 			try {
 				const out = await run(itemIndex);
 				results[itemIndex] = out.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 			} catch (error) {
+				if (cancelSignal?.aborted) return;
 				if (keepGoing) {
 					results[itemIndex] = [{ json: errorItemJson(error), pairedItem: { item: itemIndex } }];
 				} else if (!failure) {
@@ -40,6 +43,12 @@ export async function runItems(
 	};
 	await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
 
+	if (cancelSignal?.aborted) {
+		// "canceled" in the message is how n8n's engine recognises a cancellation.
+		throw new NodeOperationError(context.getNode(), 'Execution was canceled while this node was working', {
+			description: 'Items already paid for keep their jobs on the service; nothing was retried.',
+		});
+	}
 	if (failure) {
 		const nodeError = toNodeError(context.getNode(), failure.error, failure.itemIndex);
 		const done = results.filter((r) => r !== undefined);

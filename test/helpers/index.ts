@@ -16,7 +16,7 @@ export function expectNoKey(value: unknown, key: string): void {
 	const seen = new WeakSet<object>();
 	const text = JSON.stringify(value, (_k, v: unknown) => {
 		if (typeof v === 'bigint') return v.toString();
-		if (v instanceof Error) return { message: v.message, stack: v.stack, description: (v as { description?: unknown }).description, ...v };
+		if (v instanceof Error) return { ...v, message: v.message, stack: v.stack, description: (v as { description?: unknown }).description };
 		if (v && typeof v === 'object') {
 			if (seen.has(v)) return undefined;
 			seen.add(v);

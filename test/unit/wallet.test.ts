@@ -1,7 +1,9 @@
+import { generatePrivateKey } from 'viem/accounts';
 import { NanoBananaError } from '../../nodes/shared/errors';
 import { normalizePrivateKey, walletFromCredential } from '../../nodes/shared/x402/wallet';
 
-const KEY = '0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318';
+/** A throwaway key made for this run. */
+const KEY = generatePrivateKey();
 
 function failure(fn: () => unknown): NanoBananaError {
 	try {
