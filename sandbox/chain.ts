@@ -2,7 +2,7 @@
  * A local Base: ganache with chainId 8453 and Circle's real FiatTokenV2_2 (USDC)
  * bytecode at the real Base USDC address. Development only, never shipped.
  */
-import ganache from 'ganache';
+import type GanacheModule from 'ganache';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -31,6 +31,27 @@ interface Artifact {
 }
 
 export const USDC = NETWORKS.base.usdc.address;
+
+/**
+ * ganache's optional uWebSockets binary has no build for Node 24's ABI; it then warns
+ * "not compatible with your Node.js build" and uses its plain-JS server, which is all
+ * we use (we only take its in-process provider). Load it with that one warning muted.
+ */
+function loadGanache(): typeof GanacheModule {
+	/* eslint-disable no-console */
+	const warn = console.warn;
+	console.warn = (...args: unknown[]) => {
+		if (/µWS|uws_|Falling back to a NodeJS implementation/.test(String(args[0]))) return;
+		warn(...args);
+	};
+	try {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		return require('ganache') as typeof GanacheModule;
+	} finally {
+		console.warn = warn;
+	}
+	/* eslint-enable no-console */
+}
 export const USDC_ABI = fiatToken.abi;
 
 export interface ChainOptions {
@@ -63,7 +84,7 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 	const facilitatorKey = generatePrivateKey();
 	const payerKeys = Array.from({ length: payerCount }, () => generatePrivateKey());
 	const ether = `0x${(10n ** 21n).toString(16)}`;
-	const provider = ganache.provider({
+	const provider = loadGanache().provider({
 		chain: { chainId: base.id },
 		wallet: { accounts: [ownerKey, facilitatorKey].map((secretKey) => ({ secretKey, balance: ether })) },
 		logging: { quiet: true },
