@@ -21,18 +21,25 @@ export function createFacilitator(chain: LocalChain): { facilitator: Facilitator
 		transport: custom(chain.provider, { retryCount: 0 }),
 		pollingInterval: 20,
 	}).extend(publicActions);
-	const signer = toFacilitatorEvmSigner({ ...(wallet as never as object), address: account.address } as never, {
+	// Transactions are sent one at a time (each takes the account's next nonce), while
+	// verification and receipt waits run concurrently, as in a production facilitator.
+	let sending: Promise<unknown> = Promise.resolve();
+	const oneAtATime = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
+		const next = sending.then(() => fn(...args));
+		sending = next.catch(() => undefined);
+		return next;
+	};
+	const serialized = {
+		...(wallet as never as object),
+		// A fixed gas limit skips eth_estimateGas, which ganache answers by re-running the
+		// transfer many times: the sandbox chain then costs about what one transfer costs.
+		writeContract: oneAtATime((args: Record<string, unknown>) => wallet.writeContract({ gas: 300_000n, ...args } as never)),
+		sendTransaction: oneAtATime(wallet.sendTransaction as (...args: unknown[]) => Promise<unknown>),
+	};
+	const signer = toFacilitatorEvmSigner({ ...serialized, address: account.address } as never, {
 		confirmationTimeoutMs: 30_000,
 	});
 	const facilitator = new x402Facilitator();
 	registerExactEvmScheme(facilitator, { signer, networks: 'eip155:8453' });
-	// One settlement at a time: the facilitator's account sends transactions, and two
-	// concurrent sends would race for the same account nonce (a real facilitator runs a nonce manager).
-	let queue: Promise<unknown> = Promise.resolve();
-	const settle: Facilitator['settle'] = (payload, requirements) => {
-		const next = queue.then(() => facilitator.settle(payload, requirements));
-		queue = next.catch(() => undefined);
-		return next;
-	};
-	return { facilitator: { verify: (p, r) => facilitator.verify(p, r), settle }, address: account.address };
+	return { facilitator, address: account.address };
 }

@@ -92,7 +92,7 @@ export const generateProperties: INodeProperties[] = [
 				displayName: 'Concurrency',
 				name: 'concurrency',
 				type: 'number',
-				default: 5,
+				default: 10,
 				typeOptions: { minValue: 1, maxValue: 50 },
 				description: 'How many items are paid and submitted at the same time. Read from the first item.',
 			},

@@ -48,7 +48,7 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 		wallet: ok,
 		walletError,
 		session: ok ? new PaymentSession({ http, wallet: ok, budget }) : undefined,
-		concurrency: clampInt(first.concurrency, 5, 1, 50),
+		concurrency: clampInt(first.concurrency, 10, 1, 50),
 		tool: context.isToolExecution(),
 		describePaid: (done) => {
 			const paid = done.flat().filter((item) => (item.json.payment as IDataObject | undefined)?.nonce);

@@ -3,13 +3,17 @@ import { sleep } from 'n8n-workflow';
 import { downloadImage } from '../shared/binary';
 import { inputError, NanoBananaError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
-import { clampInt } from '../shared/items';
+import { clampInt, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
 import { defaultHosts, parseHostList } from '../shared/urls';
+
+/** Images downloaded at the same time, per execution (memory stays flat when many jobs end together). */
+const DOWNLOADS_AT_ONCE = 4;
 
 export interface WaitRun {
 	http: HttpFn;
 	concurrency: number;
+	downloads: Limiter;
 	tool: boolean;
 	signal?: AbortSignal;
 }
@@ -19,6 +23,7 @@ export function startWait(context: IExecuteFunctions): WaitRun {
 	return {
 		http: n8nHttp(context),
 		concurrency: clampInt(first.concurrency, 50, 1, 200),
+		downloads: limiter(DOWNLOADS_AT_ONCE),
 		tool: context.isToolExecution(),
 		signal: context.getExecutionCancelSignal(),
 	};
@@ -73,7 +78,7 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 	}
 	const downloaded = await Promise.all(
 		result.images.map(async (ref, index) => {
-			const image = await downloadImage(context, run.http, ref, { allowedHosts, baseName: `nano-banana-${jobId}-${index}` });
+			const image = await run.downloads(() => downloadImage(context, run.http, ref, { allowedHosts, baseName: `nano-banana-${jobId}-${index}` }));
 			return {
 				meta: { index, url: image.url, mimeType: image.mimeType, fileName: image.fileName, sizeBytes: image.sizeBytes, width: image.width ?? null, height: image.height ?? null },
 				binary: image.binary,

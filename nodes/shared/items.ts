@@ -64,3 +64,33 @@ export function clampInt(value: unknown, fallback: number, min: number, max: num
 	const n = typeof value === 'number' && Number.isFinite(value) ? Math.floor(value) : fallback;
 	return Math.min(max, Math.max(min, n));
 }
+
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+/**
+ * At most `max` tasks at once (per execution: create one per run, never share).
+ * Wait for Job polls many jobs at once but downloads a few images at a time,
+ * so a burst of finished jobs does not hold every image in memory together.
+ */
+export function limiter(max: number): Limiter {
+	let active = 0;
+	const queue: Array<() => void> = [];
+	const next = () => {
+		if (active >= max) return;
+		const start = queue.shift();
+		if (start) start();
+	};
+	return <T>(task: () => Promise<T>) =>
+		new Promise<T>((resolve, reject) => {
+			queue.push(() => {
+				active++;
+				task()
+					.then(resolve, reject)
+					.finally(() => {
+						active--;
+						next();
+					});
+			});
+			next();
+		});
+}

@@ -1,0 +1,60 @@
+/**
+ * Benchmark tasks that need a fresh process (cold start, first execution, peak RSS).
+ * Run as plain JavaScript (transpiled by bench/run.ts) so no compiler sits in memory.
+ */
+import { chain, distClasses, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE, GENERATE_TYPE } from '../sandbox/engine';
+
+const task = process.argv[2];
+const input = JSON.parse(process.env.BENCH_INPUT ?? '{}') as Record<string, unknown>;
+
+function print(result: unknown) {
+	process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function firstExecution() {
+	const workflow = {
+		nodes: [
+			node('Start', TRIGGER_TYPE),
+			node('Prompts', ITEMS_TYPE, { items: JSON.stringify([{ prompt: 'first' }]) }),
+			node('Generate', GENERATE_TYPE, { prompt: '={{ $json.prompt }}', options: { endpointUrl: input.endpoint as string } }, { credentials: { x402WalletApi: { id: '1', name: 'w' } } }),
+		],
+		connections: chain('Start', 'Prompts', 'Generate'),
+	};
+	const options = { credentials: { x402WalletApi: input.credential as Record<string, string> }, classes: distClasses() };
+	const t0 = performance.now();
+	const first = await runWorkflow(workflow, options);
+	const t1 = performance.now();
+	const second = await runWorkflow(workflow, options);
+	const t2 = performance.now();
+	if (first.status !== 'success' || second.status !== 'success') throw new Error(`run failed: ${first.error?.message ?? second.error?.message}`);
+	print({ firstMs: t1 - t0, secondMs: t2 - t1 });
+}
+
+async function memory() {
+	if (process.env.N8N_DEFAULT_BINARY_DATA_MODE === 'filesystem') {
+		/* eslint-disable @typescript-eslint/no-require-imports */
+		// n8n-core's own copy of the DI container (a second copy would not know its services).
+		const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
+		const { BinaryDataService } = require('n8n-core');
+		/* eslint-enable @typescript-eslint/no-require-imports */
+		await Container.get(BinaryDataService).init();
+	}
+	const jobs = input.jobs as Array<{ statusUrl: string; endpoint: string }>;
+	const before = process.memoryUsage().rss;
+	const result = await runWorkflow(
+		{
+			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.5 })],
+			connections: chain('Start', 'Jobs', 'Wait'),
+		},
+		{ classes: distClasses() },
+	);
+	if (result.status !== 'success') throw new Error(`run failed: ${result.error?.message}`);
+	const images = result.output('Wait');
+	const bytes = images.reduce((sum, item) => sum + Number(item.json.image && (item.json.image as { sizeBytes: number }).sizeBytes), 0);
+	print({ peakRssMb: process.resourceUsage().maxRSS / 1024, startRssMb: before / 1024 / 1024, images: images.length, downloadedMb: bytes / 1024 / 1024 });
+}
+
+(task === 'first-execution' ? firstExecution() : memory()).catch((error: Error) => {
+	process.stderr.write(`${error.stack ?? error.message}\n`);
+	process.exit(1);
+});

@@ -1,0 +1,301 @@
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions -- dev-only benchmark, never shipped in dist/: cold start and peak memory can only be measured in fresh processes */
+/**
+ * `npm run bench`: what users pay in time, requests and memory, measured on the
+ * real nodes (built, in dist/) in n8n's engine against the real sandbox.
+ * Prints a markdown table: figure, median of several runs, min–max, target.
+ * Misses are printed as misses; the exit code is non-zero only if the benchmark itself failed.
+ *
+ *   npm run bench              full run (a few minutes)
+ *   npm run bench -- --quick   one run of each, under a minute
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ts from 'typescript';
+import { startSandbox, type Sandbox } from '../sandbox';
+import { chain, distClasses, GENERATE_TYPE, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../sandbox/engine';
+
+const quick = process.argv.includes('--quick');
+const RUNS = quick ? 1 : 3;
+const ROOT = path.resolve('.');
+const OUT = path.join(ROOT, '.tmp', 'bench');
+
+interface Row {
+	figure: string;
+	values: number[];
+	unit: string;
+	target?: { op: '<' | '<=' | '>='; value: number };
+	note?: string;
+}
+const rows: Row[] = [];
+
+function log(message: string) {
+	process.stderr.write(`bench: ${message}\n`);
+}
+
+function median(values: number[]) {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function fmt(value: number, unit: string) {
+	const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+	return `${value.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
+}
+
+function verdict(row: Row) {
+	if (!row.target) return '';
+	const m = median(row.values);
+	const ok = row.target.op === '<' ? m < row.target.value : row.target.op === '<=' ? m <= row.target.value : m >= row.target.value;
+	return `${row.target.op} ${row.target.value}${row.unit ? ` ${row.unit}` : ''} ${ok ? '(met)' : '**(MISS)**'}`;
+}
+
+async function repeat<T>(times: number, fn: () => Promise<T> | T): Promise<T[]> {
+	const values: T[] = [];
+	for (let i = 0; i < times; i++) values.push(await fn());
+	return values;
+}
+
+/** Transpiles the harness to plain JS, so child processes carry no TypeScript compiler. */
+function transpileHarness() {
+	for (const file of ['sandbox/engine.ts', 'bench/child.ts']) {
+		const source = readFileSync(path.join(ROOT, file), 'utf8');
+		const { outputText } = ts.transpileModule(source, {
+			compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+		});
+		const target = path.join(OUT, file.replace(/\.ts$/, '.js'));
+		mkdirSync(path.dirname(target), { recursive: true });
+		writeFileSync(target, outputText);
+	}
+}
+
+/** Runs a task in a fresh process; async, so this process keeps serving the sandbox meanwhile. */
+function child(task: string, input: unknown, env: Record<string, string> = {}): Promise<Record<string, number>> {
+	return new Promise((resolve, reject) => {
+		const proc = spawn(process.execPath, ['--disable-warning=V8', path.join(OUT, 'bench/child.js'), task], {
+			cwd: ROOT,
+			env: { ...process.env, ...env, BENCH_INPUT: JSON.stringify(input) },
+		});
+		let stdout = '';
+		let stderr = '';
+		proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+		proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+		proc.on('error', reject);
+		proc.on('close', (code) => {
+			if (code !== 0) return reject(new Error(`child ${task} failed: ${stderr}`));
+			resolve(JSON.parse(stdout.trim().split('\n').pop() as string));
+		});
+	});
+}
+
+function coldRequire(file: string | string[]): number {
+	const files = Array.isArray(file) ? file : [file];
+	const script = `require('n8n-workflow');const t=process.hrtime.bigint();${files.map((f) => `require(${JSON.stringify(f)});`).join('')}process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
+	return Number(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }));
+}
+
+async function startup(sandbox: Sandbox) {
+	log('start-up');
+	const files = [
+		['Generate node', 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'],
+		['Wait for Job node', 'dist/nodes/WaitForJob/WaitForJob.node.js'],
+		['credential', 'dist/credentials/X402WalletApi.credentials.js'],
+	];
+	for (const [name, file] of files) {
+		rows.push({ figure: `cold require: ${name}`, values: await repeat(RUNS, () => coldRequire(path.join(ROOT, file))), unit: 'ms', target: { op: '<', value: 50 } });
+	}
+	rows.push({
+		figure: 'cold require: payment stack (@x402/* + viem), for comparison',
+		values: await repeat(RUNS, () => coldRequire(['@x402/core/client', '@x402/evm/exact/client', 'viem/accounts', 'viem'])),
+		unit: 'ms',
+	});
+	const credential = { privateKey: sandbox.payers[0].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl };
+	const runs = await repeat(RUNS, () => child('first-execution', { endpoint: sandbox.gateway.endpoint, credential }));
+	rows.push({ figure: 'first Generate execution in a fresh process (loads the payment stack)', values: runs.map((r) => r.firstMs), unit: 'ms' });
+	rows.push({ figure: 'second Generate execution, same process', values: runs.map((r) => r.secondMs), unit: 'ms' });
+}
+
+function footprint() {
+	log('footprint (npm pack + production install)');
+	const dir = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-footprint-'));
+	try {
+		const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))[0];
+		const install = path.join(dir, 'install');
+		mkdirSync(install);
+		writeFileSync(path.join(install, 'package.json'), '{"name":"footprint","private":true}');
+		// n8n provides n8n-workflow (the peer dependency): leave it out, as inside n8n.
+		execFileSync('npm', ['install', '--omit=dev', '--omit=peer', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', path.join(dir, packed.filename)], {
+			cwd: install,
+			stdio: 'ignore',
+		});
+		const modules = path.join(install, 'node_modules');
+		let packages = 0;
+		const walk = (d: string) => {
+			for (const entry of readdirSync(d)) {
+				if (entry.startsWith('.')) continue;
+				const p = path.join(d, entry);
+				if (entry.startsWith('@')) walk(p);
+				else if (statSync(p).isDirectory()) {
+					packages++;
+					const nested = path.join(p, 'node_modules');
+					try {
+						if (statSync(nested).isDirectory()) walk(nested);
+					} catch {
+						// no nested node_modules
+					}
+				}
+			}
+		};
+		walk(modules);
+		const kb = Number(execFileSync('du', ['-sk', modules], { encoding: 'utf8' }).split('\t')[0]);
+		rows.push({ figure: 'install footprint: packages (production, with the package itself)', values: [packages], unit: '', target: { op: '<=', value: 20 } });
+		rows.push({ figure: 'install footprint: size on disk', values: [kb / 1024], unit: 'MB', target: { op: '<=', value: 100 } });
+		rows.push({ figure: 'npm pack tarball', values: [packed.size / 1024], unit: 'kB' });
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+function generateWorkflow(endpoint: string, count: number, concurrency?: number) {
+	return {
+		nodes: [
+			node('Start', TRIGGER_TYPE),
+			node('Prompts', ITEMS_TYPE, { items: JSON.stringify(Array.from({ length: count }, (_, i) => ({ prompt: `bench image ${i}` }))) }),
+			node(
+				'Generate',
+				GENERATE_TYPE,
+				{ prompt: '={{ $json.prompt }}', options: { endpointUrl: endpoint, ...(concurrency ? { concurrency } : {}) } },
+				{ credentials: { x402WalletApi: { id: '1', name: 'w' } } },
+			),
+		],
+		connections: chain('Start', 'Prompts', 'Generate'),
+	};
+}
+
+async function batch(sandbox: Sandbox) {
+	log('batch of 50 with 200 ms gateway latency');
+	const gateway = sandbox.gateway;
+	gateway.options.latencyMs = 200;
+	const credentials = (i: number) => ({ x402WalletApi: { privateKey: sandbox.payers[i].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl } });
+	const perImage: number[] = [];
+	const wallDefault: number[] = [];
+	const wallOne: number[] = [];
+	for (let r = 0; r < RUNS; r++) {
+		gateway.reset();
+		let t = performance.now();
+		const fast = await runWorkflow(generateWorkflow(gateway.endpoint, 50), { credentials: credentials(1), classes: distClasses() });
+		wallDefault.push((performance.now() - t) / 1000);
+		if (fast.status !== 'success' || fast.output('Generate').length !== 50) throw new Error(`batch failed: ${fast.error?.message}`);
+		perImage.push(gateway.counts.generate / 50);
+		t = performance.now();
+		const slow = await runWorkflow(generateWorkflow(gateway.endpoint, 50, 1), { credentials: credentials(2), classes: distClasses() });
+		wallOne.push((performance.now() - t) / 1000);
+		if (slow.status !== 'success') throw new Error(`batch failed: ${slow.error?.message}`);
+	}
+	gateway.options.latencyMs = 0;
+	rows.push({ figure: 'HTTP requests to the gateway per paid image (batch of 50)', values: perImage, unit: '', target: { op: '<=', value: 1.1 } });
+	rows.push({ figure: 'batch of 50, default concurrency: wall time', values: wallDefault, unit: 's' });
+	rows.push({ figure: 'batch of 50, concurrency 1: wall time', values: wallOne, unit: 's' });
+	rows.push({ figure: 'batch speed-up, default concurrency vs 1', values: wallOne.map((one, i) => one / wallDefault[i]), unit: '×', target: { op: '>=', value: 5 } });
+}
+
+function fakeJobs(sandbox: Sandbox, durations: number[]) {
+	const now = Date.now();
+	return durations.map((d, i) => {
+		const id = `bench-${Math.random().toString(36).slice(2)}-${i}`;
+		sandbox.gateway.jobs.set(id, { id, index: i, request: { prompt: 'bench', output_format: 'png' }, createdAt: now, readyAt: now + d });
+		return { jobId: id, statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`, endpoint: sandbox.gateway.endpoint };
+	});
+}
+
+async function waiting(sandbox: Sandbox) {
+	log('Wait for Job over 50 jobs of 1-5 s');
+	const ratio: number[] = [];
+	const polls: number[] = [];
+	const lag: number[] = [];
+	for (let r = 0; r < RUNS; r++) {
+		sandbox.gateway.reset();
+		const durations = Array.from({ length: 50 }, (_, i) => 1000 + Math.round((4000 * i) / 49));
+		const jobs = fakeJobs(sandbox, durations);
+		const started = performance.now();
+		const result = await runWorkflow(
+			{ nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, {})], connections: chain('Start', 'Jobs', 'Wait') },
+			{ classes: distClasses() },
+		);
+		const wall = performance.now() - started;
+		if (result.status !== 'success' || result.output('Wait').length !== 50) throw new Error(`wait failed: ${result.error?.message}`);
+		ratio.push(wall / Math.max(...durations));
+		polls.push([...sandbox.gateway.polls.values()].reduce((a, b) => a + b, 0) / 50);
+		const lags = jobs.map((job) => (sandbox.gateway.noticedAt.get(job.jobId) as number) - (sandbox.gateway.jobs.get(job.jobId)?.readyAt as number));
+		lag.push(lags.reduce((a, b) => a + b, 0) / lags.length / 1000);
+	}
+	rows.push({ figure: 'Wait for Job, 50 jobs of 1-5 s: wall time / slowest job', values: ratio, unit: '×', target: { op: '<=', value: 1.2 } });
+	rows.push({ figure: 'status requests per job', values: polls, unit: '' });
+	rows.push({ figure: 'mean lag between a job finishing and the node noticing', values: lag, unit: 's', target: { op: '<=', value: 1 } });
+}
+
+async function memory(sandbox: Sandbox) {
+	log('memory: 50 images of 2 MB, memory and filesystem binary modes');
+	sandbox.gateway.options.imageBytes = 2_000_000;
+	const storage = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-binary-'));
+	try {
+		for (const mode of ['default', 'filesystem']) {
+			const values: number[] = [];
+			let downloaded = 0;
+			for (let r = 0; r < RUNS; r++) {
+				const jobs = fakeJobs(sandbox, Array.from({ length: 50 }, () => 300));
+				const result = await child('memory', { jobs }, { N8N_DEFAULT_BINARY_DATA_MODE: mode, N8N_BINARY_DATA_STORAGE_PATH: storage });
+				if (result.images !== 50) throw new Error(`memory run downloaded ${result.images} images`);
+				values.push(result.peakRssMb);
+				downloaded = result.downloadedMb;
+			}
+			const label = mode === 'default' ? "n8n's in-memory binary mode ('default')" : 'filesystem binary mode';
+			rows.push({ figure: `peak RSS, wait + download 50 × 2 MB (${label})`, values, unit: 'MB', target: { op: '<', value: 300 }, note: `${downloaded.toFixed(0)} MB downloaded` });
+		}
+	} finally {
+		sandbox.gateway.options.imageBytes = undefined;
+		rmSync(storage, { recursive: true, force: true });
+	}
+}
+
+async function main() {
+	const started = Date.now();
+	if (!statSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'), { throwIfNoEntry: false })) {
+		throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
+	}
+	transpileHarness();
+	const sandbox = await startSandbox({ chain: { payers: 4, usdcPerPayer: 1_000_000_000n } });
+	try {
+		await startup(sandbox);
+		footprint();
+		await batch(sandbox);
+		await waiting(sandbox);
+		await memory(sandbox);
+	} finally {
+		await sandbox.close();
+	}
+	const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+	const lines = [
+		`Benchmark (${quick ? 'quick: 1 run each' : `median of ${RUNS} runs`}) on ${machine}, ${new Date().toISOString().slice(0, 10)}`,
+		'',
+		'| figure | median | min–max | target |',
+		'|---|---|---|---|',
+		...rows.map((row) => {
+			const m = median(row.values);
+			const range = row.values.length > 1 ? `${fmt(Math.min(...row.values), row.unit)} – ${fmt(Math.max(...row.values), row.unit)}` : '';
+			return `| ${row.figure}${row.note ? ` (${row.note})` : ''} | ${fmt(m, row.unit)} | ${range} | ${verdict(row)} |`;
+		}),
+		'',
+		`Took ${Math.round((Date.now() - started) / 1000)} s.`,
+	];
+	process.stdout.write(`${lines.join('\n')}\n`);
+	mkdirSync(OUT, { recursive: true });
+	writeFileSync(path.join(OUT, quick ? 'results-quick.md' : 'results.md'), `${lines.join('\n')}\n`);
+}
+
+main().catch((error: Error) => {
+	process.stderr.write(`bench failed: ${error.stack ?? error.message}\n`);
+	process.exit(1);
+});
