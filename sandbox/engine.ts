@@ -84,6 +84,83 @@ class Items implements INodeType {
 	}
 }
 
+/** Stand-in for n8n's Edit Fields (Set) node in "raw" JSON mode, as the examples use it. */
+class SetRaw implements INodeType {
+	description = {
+		displayName: 'Edit Fields (Set)',
+		name: 'set',
+		group: ['input'],
+		version: [3, 3.4],
+		description: 'Sets fields (raw JSON mode only in this stand-in)',
+		defaults: { name: 'Edit Fields' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [
+			{ displayName: 'Mode', name: 'mode', type: 'string', default: 'raw' },
+			{ displayName: 'JSON', name: 'jsonOutput', type: 'json', default: '{}' },
+			{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
+		],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [
+			this.getInputData().map((_item, itemIndex) => {
+				const raw = this.getNodeParameter('jsonOutput', itemIndex) as string | object;
+				return { json: (typeof raw === 'string' ? JSON.parse(raw) : raw) as INodeExecutionData['json'], pairedItem: { item: itemIndex } };
+			}),
+		];
+	}
+}
+
+/** Stand-in for n8n's Split Out node: one item per element of a list field. */
+class SplitOut implements INodeType {
+	description = {
+		displayName: 'Split Out',
+		name: 'splitOut',
+		group: ['transform'],
+		version: 1,
+		description: 'Splits a list field into items',
+		defaults: { name: 'Split Out' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [
+			{ displayName: 'Field', name: 'fieldToSplitOut', type: 'string', default: '' },
+			{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
+		],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const out: INodeExecutionData[] = [];
+		this.getInputData().forEach((item, itemIndex) => {
+			const field = this.getNodeParameter('fieldToSplitOut', itemIndex) as string;
+			const list = item.json[field];
+			for (const value of Array.isArray(list) ? list : [list]) {
+				out.push({ json: (value && typeof value === 'object' ? value : { [field]: value }) as INodeExecutionData['json'], pairedItem: { item: itemIndex } });
+			}
+		});
+		return [out];
+	}
+}
+
+/** Stand-in for n8n's Sticky Note: no inputs, no outputs, never runs. */
+class StickyNote implements INodeType {
+	description = {
+		displayName: 'Sticky Note',
+		name: 'stickyNote',
+		group: ['input'],
+		version: 1,
+		description: 'A note on the canvas',
+		defaults: { name: 'Sticky Note' },
+		inputs: [],
+		outputs: [],
+		properties: [
+			{ displayName: 'Content', name: 'content', type: 'string', default: '' },
+			{ displayName: 'Height', name: 'height', type: 'number', default: 160 },
+			{ displayName: 'Width', name: 'width', type: 'number', default: 240 },
+		],
+	} as unknown as INodeType['description'];
+}
+
 type Loaded = INodeType | IVersionedNodeType;
 
 export interface NodeClasses {
@@ -123,6 +200,9 @@ function nodeTypesOf(classes: NodeClasses): { nodeTypes: INodeTypes; byName: Map
 		[WAIT_TYPE, new classes.wait()],
 		[TRIGGER_TYPE, new ManualTrigger()],
 		[ITEMS_TYPE, new Items()],
+		['n8n-nodes-base.set', new SetRaw()],
+		['n8n-nodes-base.splitOut', new SplitOut()],
+		['n8n-nodes-base.stickyNote', new StickyNote()],
 	]);
 	const nodeTypes: INodeTypes = {
 		getByName: (name) => {
