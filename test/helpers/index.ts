@@ -1,4 +1,4 @@
-import type { INode, INodeExecutionData } from 'n8n-workflow';
+import type { IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
 import type { Sandbox } from '../../sandbox';
 import { chain, GENERATE_TYPE, ITEMS_TYPE, node, TRIGGER_TYPE, WAIT_TYPE, type WorkflowJson } from '../../sandbox/engine';
 
@@ -64,4 +64,18 @@ export function generateFlow(options: GenerateFlowOptions): WorkflowJson {
 
 export function jsonOf(items: INodeExecutionData[]) {
 	return items.map((item) => item.json as Record<string, unknown>);
+}
+
+/**
+ * The node class as n8n runs it for an AI agent: the same real engine context,
+ * with isToolExecution() answering true (as n8n's tool wrapper does).
+ */
+export function asTool(nodeClass: unknown): new () => INodeType {
+	const Base = nodeClass as new () => INodeType;
+	return class AsTool extends Base {
+		async execute(this: IExecuteFunctions) {
+			const toolContext = new Proxy(this, { get: (target, key) => (key === 'isToolExecution' ? () => true : Reflect.get(target, key)) });
+			return await (Base.prototype.execute as (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>).call(toolContext);
+		}
+	};
 }

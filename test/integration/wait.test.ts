@@ -3,8 +3,8 @@
  */
 import { imageSize } from 'image-size';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { chain, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
-import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
+import { chain, ITEMS_TYPE, node, runWorkflow, sourceClasses, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
+import { asTool, expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
 
 let sandbox: Sandbox;
 
@@ -204,4 +204,20 @@ it('validates its own fields', async () => {
 	expect(jsonOf(result.output('Wait'))[0].error).toMatch(/^Max Poll Interval \(Seconds\): \(1\) is below Poll Interval \(5\)/);
 	const empty = await waitOnly([{ statusUrl: '' }], { statusUrl: '={{ $json.statusUrl }}' }, { onError: 'continueRegularOutput' });
 	expect(jsonOf(empty.output('Wait'))[0].error).toMatch(/^Status URL: is empty/);
+});
+
+it('as an AI-agent tool it returns image URLs in JSON and downloads nothing', async () => {
+	const classes = sourceClasses();
+	const jobs = [fakeJob(100)];
+	const result = await runWorkflow(
+		{
+			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2 })],
+			connections: chain('Start', 'Jobs', 'Wait'),
+		},
+		{ credentials: credentials(), classes: { ...classes, wait: asTool(classes.wait) } },
+	);
+	const [item] = result.output('Wait');
+	expect(item.binary).toBeUndefined();
+	expect(item.json).toMatchObject({ status: 'completed', jobId: jobs[0].jobId, imageUrls: [expect.stringContaining(`/images/${jobs[0].jobId}/`)] });
+	expect(sandbox.gateway.counts.image).toBe(0);
 });
