@@ -118,6 +118,18 @@ it('falls back to the new terms when a reused quote is refused, paying once per 
 	expect(sandbox.gateway.counts).toMatchObject({ unpaid: 1, paid: 4, settled: 3 });
 });
 
+it('does not sign again when a refused reused quote cannot be checked on-chain', async () => {
+	sandbox.gateway.faults.priceChangeAfter = 1;
+	sandbox.gateway.faults.newPrice = 52_800n;
+	const s = session(wallet(1, { rpcUrl: 'http://127.0.0.1:9' }));
+	await s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'one' } });
+	const error = await failure(s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'two' } }));
+	expect(error.kind).toBe('payment');
+	expect(error.details.paymentStatus).toBe('unknown');
+	expect(error.message).toMatch(/refused the payment \(HTTP 402/);
+	expect(sandbox.gateway.counts).toMatchObject({ unpaid: 1, paid: 2, settled: 1 });
+});
+
 describe('policy refusals sign nothing and move nothing', () => {
 	it.each([
 		['max price (caller cap)', () => ({ limits: { maxAtomic: 50_000n } }), {}, /"max price" rule: the service asks 0\.0527 USDC, the limit is 0\.05 USDC \(Max Price per Image\)/],

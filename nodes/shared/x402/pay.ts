@@ -209,9 +209,10 @@ export class PaymentSession {
 			const serverReason = settlement?.errorReason ?? reasonOf(response);
 			if (reused) {
 				const fresh = tryParseQuote(response, request.url, this.now());
-				const changed = fresh !== undefined && !sameTerms(fresh, quote);
 				const { verdict, checkedAt } = await chargeVerdict(() => this.getReader(), signed.attempt.payer as `0x${string}`, signed.attempt.nonce as `0x${string}`);
-				if (verdict === 'not charged' || (verdict === 'unknown' && changed)) {
+				// Sign again only when the chain says the refused signature moved nothing;
+				// "unknown" is treated like "charged": better a failed item than a double payment.
+				if (verdict === 'not charged') {
 					this.budget.release(requirement.amountAtomic);
 					if (fresh) this.quotes.set(request.url, Promise.resolve({ kind: 'quote', quote: fresh }));
 					return { retryWith: fresh };
@@ -379,11 +380,6 @@ function tryParseQuote(response: HttpResponse, url: string, now: number): Quote 
 	} catch {
 		return undefined;
 	}
-}
-
-function sameTerms(a: Quote, b: Quote): boolean {
-	const key = (q: Quote) => q.accepts.map((r) => `${r.scheme}|${r.network}|${r.asset}|${r.payTo}|${r.amountAtomic}`.toLowerCase()).join(';');
-	return key(a) === key(b);
 }
 
 function reasonOf(response: HttpResponse): string | undefined {
