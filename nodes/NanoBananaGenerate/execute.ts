@@ -3,7 +3,7 @@ import { downloadImage } from '../shared/binary';
 import { buildGenerateBody, DOPAMINT_ENDPOINT, parseGenerateAnswer, type GenerateBody } from '../shared/dopamint';
 import { inputError, NanoBananaError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
-import { clampInt } from '../shared/items';
+import { intOption } from '../shared/items';
 import { findImages } from '../shared/jobs/shapes';
 import { defaultHosts } from '../shared/urls';
 import { formatUsdc, parseUsdc } from '../shared/x402/money';
@@ -16,7 +16,8 @@ import { walletFromCredential, type Wallet } from '../shared/x402/wallet';
 export interface GenerateRun {
 	http: HttpFn;
 	wallet?: Wallet;
-	walletError?: unknown;
+	/** A problem with the credential or the run-wide options: every item fails with it. */
+	runError?: unknown;
 	session?: PaymentSession;
 	concurrency: number;
 	tool: boolean;
@@ -33,22 +34,29 @@ export async function loadWallet(context: IExecuteFunctions): Promise<Wallet | E
 }
 
 export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): GenerateRun {
+	// Budget and concurrency apply to the whole run: read from the first item.
 	const first = context.getNodeParameter('options', 0, {}) as IDataObject;
 	const http = n8nHttp(context);
+	let runError: unknown = wallet instanceof Error ? wallet : undefined;
 	let budget: Budget | undefined;
-	let walletError: unknown = wallet instanceof Error ? wallet : undefined;
-	if (first.budgetUsdc !== undefined) {
-		const limit = parseUsdc(first.budgetUsdc as number);
-		if (limit === undefined) walletError ??= inputError('Budget per Execution (USDC)', 'must be a number of 0 or more', 'E.g. 1 for one dollar.');
-		else budget = new Budget(limit);
+	let concurrency = 10;
+	try {
+		concurrency = intOption(first.concurrency, 'Concurrency', 10, 1, 50);
+		if (first.budgetUsdc !== undefined) {
+			const limit = parseUsdc(first.budgetUsdc as number);
+			if (limit === undefined) throw inputError('Budget per Execution (USDC)', 'must be a number of 0 or more', 'E.g. 1 for one dollar.');
+			budget = new Budget(limit);
+		}
+	} catch (error) {
+		runError ??= error;
 	}
 	const ok = wallet instanceof Error ? undefined : wallet;
 	return {
 		http,
 		wallet: ok,
-		walletError,
-		session: ok ? new PaymentSession({ http, wallet: ok, budget }) : undefined,
-		concurrency: clampInt(first.concurrency, 10, 1, 50),
+		runError,
+		session: ok && !runError ? new PaymentSession({ http, wallet: ok, budget }) : undefined,
+		concurrency,
 		tool: context.isToolExecution(),
 		describePaid: (done) => {
 			const paid = done.flat().filter((item) => (item.json.payment as IDataObject | undefined)?.nonce);
@@ -106,7 +114,10 @@ function readOptions(options: IDataObject, wallet: Wallet | undefined): ItemOpti
 	if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) {
 		throw inputError('Request Timeout (Seconds)', 'must be between 1 and 900', 'E.g. 120.');
 	}
-	const binaryField = typeof options.binaryPropertyName === 'string' && options.binaryPropertyName.trim() ? options.binaryPropertyName.trim() : 'data';
+	const binaryField = typeof options.binaryPropertyName === 'string' ? options.binaryPropertyName.trim() : 'data';
+	if (!/^[\w.-]{1,100}$/.test(binaryField)) {
+		throw inputError('Binary Field', `"${binaryField.slice(0, 100)}" is not a valid field name`, 'Use letters, digits, "_", "-" or ".", e.g. data.');
+	}
 	return { endpoint, limits, timeoutMs: timeoutSeconds * 1000, dryRun: options.dryRun === true, binaryField };
 }
 
@@ -115,7 +126,7 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 	// Validate everything before any request: nothing is paid for an invalid item.
 	const body = readBody(context, itemIndex);
 	const options = readOptions(context.getNodeParameter('options', itemIndex, {}) as IDataObject, run.wallet);
-	if (run.walletError || !run.session || !run.wallet) throw run.walletError;
+	if (run.runError || !run.session || !run.wallet) throw run.runError;
 	const request = { url: options.endpoint, body, timeoutMs: options.timeoutMs, limits: options.limits };
 
 	if (options.dryRun) {

@@ -3,7 +3,7 @@ import { sleep } from 'n8n-workflow';
 import { downloadImage } from '../shared/binary';
 import { inputError, NanoBananaError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
-import { clampInt, limiter, type Limiter } from '../shared/items';
+import { intOption, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
 import { defaultHosts, parseHostList } from '../shared/urls';
 
@@ -12,6 +12,8 @@ const DOWNLOADS_AT_ONCE = 4;
 
 export interface WaitRun {
 	http: HttpFn;
+	/** A problem with the run-wide options: every item fails with it. */
+	runError?: unknown;
 	concurrency: number;
 	downloads: Limiter;
 	tool: boolean;
@@ -20,9 +22,17 @@ export interface WaitRun {
 
 export function startWait(context: IExecuteFunctions): WaitRun {
 	const first = context.getNodeParameter('options', 0, {}) as IDataObject;
+	let concurrency = 50;
+	let runError: unknown;
+	try {
+		concurrency = intOption(first.concurrency, 'Concurrency', 50, 1, 200);
+	} catch (error) {
+		runError = error;
+	}
 	return {
 		http: n8nHttp(context),
-		concurrency: clampInt(first.concurrency, 50, 1, 200),
+		runError,
+		concurrency,
 		downloads: limiter(DOWNLOADS_AT_ONCE),
 		tool: context.isToolExecution(),
 		signal: context.getExecutionCancelSignal(),
@@ -37,7 +47,15 @@ function seconds(context: IExecuteFunctions, name: string, label: string, itemIn
 	return value;
 }
 
+function oneOf(value: unknown, label: string, allowed: string[]): string {
+	if (typeof value !== 'string' || !allowed.includes(value)) {
+		throw inputError(label, `${JSON.stringify(value)} is not allowed`, `Use one of: ${allowed.join(', ')}.`);
+	}
+	return value;
+}
+
 export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemIndex: number): Promise<INodeExecutionData[]> {
+	if (run.runError) throw run.runError;
 	const input = context.getInputData()[itemIndex]?.json ?? {};
 	const statusUrl = String(context.getNodeParameter('statusUrl', itemIndex, '') ?? '').trim();
 	if (!statusUrl) throw inputError('Status URL', 'is empty', 'Map statusUrl from the Nano-Banana Generate output, e.g. {{ $json.statusUrl }}.');
@@ -45,10 +63,13 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 	const maxIntervalS = seconds(context, 'maxPollIntervalSeconds', 'Max Poll Interval (Seconds)', itemIndex, 10, 0.2, 600);
 	if (maxIntervalS < intervalS) throw inputError('Max Poll Interval (Seconds)', `(${maxIntervalS}) is below Poll Interval (${intervalS})`, 'Make it at least as long as Poll Interval.');
 	const maxWaitMin = seconds(context, 'maxWaitMinutes', 'Max Wait (Minutes)', itemIndex, 10, 0.05, 240);
-	const onTimeout = context.getNodeParameter('onTimeout', itemIndex, 'fail') as string;
-	const download = (context.getNodeParameter('downloadImages', itemIndex, true) as boolean) && !run.tool;
-	const field = download ? String(context.getNodeParameter('binaryPropertyName', itemIndex, 'data')).trim() || 'data' : 'data';
-	const perJob = context.getNodeParameter('output', itemIndex, 'perImage') === 'perJob';
+	const onTimeout = oneOf(context.getNodeParameter('onTimeout', itemIndex, 'fail'), 'On Timeout', ['fail', 'output']);
+	const downloadImages = context.getNodeParameter('downloadImages', itemIndex, true);
+	if (typeof downloadImages !== 'boolean') throw inputError('Download Images', `must be true or false, got ${JSON.stringify(downloadImages)}`, 'Use a boolean.');
+	const download = downloadImages && !run.tool;
+	const field = download ? String(context.getNodeParameter('binaryPropertyName', itemIndex, 'data')).trim() : 'data';
+	if (!/^[\w.-]{1,100}$/.test(field)) throw inputError('Binary Field', `"${field.slice(0, 100)}" is not a valid field name`, 'Use letters, digits, "_", "-" or ".", e.g. data.');
+	const perJob = oneOf(context.getNodeParameter('output', itemIndex, 'perImage'), 'Output', ['perImage', 'perJob']) === 'perJob';
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const allowedHosts = [...defaultHosts(input.endpoint), ...parseHostList(options.allowedHosts)];
 	const jobId = typeof input.jobId === 'string' || typeof input.jobId === 'number' ? String(input.jobId) : jobIdFromUrl(statusUrl);

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { errorItemJson, toNodeError } from './errors';
+import { errorItemJson, inputError, toNodeError } from './errors';
 
 /**
  * The per-item loop both nodes share: bounded concurrency, output in input
@@ -59,10 +59,14 @@ export async function runItems(
 	return results.flat();
 }
 
-/** Reads a node option as a number within bounds, for options that apply to the whole run. */
-export function clampInt(value: unknown, fallback: number, min: number, max: number): number {
-	const n = typeof value === 'number' && Number.isFinite(value) ? Math.floor(value) : fallback;
-	return Math.min(max, Math.max(min, n));
+/** A whole-number option: its default when unset, else it must be within bounds (an input error names it). */
+export function intOption(value: unknown, label: string, fallback: number, min: number, max: number): number {
+	if (value === undefined || value === null || value === '') return fallback;
+	const n = typeof value === 'string' ? Number(value.trim()) : value;
+	if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+		throw inputError(label, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`, `E.g. ${fallback}.`);
+	}
+	return n;
 }
 
 export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;

@@ -131,6 +131,9 @@ describe('invalid fields fail their item, name the field, and pay nothing', () =
 		['recipient not an address', {}, { expectedPayTo: '0x1234' }, /^Expected Recipient: "0x1234" is not an address/],
 		['max price above the credential cap', {}, { maxPriceUsdc: 0.5 }, /^Max Price per Image \(USDC\): 0\.5 is above the credential's Max Payment per Request of 0\.1/],
 		['timeout out of range', {}, { requestTimeoutSeconds: 5000 }, /^Request Timeout \(Seconds\): must be between 1 and 900/],
+		['concurrency out of range', {}, { concurrency: 500 }, /^Concurrency: must be a whole number from 1 to 50, got 500/],
+		['negative budget', {}, { budgetUsdc: -1 }, /^Budget per Execution \(USDC\): must be a number of 0 or more/],
+		['binary field with spaces', {}, { binaryPropertyName: 'my image' }, /^Binary Field: "my image" is not a valid field name/],
 	])('%s', async (_case, params, options, message) => {
 		const result = await run(
 			{ endpoint: sandbox.gateway.endpoint, generate: { ...params, options }, generateExtra: { onError: 'continueRegularOutput' } },

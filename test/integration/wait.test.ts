@@ -221,3 +221,11 @@ it('as an AI-agent tool it returns image URLs in JSON and downloads nothing', as
 	expect(item.json).toMatchObject({ status: 'completed', jobId: jobs[0].jobId, imageUrls: [expect.stringContaining(`/images/${jobs[0].jobId}/`)] });
 	expect(sandbox.gateway.counts.image).toBe(0);
 });
+
+it('refuses a bad run-wide Concurrency and a bad Binary Field, naming them', async () => {
+	const concurrency = await waitOnly([fakeJob(100)], { options: { concurrency: 0 } }, { onError: 'continueRegularOutput' });
+	expect(jsonOf(concurrency.output('Wait'))[0].error).toMatch(/^Concurrency: must be a whole number from 1 to 200, got 0/);
+	const field = await waitOnly([fakeJob(100)], { binaryPropertyName: 'my image' }, { onError: 'continueRegularOutput' });
+	expect(jsonOf(field.output('Wait'))[0].error).toMatch(/^Binary Field: "my image" is not a valid field name/);
+	expect(sandbox.gateway.counts.image).toBe(0);
+});
