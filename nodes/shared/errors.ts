@@ -18,6 +18,36 @@ export type ErrorKind =
 
 export type ChargeVerdict = 'charged' | 'not charged' | 'unknown';
 
+/**
+ * n8n's NodeOperationError replaces any message that mentions a Node network code
+ * (ECONNRESET, ETIMEDOUT, ENOTFOUND, ...) with a generic sentence such as "You can
+ * retry the request immediately", which after a payment is the wrong advice and
+ * hides the verdict. So our messages say those codes in words.
+ */
+const NETWORK_CODES: Readonly<Record<string, string>> = Object.freeze({
+	ECONNREFUSED: 'connection refused',
+	ECONNRESET: 'connection reset by the server',
+	ENOTFOUND: 'host not found',
+	ETIMEDOUT: 'connection timed out',
+	ECONNABORTED: 'connection aborted',
+	EHOSTUNREACH: 'host unreachable',
+	EAI_AGAIN: 'name lookup failed',
+	EADDRNOTAVAIL: 'address not available',
+	ERRADDRINUSE: 'address in use',
+	EPIPE: 'connection closed while sending',
+	GETADDRINFO: 'name lookup',
+	ENOENT: 'not found',
+	EACCES: 'access denied',
+	EPERM: 'not permitted',
+	EEXIST: 'already exists',
+	EISDIR: 'is a directory',
+	ENOTDIR: 'is not a directory',
+});
+
+export function inWords(text: string): string {
+	return text.replace(/[A-Za-z_]+/g, (word) => NETWORK_CODES[word.toUpperCase()] ?? word);
+}
+
 export class NanoBananaError extends Error {
 	constructor(
 		readonly kind: ErrorKind,
@@ -31,7 +61,7 @@ export class NanoBananaError extends Error {
 		/** The parameter at fault, for input errors. */
 		readonly field?: string,
 	) {
-		super(message);
+		super(inWords(message));
 		this.name = 'NanoBananaError';
 	}
 }

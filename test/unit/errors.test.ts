@@ -1,0 +1,49 @@
+import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
+import { inWords, paymentError, NanoBananaError, toNodeError, errorItemJson } from '../../nodes/shared/errors';
+
+const node: INode = { id: '1', name: 'Generate', type: 'n8n-nodes-nano-banana.nanoBananaGenerate', typeVersion: 1, position: [0, 0], parameters: {} };
+const attempt = {
+	payer: '0x0000000000000000000000000000000000000001',
+	payTo: '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff',
+	network: 'base',
+	asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913',
+	amountAtomic: '52700',
+	amountUsdc: '0.0527',
+	nonce: `0x${'ab'.repeat(32)}`,
+	validBefore: '1900000000',
+	x402Version: 1,
+};
+
+describe('the error mapper', () => {
+	it.each(['read ECONNRESET', 'connect ETIMEDOUT 1.2.3.4:443', 'getaddrinfo ENOTFOUND x402.dopamint.ai', 'connect ECONNREFUSED 127.0.0.1:9'])(
+		'keeps the payment verdict in the message n8n shows after "%s" (n8n would otherwise say "retry")',
+		(cause) => {
+			const mapped = toNodeError(node, paymentError(`The paid request failed: ${cause}`, attempt, 'charged'), 0);
+			expect(mapped).toBeInstanceOf(NodeOperationError);
+			expect(mapped.message).toMatch(/^The paid request failed: .*The payment of 0\.0527 USDC WAS taken/);
+			expect(mapped.message).not.toMatch(/retry/i);
+			expect(mapped.description).toMatch(/not retried automatically|Do not re-run/);
+		},
+	);
+
+	it('says network codes in words', () => {
+		expect(inWords('read ECONNRESET, getaddrinfo ENOTFOUND host')).toBe('read connection reset by the server, name lookup host not found host');
+		expect(inWords('HTTP 500 from the service')).toBe('HTTP 500 from the service');
+	});
+
+	it('maps HTTP-status errors to NodeApiError with the code, others to NodeOperationError', () => {
+		const api = toNodeError(node, new NanoBananaError('job', 'The job was not found (HTTP 404)', 'Check the URL', {}, 404), 3);
+		expect(api).toBeInstanceOf(NodeApiError);
+		expect(api.message).toBe('The job was not found (HTTP 404)');
+		expect((api as NodeApiError).httpCode).toBe('404');
+		expect(api.description).toBe('Check the URL');
+		const op = toNodeError(node, new NanoBananaError('policy', 'Payment refused by the "max price" rule', 'Raise it'), 1);
+		expect(op).toBeInstanceOf(NodeOperationError);
+		expect(op.message).toBe('Payment refused by the "max price" rule');
+	});
+
+	it('error items say whether anything was signed', () => {
+		expect(errorItemJson(new NanoBananaError('policy', 'refused'))).toMatchObject({ error: 'refused', paymentStatus: 'not charged', signed: false });
+		expect(errorItemJson(paymentError('failed', attempt, 'unknown'))).toMatchObject({ signed: true, paymentStatus: 'unknown', nonce: attempt.nonce });
+	});
+});
