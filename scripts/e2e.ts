@@ -197,7 +197,7 @@ async function main() {
 		else rmSync(home, { recursive: true, force: true });
 	}
 	const failed = checks.filter((c) => !c.ok).length;
-	process.stdout.write(`${checks.length - failed} passed, ${failed} failed\n`);
+	process.stdout.write(`e2e: ${checks.length - failed} passed, ${failed} failed\n`);
 	if (failed) process.exit(1);
 }
 
