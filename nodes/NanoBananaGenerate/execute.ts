@@ -55,7 +55,7 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 		http,
 		wallet: ok,
 		runError,
-		session: ok && !runError ? new PaymentSession({ http, wallet: ok, budget }) : undefined,
+		session: ok && !runError ? new PaymentSession({ http, rpcHttp: n8nHttp(context, { cancellable: false }), wallet: ok, budget }) : undefined,
 		concurrency,
 		tool: context.isToolExecution(),
 		describePaid: (done) => {

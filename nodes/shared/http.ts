@@ -46,11 +46,15 @@ export function normalizeHeaders(raw: unknown): Record<string, string> {
 	return out;
 }
 
-/** `helpers.httpRequest` as an HttpFn, bound to the execution's cancel signal. */
-export function n8nHttp(context: IExecuteFunctions): HttpFn {
-	const signal = context.getExecutionCancelSignal();
+/**
+ * `helpers.httpRequest` as an HttpFn, bound to the execution's cancel signal.
+ * `cancellable: false` is for short read-only checks that must still answer after
+ * a cancel, such as asking the chain whether an in-flight payment went through.
+ */
+export function n8nHttp(context: IExecuteFunctions, options: { cancellable?: boolean } = {}): HttpFn {
+	const signal = options.cancellable === false ? undefined : context.getExecutionCancelSignal();
 	return async (request) => {
-		const options: IHttpRequestOptions = {
+		const requestOptions: IHttpRequestOptions = {
 			method: request.method,
 			url: request.url,
 			headers: { ...(request.headers ?? {}) },
@@ -60,11 +64,11 @@ export function n8nHttp(context: IExecuteFunctions): HttpFn {
 			abortSignal: signal,
 		};
 		if (request.body !== undefined) {
-			options.body = request.body as IHttpRequestOptions['body'];
-			options.json = true;
+			requestOptions.body = request.body as IHttpRequestOptions['body'];
+			requestOptions.json = true;
 		}
-		if (request.stream) options.encoding = 'stream';
-		const response = (await context.helpers.httpRequest(options)) as {
+		if (request.stream) requestOptions.encoding = 'stream';
+		const response = (await context.helpers.httpRequest(requestOptions)) as {
 			statusCode: number;
 			headers: unknown;
 			body: unknown;

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { errorItemJson, inputError, toNodeError } from './errors';
+import { errorItemJson, inputError, NanoBananaError, toNodeError } from './errors';
 
 /**
  * The per-item loop both nodes share: bounded concurrency, output in input
@@ -23,6 +23,8 @@ export async function runItems(
 	const cancelSignal = context.getExecutionCancelSignal();
 	let next = 0;
 	let failure: { error: unknown; itemIndex: number } | undefined;
+	/** Payments whose outcome a cancel cut short: reported, never dropped silently. */
+	const interrupted: string[] = [];
 
 	const worker = async () => {
 		while (!failure && !cancelSignal?.aborted) {
@@ -32,7 +34,13 @@ export async function runItems(
 				const out = await run(itemIndex);
 				results[itemIndex] = out.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 			} catch (error) {
-				if (cancelSignal?.aborted) return;
+				if (cancelSignal?.aborted) {
+					if (error instanceof NanoBananaError && error.kind === 'payment') {
+						const d = error.details;
+						interrupted.push(`item ${itemIndex}: ${String(d.amountUsdc)} USDC to ${String(d.payTo)}, payer ${String(d.payer)}, nonce ${String(d.nonce)}, ${String(d.paymentStatus)}`);
+					}
+					return;
+				}
 				if (keepGoing) {
 					results[itemIndex] = [{ json: errorItemJson(error), pairedItem: { item: itemIndex } }];
 				} else if (!failure) {
@@ -45,8 +53,10 @@ export async function runItems(
 
 	if (cancelSignal?.aborted) {
 		// "canceled" in the message is how n8n's engine recognises a cancellation.
+		const note = interrupted.length ? ` Payments in flight when it was canceled: ${interrupted.join('; ')}.` : '';
+		if (interrupted.length) context.logger.warn(`Nano-Banana: execution canceled with payments in flight.${note}`);
 		throw new NodeOperationError(context.getNode(), 'Execution was canceled while this node was working', {
-			description: 'Items already paid for keep their jobs on the service; nothing was retried.',
+			description: `Items already paid for keep their jobs on the service; nothing was retried.${note}`,
 		});
 	}
 	if (failure) {

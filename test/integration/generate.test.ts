@@ -254,3 +254,21 @@ it('as an AI-agent tool it answers compact JSON without binary, even in Sync Mod
 	expect(item.json).toMatchObject({ costUsdc: '0.0527', transaction: expect.stringMatching(/^0x[0-9a-f]{64}$/), imageUrls: [expect.stringMatching(/^http:\/\/127\.0\.0\.1/)] });
 	expect(sandbox.gateway.counts.image).toBe(0);
 });
+
+it('a cancel during a paid request ends promptly and still reports that payment with its on-chain verdict', async () => {
+	sandbox.gateway.faults.afterSettle = 'hang';
+	let cancel: () => void = () => {};
+	const running = runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint }), {
+		credentials: { x402WalletApi: walletCredential(sandbox, 4) },
+		onStart: (r) => (cancel = r.cancel),
+	});
+	while (sandbox.gateway.counts.settled === 0) await new Promise((r) => setTimeout(r, 50));
+	const cancelledAt = Date.now();
+	cancel();
+	const result = await running;
+	expect(Date.now() - cancelledAt).toBeLessThan(2_000);
+	expect(result.status).toBe('canceled');
+	const taskError = result.run.data.resultData.runData.Generate?.[0]?.error as { description?: string } | undefined;
+	expect(taskError?.description).toMatch(/Payments in flight when it was canceled: item 0: 0\.0527 USDC to 0x5054acbbdd6aed95231cbe833f7bf1db7c248bff, payer 0x[0-9a-fA-F]{40}, nonce 0x[0-9a-f]{64}, charged/);
+	expect(sandbox.gateway.counts.paid).toBe(1);
+});

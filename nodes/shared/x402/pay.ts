@@ -50,6 +50,8 @@ export interface PaidAnswer {
 
 export interface PaymentSessionOptions {
 	http: HttpFn;
+	/** For read-only chain checks; defaults to `http`. Give one that survives a cancel, so a verdict can still be read. */
+	rpcHttp?: HttpFn;
 	wallet: Wallet;
 	budget?: Budget;
 	/** Check the USDC balance once before the first payment (needs the RPC; skipped if it fails). */
@@ -67,6 +69,7 @@ const QUOTE_REUSE_MS = 120_000;
 
 export class PaymentSession {
 	private readonly http: HttpFn;
+	private readonly rpcHttp: HttpFn;
 	private readonly wallet: Wallet;
 	readonly budget: Budget;
 	private readonly now: () => number;
@@ -79,6 +82,7 @@ export class PaymentSession {
 
 	constructor(options: PaymentSessionOptions) {
 		this.http = options.http;
+		this.rpcHttp = options.rpcHttp ?? options.http;
 		this.wallet = options.wallet;
 		this.budget = options.budget ?? new Budget();
 		this.now = options.now ?? Date.now;
@@ -308,7 +312,7 @@ export class PaymentSession {
 	}
 
 	private getReader(): Promise<ChainReader> {
-		this.reader ??= chainReader(this.http, this.wallet.network, this.wallet.rpcUrl);
+		this.reader ??= chainReader(this.rpcHttp, this.wallet.network, this.wallet.rpcUrl);
 		return this.reader;
 	}
 
