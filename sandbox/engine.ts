@@ -43,6 +43,7 @@ export const GENERATE_TYPE = `${PACKAGE}.nanoBananaGenerate`;
 export const WAIT_TYPE = `${PACKAGE}.waitForJob`;
 export const TRIGGER_TYPE = 'n8n-nodes-base.manualTrigger';
 export const ITEMS_TYPE = 'sandbox.items';
+export const BATCHES_TYPE = 'sandbox.batches';
 
 /** Stand-in for n8n's Manual Trigger: starts the run with one empty item. */
 class ManualTrigger implements INodeType {
@@ -142,6 +143,36 @@ class SplitOut implements INodeType {
 	}
 }
 
+/** Stand-in for n8n's Loop Over Items: output 0 gets the next batch, output 1 everything once all batches came back. */
+class Batches implements INodeType {
+	description = {
+		displayName: 'Loop Over Items',
+		name: 'batches',
+		group: ['organization'],
+		version: 1,
+		description: 'Splits items into batches and loops',
+		defaults: { name: 'Loop' },
+		inputs: ['main'],
+		outputs: ['main', 'main'],
+		outputNames: ['loop', 'done'],
+		properties: [{ displayName: 'Batch Size', name: 'batchSize', type: 'number', default: 1 }],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const state = this.getContext('node') as { todo?: INodeExecutionData['json'][]; done?: INodeExecutionData['json'][] };
+		const input = this.getInputData().map((item) => item.json);
+		if (!state.todo) {
+			state.todo = input;
+			state.done = [];
+		} else {
+			state.done?.push(...input);
+		}
+		const batch = state.todo.splice(0, this.getNodeParameter('batchSize', 0) as number);
+		if (batch.length) return [batch.map((json, item) => ({ json, pairedItem: { item } })), []];
+		return [[], (state.done ?? []).map((json, item) => ({ json, pairedItem: { item } }))];
+	}
+}
+
 /** Stand-in for n8n's Sticky Note: no inputs, no outputs, never runs. */
 class StickyNote implements INodeType {
 	description = {
@@ -203,6 +234,7 @@ function nodeTypesOf(classes: NodeClasses): { nodeTypes: INodeTypes; byName: Map
 		['n8n-nodes-base.set', new SetRaw()],
 		['n8n-nodes-base.splitOut', new SplitOut()],
 		['n8n-nodes-base.stickyNote', new StickyNote()],
+		[BATCHES_TYPE, new Batches()],
 	]);
 	const nodeTypes: INodeTypes = {
 		getByName: (name) => {

@@ -9,7 +9,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { generateImage, loadWallet, startRun } from './execute';
+import { generateImage, loadWallet, recordSpending, startRun } from './execute';
 import { generateProperties } from './description';
 import { runItems } from '../shared/items';
 import { fetchHttp } from '../shared/http';
@@ -44,7 +44,11 @@ export class NanoBananaGenerate implements INodeType {
 		const items = this.getInputData();
 		const wallet = await loadWallet(this);
 		const run = startRun(this, wallet);
-		const output = await runItems(this, items.length, run.concurrency, (itemIndex) => generateImage(this, run, itemIndex), run.describePaid);
-		return [output];
+		try {
+			const output = await runItems(this, items.length, run.concurrency, (itemIndex) => generateImage(this, run, itemIndex), run.describePaid);
+			return [output];
+		} finally {
+			recordSpending(this, run);
+		}
 	}
 }

@@ -86,7 +86,7 @@ export const generateProperties: INodeProperties[] = [
 				default: 1,
 				typeOptions: { minValue: 0, numberPrecision: 6 },
 				description:
-					'Most this node may spend in one run, over all items. Items past it fail without paying. Read from the first item.',
+					'Most this node may spend in one execution, over all items and every run of the node (loops included). Items past it fail without paying. Read from the first item.',
 			},
 			{
 				displayName: 'Concurrency',

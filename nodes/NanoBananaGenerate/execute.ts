@@ -12,6 +12,9 @@ import { Budget, selectRequirement, type PaymentLimits } from '../shared/x402/po
 import { describeQuote } from '../shared/x402/quote';
 import { walletFromCredential, type Wallet } from '../shared/x402/wallet';
 
+/** Where the spending of this node is kept between its runs in one execution (loops): n8n's per-execution node context. */
+const SPENT_KEY = 'nanoBananaSpentAtomic';
+
 /** Everything one run of the node shares across its items: created per execution, never global. */
 export interface GenerateRun {
 	http: HttpFn;
@@ -19,6 +22,7 @@ export interface GenerateRun {
 	/** A problem with the credential or the run-wide options: every item fails with it. */
 	runError?: unknown;
 	session?: PaymentSession;
+	budget?: Budget;
 	concurrency: number;
 	tool: boolean;
 	describePaid: (done: INodeExecutionData[][]) => string | undefined;
@@ -45,7 +49,8 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 		if (first.budgetUsdc !== undefined) {
 			const limit = parseUsdc(first.budgetUsdc as number);
 			if (limit === undefined) throw inputError('Budget per Execution (USDC)', 'must be a number of 0 or more', 'E.g. 1 for one dollar.');
-			budget = new Budget(limit);
+			const spentEarlier = context.getContext('node')[SPENT_KEY];
+			budget = new Budget(limit, typeof spentEarlier === 'string' ? BigInt(spentEarlier) : 0n);
 		}
 	} catch (error) {
 		runError ??= error;
@@ -56,6 +61,7 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 		wallet: ok,
 		runError,
 		session: ok && !runError ? new PaymentSession({ http, rpcHttp: n8nHttp(context, { cancellable: false }), wallet: ok, budget }) : undefined,
+		budget,
 		concurrency,
 		tool: context.isToolExecution(),
 		describePaid: (done) => {
@@ -65,6 +71,11 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 			return `Before the failure, ${paid.length} other item(s) of this run were paid and submitted (jobs: ${jobs}); their output is lost because the node stopped. Turn on Continue On Fail to keep successful items.`;
 		},
 	};
+}
+
+/** Keeps this run's spending for the node's next run in the same execution. */
+export function recordSpending(context: IExecuteFunctions, run: GenerateRun): void {
+	if (run.budget) context.getContext('node')[SPENT_KEY] = run.budget.spentAtomic.toString();
 }
 
 function readBody(context: IExecuteFunctions, itemIndex: number): GenerateBody {

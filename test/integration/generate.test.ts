@@ -3,7 +3,7 @@
  * sandbox gateway on the local chain.
  */
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { runWorkflow, sourceClasses } from '../../sandbox/engine';
+import { BATCHES_TYPE, GENERATE_TYPE, ITEMS_TYPE, node, runWorkflow, sourceClasses, TRIGGER_TYPE } from '../../sandbox/engine';
 import { asTool, expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
@@ -271,4 +271,38 @@ it('a cancel during a paid request ends promptly and still reports that payment 
 	const taskError = result.run.data.resultData.runData.Generate?.[0]?.error as { description?: string } | undefined;
 	expect(taskError?.description).toMatch(/Payments in flight when it was canceled: item 0: 0\.0527 USDC to 0x5054acbbdd6aed95231cbe833f7bf1db7c248bff, payer 0x[0-9a-fA-F]{40}, nonce 0x[0-9a-f]{64}, charged/);
 	expect(sandbox.gateway.counts.paid).toBe(1);
+});
+
+it('the budget spans every run of the node in one execution (a loop cannot reset it)', async () => {
+	const before = (await sandbox.chain.transfers(PAY_TO)).length;
+	const items = Array.from({ length: 6 }, (_, i) => ({ prompt: `looped ${i}` }));
+	const result = await runWorkflow(
+		{
+			nodes: [
+				node('Start', TRIGGER_TYPE),
+				node('Prompts', ITEMS_TYPE, { items: JSON.stringify(items) }),
+				node('Loop', BATCHES_TYPE, { batchSize: 2 }),
+				node(
+					'Generate',
+					GENERATE_TYPE,
+					{ prompt: '={{ $json.prompt }}', options: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 0.2 } },
+					{ credentials: { x402WalletApi: { id: '1', name: 'w' } }, onError: 'continueRegularOutput' },
+				),
+			],
+			connections: {
+				Start: { main: [[{ node: 'Prompts', type: 'main', index: 0 }]] },
+				Prompts: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+				Loop: { main: [[{ node: 'Generate', type: 'main', index: 0 }], []] },
+				Generate: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+			},
+		},
+		{ credentials: { x402WalletApi: walletCredential(sandbox, 5) } },
+	);
+	expect(result.status).toBe('success');
+	expect(result.run.data.resultData.runData.Generate).toHaveLength(3); // three loop iterations
+	const done = result.run.data.resultData.runData.Loop.at(-1)?.data?.main?.[1] ?? [];
+	expect(done).toHaveLength(6);
+	expect(done.filter((item) => item.json.jobId)).toHaveLength(3); // 3 x 0.0527 = 0.1581 <= 0.2
+	expect(done.filter((item) => item.json.rule === 'budget')).toHaveLength(3);
+	expect((await sandbox.chain.transfers(PAY_TO)).slice(before)).toHaveLength(3);
 });

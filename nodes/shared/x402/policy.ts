@@ -116,12 +116,18 @@ export function selectRequirement(quote: Quote, wallet: Wallet, limits: PaymentL
 
 /**
  * The sum of payments of one execution. Created per execution by the node;
- * never shared between executions.
+ * never shared between executions. `alreadySpent` carries what earlier runs of
+ * the same node in the same execution spent (loops), so a loop cannot reset it.
  */
 export class Budget {
-	private spent = 0n;
+	private spent: bigint;
 
-	constructor(readonly limitAtomic?: bigint) {}
+	constructor(
+		readonly limitAtomic?: bigint,
+		alreadySpent = 0n,
+	) {
+		this.spent = alreadySpent;
+	}
 
 	get spentAtomic(): bigint {
 		return this.spent;
