@@ -14,6 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { NETWORKS } from '../nodes/shared/x402/assets';
 import { dimensions, makeImage, MIME, type ImageFormat } from './images';
 
+// Written out from Dopamint's published terms, deliberately not imported from the package:
+// a fake that shares the product's constants could not catch a mistake in them.
 export const NANO_BANANA_PATH = '/api/ai/generations/images/nano-banana';
 export const DOPAMINT_PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
 export const DOPAMINT_PRICE = 52_700n;

@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { ASPECT_RATIOS, DOPAMINT_ENDPOINT, OUTPUT_FORMATS } from '../shared/dopamint';
+import { ASPECT_RATIOS, DOPAMINT_ENDPOINT, DOPAMINT_PAY_TO, OUTPUT_FORMATS } from '../shared/dopamint';
 
 export const generateProperties: INodeProperties[] = [
 	{
@@ -115,7 +115,7 @@ export const generateProperties: INodeProperties[] = [
 				name: 'expectedPayTo',
 				type: 'string',
 				default: '',
-				placeholder: '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff',
+				placeholder: DOPAMINT_PAY_TO,
 				description: 'Pin the address that may receive the money: quotes paying anyone else are refused',
 			},
 			{

@@ -1,5 +1,4 @@
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import type { Readable } from 'stream';
 
 /**
  * The HTTP seam of the shared modules. In n8n it is `helpers.httpRequest`
@@ -80,8 +79,6 @@ export function n8nHttp(context: IExecuteFunctions, options: { cancellable?: boo
 		};
 	};
 }
-
-export type BodyStream = Readable;
 
 /**
  * Node's fetch as an HttpFn: for the credential test, the one place n8n offers
