@@ -132,7 +132,7 @@ export function toNodeError(node: INode, error: unknown, itemIndex: number): Nod
 		return mapped;
 	}
 	const message = error instanceof Error ? error.message : String(error);
-	return new NodeOperationError(node, message, { itemIndex });
+	return new NodeOperationError(node, inWords(message), { itemIndex });
 }
 
 /** The JSON of an error item under Continue On Fail: message, hint and the typed facts. */

@@ -166,6 +166,17 @@ describe('policy refusals sign nothing and move nothing', () => {
 	});
 });
 
+it('a failed payment stays counted in the budget even when the chain says "not charged" (the signature is still valid)', async () => {
+	sandbox.gateway.faults.beforeSettle = 'error';
+	const s = session(wallet(2), new Budget(100_000n));
+	const first = await failure(s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'fails' } }));
+	expect(first.details.paymentStatus).toBe('not charged');
+	sandbox.gateway.faults.beforeSettle = undefined;
+	const second = await failure(s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'over budget' } }));
+	expect(second.message).toMatch(/"budget" rule: paying 0\.0527 USDC would bring this execution's spending to 0\.1054 USDC/);
+	expect(sandbox.gateway.paymentHeaders).toHaveLength(1);
+});
+
 it('refuses with the balance and the price when USDC is short, signing nothing', async () => {
 	const poor = walletFromCredential({ ...walletCredential(sandbox, 0), privateKey: `0x${'1'.repeat(63)}2` });
 	const error = await failure(session(poor).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }));

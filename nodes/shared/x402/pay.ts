@@ -195,7 +195,8 @@ export class PaymentSession {
 			this.budget.release(requirement.amountAtomic);
 			return Promise.reject(error);
 		}
-		// From here on the signature has left this machine: no path may sign again for this request.
+		// From here on the signature has left this machine: no path may sign again for this request,
+		// and its amount stays counted in the budget.
 		let response: HttpResponse;
 		try {
 			response = await this.http({
@@ -206,7 +207,7 @@ export class PaymentSession {
 				timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
 			});
 		} catch (error) {
-			return Promise.reject(await this.afterSigning(`The paid request failed: ${(error as Error).message}`, signed.attempt, requirement));
+			return Promise.reject(await this.afterSigning(`The paid request failed: ${(error as Error).message}`, signed.attempt));
 		}
 		const settlement = parseSettlement(response);
 		if (response.status === 402) {
@@ -217,7 +218,7 @@ export class PaymentSession {
 				// Sign again only when the chain says the refused signature moved nothing;
 				// "unknown" is treated like "charged": better a failed item than a double payment.
 				if (verdict === 'not charged') {
-					this.budget.release(requirement.amountAtomic);
+					// The refused signature stays reserved: it is valid until validBefore.
 					if (fresh) this.quotes.set(request.url, Promise.resolve({ kind: 'quote', quote: fresh }));
 					return { retryWith: fresh };
 				}
@@ -227,19 +228,19 @@ export class PaymentSession {
 					checkedAt,
 				});
 			}
-			throw await this.afterSigning(`The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`, signed.attempt, requirement, {
+			throw await this.afterSigning(`The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`, signed.attempt, {
 				httpStatus: 402,
 				serverReason,
 			});
 		}
 		if (response.status < 200 || response.status >= 300) {
-			throw await this.afterSigning(`The service answered HTTP ${response.status} to the paid request${excerptOf(response)}`, signed.attempt, requirement, {
+			throw await this.afterSigning(`The service answered HTTP ${response.status} to the paid request${excerptOf(response)}`, signed.attempt, {
 				httpStatus: response.status,
 				serverReason: reasonOf(response),
 			});
 		}
 		if (!response.body || typeof response.body !== 'object') {
-			throw await this.afterSigning(`The service answered the paid request with something that is not JSON${excerptOf(response)}`, signed.attempt, requirement, {
+			throw await this.afterSigning(`The service answered the paid request with something that is not JSON${excerptOf(response)}`, signed.attempt, {
 				httpStatus: response.status,
 			});
 		}
@@ -247,7 +248,6 @@ export class PaymentSession {
 		if (!settlement?.success) {
 			const { verdict } = await chargeVerdict(() => this.getReader(), signed.attempt.payer as `0x${string}`, signed.attempt.nonce as `0x${string}`);
 			settlementState = verdict;
-			if (verdict === 'not charged') this.budget.release(requirement.amountAtomic);
 		}
 		const transaction = settlement?.transaction ?? null;
 		return {
@@ -275,11 +275,11 @@ export class PaymentSession {
 	private async afterSigning(
 		reason: string,
 		attempt: PaymentAttempt,
-		requirement: Requirement,
 		extra: { httpStatus?: number; serverReason?: string } = {},
 	): Promise<NanoBananaError> {
+		// The budget keeps the reservation whatever the verdict: "not charged" is a snapshot,
+		// and the signed authorization could still be settled until it expires.
 		const { verdict, checkedAt } = await chargeVerdict(() => this.getReader(), attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`);
-		if (verdict === 'not charged') this.budget.release(requirement.amountAtomic);
 		return paymentError(reason, attempt, verdict, { ...extra, checkedAt });
 	}
 
