@@ -1,8 +1,8 @@
 /**
- * A local Base: ganache with chainId 8453 and Circle's real FiatTokenV2_2 (USDC)
- * bytecode at the real Base USDC address. Development only, never shipped.
+ * A local Base: an in-process EVM (Hardhat's EDR) with chainId 8453 and Circle's real
+ * FiatTokenV2_2 (USDC) bytecode at the real Base USDC address. Development only, never shipped.
  */
-import type GanacheModule from 'ganache';
+import { ContractDecoder, EdrContext, L1_CHAIN_TYPE, l1GenesisState, l1HardforkToString, l1ProviderFactory, MineOrdering, SpecId } from '@nomicfoundation/edr';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -32,26 +32,79 @@ interface Artifact {
 
 export const USDC = NETWORKS.base.usdc.address;
 
-/**
- * ganache's optional uWebSockets binary has no build for Node 24's ABI; it then warns
- * "not compatible with your Node.js build" and uses its plain-JS server, which is all
- * we use (we only take its in-process provider). Load it with that one warning muted.
- */
-function loadGanache(): typeof GanacheModule {
-	/* eslint-disable no-console */
-	const warn = console.warn;
-	console.warn = (...args: unknown[]) => {
-		if (/µWS|uws_|Falling back to a NodeJS implementation/.test(String(args[0]))) return;
-		warn(...args);
-	};
-	try {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		return require('ganache') as typeof GanacheModule;
-	} finally {
-		console.warn = warn;
-	}
-	/* eslint-enable no-console */
+/** EIP-1193, as viem's `custom` transport takes it. */
+export interface Eip1193 {
+	request(args: { method: string; params?: unknown[] }): Promise<unknown>;
 }
+
+/**
+ * The chain is Hardhat's EDR (Rust EVM, in process), the engine Hardhat 3 runs on.
+ * The sandbox used ganache until the benchmark showed it was the bottleneck: its
+ * JavaScript EVM took ~33 ms per simulated transfer (eth_call) and ~38 ms per mined
+ * one, all on the test's own thread; EDR takes ~1 ms for each.
+ * EDR allows one context per process. The native module is shared by every module
+ * registry in the process (jest gives each test file its own), so the context is kept
+ * on it, created on first use.
+ */
+const SHARED_CONTEXT = Symbol.for('n8n-nodes-nano-banana/sandbox/edr-context');
+function context(): Promise<EdrContext> {
+	const holder = EdrContext as unknown as Record<symbol, Promise<EdrContext> | undefined>;
+	holder[SHARED_CONTEXT] ??= (async () => {
+		const created = new EdrContext();
+		await created.registerProviderFactory(L1_CHAIN_TYPE, l1ProviderFactory());
+		return created;
+	})();
+	return holder[SHARED_CONTEXT];
+}
+
+const HARDFORK = SpecId.Prague;
+
+async function startEdr(chainId: number, accounts: Array<{ address: Hex; balance: bigint }>): Promise<Eip1193> {
+	const bytes = (hex: string) => Buffer.from(hex.slice(2), 'hex');
+	const provider = await (await context()).createProvider(
+		L1_CHAIN_TYPE,
+		{
+			allowBlocksWithSameTimestamp: true,
+			allowUnlimitedContractSize: false,
+			// Reverted calls and transactions answer as on a real node (error / mined with status 0).
+			bailOnCallFailure: false,
+			bailOnTransactionFailure: false,
+			chainId: BigInt(chainId),
+			coinbase: bytes('0x4200000000000000000000000000000000000011'),
+			defaultTransactionGasLimit: 16_000_000n,
+			genesisState: [
+				...l1GenesisState(HARDFORK),
+				...accounts.map((a) => ({ address: bytes(a.address), balance: a.balance })),
+			],
+			hardfork: l1HardforkToString(HARDFORK),
+			initialBaseFeePerGas: 1_000_000_000n,
+			minGasPrice: 0n,
+			// Every transaction is mined as it arrives.
+			mining: { autoMine: true, memPool: { order: MineOrdering.Priority } },
+			network: { genesisBlockGasLimit: 60_000_000n },
+			networkId: BigInt(chainId),
+			observability: {},
+			ownedAccounts: [],
+			precompileOverrides: [],
+		},
+		{ enable: false, decodeConsoleLogInputsCallback: () => [], printLineCallback: () => undefined },
+		{ subscriptionCallback: () => undefined },
+		new ContractDecoder(),
+	);
+	let id = 0;
+	return {
+		async request({ method, params }) {
+			const response = await provider.handleRequest(JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] }));
+			const body = (typeof response.data === 'string' ? JSON.parse(response.data) : response.data) as {
+				result?: unknown;
+				error?: { code: number; message: string; data?: unknown };
+			};
+			if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code, data: body.error.data });
+			return body.result;
+		},
+	};
+}
+
 export const USDC_ABI = fiatToken.abi;
 
 export interface ChainOptions {
@@ -65,7 +118,7 @@ export interface LocalChain {
 	rpcUrl: string;
 	chainId: number;
 	/** EIP-1193 provider, in process. */
-	provider: { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
+	provider: Eip1193;
 	publicClient: PublicClient;
 	facilitatorKey: Hex;
 	payerKeys: Hex[];
@@ -83,13 +136,10 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 	const ownerKey = generatePrivateKey();
 	const facilitatorKey = generatePrivateKey();
 	const payerKeys = Array.from({ length: payerCount }, () => generatePrivateKey());
-	const ether = `0x${(10n ** 21n).toString(16)}`;
-	const provider = loadGanache().provider({
-		chain: { chainId: base.id },
-		wallet: { accounts: [ownerKey, facilitatorKey].map((secretKey) => ({ secretKey, balance: ether })) },
-		logging: { quiet: true },
-		miner: { instamine: 'eager' },
-	}) as unknown as LocalChain['provider'];
+	const provider = await startEdr(
+		base.id,
+		[ownerKey, facilitatorKey].map((key) => ({ address: privateKeyToAccount(key).address, balance: 10n ** 21n })),
+	);
 	const transport = custom(provider, { retryCount: 0 });
 	const owner = createWalletClient({ account: privateKeyToAccount(ownerKey), chain: base, transport, pollingInterval: 20 }).extend(publicActions);
 	const publicClient = createPublicClient({ chain: base, transport, pollingInterval: 20 }) as PublicClient;
@@ -105,7 +155,7 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 			}
 		}
 	}
-	await provider.request({ method: 'evm_setAccountCode', params: [USDC, `0x${code}`] });
+	await provider.request({ method: 'hardhat_setCode', params: [USDC, `0x${code}`] });
 
 	const ownerAddress = owner.account.address;
 	const write = async (functionName: string, args: unknown[]) => {
@@ -175,7 +225,7 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 		async close() {
 			server.closeAllConnections();
 			await new Promise<void>((resolve) => server.close(() => resolve()));
-			await (provider as unknown as { disconnect(): Promise<void> }).disconnect();
+			// EDR holds no sockets or files: the provider goes with its last reference.
 		},
 	};
 }

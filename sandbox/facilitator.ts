@@ -31,9 +31,7 @@ export function createFacilitator(chain: LocalChain): { facilitator: Facilitator
 	};
 	const serialized = {
 		...(wallet as never as object),
-		// A fixed gas limit skips eth_estimateGas, which ganache answers by re-running the
-		// transfer many times: the sandbox chain then costs about what one transfer costs.
-		writeContract: oneAtATime((args: Record<string, unknown>) => wallet.writeContract({ gas: 300_000n, ...args } as never)),
+		writeContract: oneAtATime(wallet.writeContract as (...args: unknown[]) => Promise<unknown>),
 		sendTransaction: oneAtATime(wallet.sendTransaction as (...args: unknown[]) => Promise<unknown>),
 	};
 	const signer = toFacilitatorEvmSigner({ ...serialized, address: account.address } as never, {
