@@ -58,6 +58,20 @@ async function node24(): Promise<{ node: string; root: string }> {
 	return { node: path.join(root, 'bin', 'node'), root };
 }
 
+/**
+ * The node-gyp that ships with npm: the npm running this script (npm_execpath), else the
+ * machine's global npm. (The registry's Node 24 tarball carries no npm of its own.)
+ */
+async function nodeGyp(): Promise<string> {
+	const candidates: string[] = [];
+	if (process.env.npm_execpath) candidates.push(path.resolve(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+	const globalRoot = await run('npm', ['root', '-g']);
+	if (globalRoot.code === 0) candidates.push(path.join(globalRoot.stdout.trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+	const found = candidates.find((candidate) => existsSync(candidate));
+	if (!found) throw new Error(`node-gyp not found (looked in ${candidates.join(', ')})`);
+	return found;
+}
+
 /** n8n itself, installed once into the cache (install scripts off, then sqlite3 built against Node 24). */
 async function installN8n(node: { node: string; root: string }) {
 	const marker = path.join(N8N_DIR, '.ready');
@@ -70,9 +84,7 @@ async function installN8n(node: { node: string; root: string }) {
 	const sqlite = path.join(N8N_DIR, 'node_modules', 'sqlite3');
 	if (existsSync(sqlite)) {
 		say('building sqlite3 against Node 24');
-		const npmRoot = (await must('npm', ['root', '-g'], { env })).stdout.trim();
-		const gyp = path.join(npmRoot, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-		await must(node.node, [gyp, 'rebuild', '--release'], { cwd: sqlite, env: { ...env, npm_config_nodedir: node.root } });
+		await must(node.node, [await nodeGyp(), 'rebuild', '--release'], { cwd: sqlite, env: { ...env, npm_config_nodedir: node.root } });
 	}
 	writeFileSync(marker, new Date().toISOString());
 }
