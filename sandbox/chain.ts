@@ -187,7 +187,8 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 					res.end(JSON.stringify({ jsonrpc: '2.0', id, result }));
 				} catch (error) {
 					res.writeHead(200, { 'content-type': 'application/json' });
-					res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message: (error as Error).message } }));
+					const { message, code, data } = error as Error & { code?: number; data?: unknown };
+					res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: typeof code === 'number' ? code : -32000, message, data } }));
 				}
 			})();
 		});
