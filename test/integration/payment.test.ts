@@ -103,19 +103,30 @@ it('shares one unpaid request between concurrent calls', async () => {
 	expect(answers.filter((a) => a.receipt?.quoteReused)).toHaveLength(5);
 });
 
-it('falls back to the new terms when a reused quote is refused, paying once per call', async () => {
+it('a refused reused quote fails that call without a second signature; later calls ask for their own quote', async () => {
 	sandbox.gateway.faults.priceChangeAfter = 1;
 	sandbox.gateway.faults.newPrice = 52_800n;
 	const before = (await sandbox.chain.transfers(PAY_TO)).length;
-	const s = session(wallet(1));
+	const s = session(wallet(1), new Budget(1_000_000n));
 	const first = await s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'one' } });
-	const second = await s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'two' } });
+	const error = await failure(s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'two' } }));
+	expect(error.kind).toBe('payment');
+	expect(error.details.paymentStatus).toBe('not charged');
+	expect(error.message).toMatch(/refused the payment \(HTTP 402.*\)\. It was signed for a reused quote; later items ask for a fresh one/);
+	expect(sandbox.gateway.counts).toMatchObject({ unpaid: 1, paid: 2, settled: 1 });
 	const third = await s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'three' } });
-	expect([first, second, third].map((a) => a.receipt?.amountAtomic)).toEqual(['52700', '52800', '52800']);
+	const fourth = await s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'four' } });
+	expect([first, third, fourth].map((a) => [a.receipt?.amountAtomic, a.receipt?.quoteReused])).toEqual([
+		['52700', false],
+		['52800', false],
+		['52800', false],
+	]);
 	const transfers = (await sandbox.chain.transfers(PAY_TO)).slice(before);
 	expect(transfers.map((t) => t.value)).toEqual([52_700n, 52_800n, 52_800n]);
-	// one refused reused signature; its nonce was never used on-chain
-	expect(sandbox.gateway.counts).toMatchObject({ unpaid: 1, paid: 4, settled: 3 });
+	// Exactly one signature per call: the refused one was sent once and never replaced.
+	expect(sandbox.gateway.counts).toMatchObject({ unpaid: 3, paid: 4, settled: 3 });
+	// The refused signature stays counted: it is valid until it expires.
+	expect(s.budget.spentAtomic).toBe(52_700n + 52_700n + 52_800n + 52_800n);
 });
 
 it('does not sign again when a refused reused quote cannot be checked on-chain', async () => {

@@ -79,6 +79,8 @@ export class PaymentSession {
 	private balance?: Promise<bigint | undefined>;
 	/** Per endpoint URL: the last quote, or the unpaid request that will produce it. */
 	private readonly quotes = new Map<string, Promise<QuoteOutcome>>();
+	/** Off for the rest of the session once the server refuses a reused quote. */
+	private reuseQuotes = true;
 
 	constructor(options: PaymentSessionOptions) {
 		this.http = options.http;
@@ -100,6 +102,7 @@ export class PaymentSession {
 	}
 
 	async pay(request: PaidRequest): Promise<PaidAnswer> {
+		if (!this.reuseQuotes) return await this.payFresh(request);
 		// Check-and-set in one synchronous step, so concurrent items share one unpaid request.
 		let pending = this.quotes.get(request.url);
 		const first = pending === undefined;
@@ -124,12 +127,7 @@ export class PaymentSession {
 			if (this.quotes.get(request.url) === pending) this.quotes.delete(request.url);
 			return await this.payFresh(request);
 		}
-		const result = await this.payWithQuote(request, outcome.quote, !first);
-		if ('status' in result) return result;
-		// A reused quote was refused and the refused signature is provably unused: pay the new terms once.
-		return result.retryWith
-			? ((await this.payWithQuote(request, result.retryWith, false)) as PaidAnswer)
-			: await this.payFresh(request);
+		return await this.payWithQuote(request, outcome.quote, !first);
 	}
 
 	/** One unpaid request of our own, then payment; a refusal here is final. */
@@ -138,7 +136,7 @@ export class PaymentSession {
 		this.quotes.set(request.url, pending);
 		const outcome = await pending;
 		if (outcome.kind === 'answer') return { ...outcome.response };
-		return (await this.payWithQuote(request, outcome.quote, false)) as PaidAnswer;
+		return await this.payWithQuote(request, outcome.quote, false);
 	}
 
 	private expired(quote: Quote): boolean {
@@ -170,12 +168,8 @@ export class PaymentSession {
 		return Promise.reject(gatewayError(response, 'before any payment', 'Nothing was signed or paid.'));
 	}
 
-	/**
-	 * Pays one quote. Returns `{retryWith}` only when a reused quote was refused and
-	 * the refused signature is provably unused (so a fresh attempt cannot pay twice);
-	 * with `reused` false every refusal is thrown.
-	 */
-	private async payWithQuote(request: PaidRequest, quote: Quote, reused: boolean): Promise<PaidAnswer | { retryWith?: Quote }> {
+	/** Pays one quote: one signature, one paid request, never a second of either for this request. */
+	private async payWithQuote(request: PaidRequest, quote: Quote, reused: boolean): Promise<PaidAnswer> {
 		const requirement = selectRequirement(quote, this.wallet, request.limits ?? {});
 		if (!this.budget.reserve(requirement.amountAtomic)) {
 			throw policyRefusal(
@@ -212,26 +206,15 @@ export class PaymentSession {
 		const settlement = parseSettlement(response);
 		if (response.status === 402) {
 			const serverReason = settlement?.errorReason ?? reasonOf(response);
+			let reason = `The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`;
 			if (reused) {
-				const fresh = tryParseQuote(response, request.url, this.now());
-				const { verdict, checkedAt } = await chargeVerdict(() => this.getReader(), signed.attempt.payer as `0x${string}`, signed.attempt.nonce as `0x${string}`);
-				// Sign again only when the chain says the refused signature moved nothing;
-				// "unknown" is treated like "charged": better a failed item than a double payment.
-				if (verdict === 'not charged') {
-					// The refused signature stays reserved: it is valid until validBefore.
-					if (fresh) this.quotes.set(request.url, Promise.resolve({ kind: 'quote', quote: fresh }));
-					return { retryWith: fresh };
-				}
-				throw paymentError(`The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`, signed.attempt, verdict, {
-					httpStatus: 402,
-					serverReason,
-					checkedAt,
-				});
+				// The item fails rather than signing again (its refused signature stays valid until it
+				// expires); later items of this session ask for their own quote.
+				this.reuseQuotes = false;
+				this.quotes.delete(request.url);
+				reason += '. It was signed for a reused quote; later items ask for a fresh one';
 			}
-			throw await this.afterSigning(`The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`, signed.attempt, {
-				httpStatus: 402,
-				serverReason,
-			});
+			throw await this.afterSigning(reason, signed.attempt, { httpStatus: 402, serverReason });
 		}
 		if (response.status < 200 || response.status >= 300) {
 			throw await this.afterSigning(`The service answered HTTP ${response.status} to the paid request${excerptOf(response)}`, signed.attempt, {
@@ -376,14 +359,6 @@ async function buildSigner(wallet: Wallet) {
 	// The library's own ceiling, as a second line behind our policy.
 	client.setSpendControls({ maxAmountPerPayment: `$${formatUsdc(wallet.capAtomic)}` });
 	return { address: account.address, client, http: new x402HTTPClient(client) };
-}
-
-function tryParseQuote(response: HttpResponse, url: string, now: number): Quote | undefined {
-	try {
-		return parseQuote(response, url, now);
-	} catch {
-		return undefined;
-	}
 }
 
 function reasonOf(response: HttpResponse): string | undefined {
