@@ -46,7 +46,7 @@ async function memory() {
 	const before = process.memoryUsage().rss;
 	const result = await runWorkflow(
 		{
-			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.5 })],
+			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.5, options: { allowedHosts: '127.0.0.1' } })],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
 		{ classes: distClasses() },

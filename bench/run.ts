@@ -226,7 +226,7 @@ async function waiting(sandbox: Sandbox) {
 		const jobs = fakeJobs(sandbox, durations);
 		const started = performance.now();
 		const result = await runWorkflow(
-			{ nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, {})], connections: chain('Start', 'Jobs', 'Wait') },
+			{ nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { options: { allowedHosts: '127.0.0.1' } })], connections: chain('Start', 'Jobs', 'Wait') },
 			{ classes: distClasses() },
 		);
 		const wall = performance.now() - started;

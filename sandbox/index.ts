@@ -37,3 +37,21 @@ export async function startSandbox(options: { chain?: ChainOptions; gateway?: Om
 		},
 	};
 }
+
+interface WorkflowNodes {
+	nodes: Array<{ type: string; parameters: Record<string, unknown> }>;
+}
+
+/**
+ * Points an example workflow at a sandbox gateway, as a user would: Generate's Endpoint URL,
+ * and the gateway's host in Wait for Job's Allowed Hosts (item data never widens that list).
+ */
+export function pointAtGateway<T extends WorkflowNodes>(workflow: T, gateway: Pick<Gateway, 'endpoint'>): T {
+	const host = new URL(gateway.endpoint).hostname;
+	for (const n of workflow.nodes) {
+		const options = (n.parameters.options ?? {}) as Record<string, unknown>;
+		if (n.type.endsWith('.nanoBananaGenerate')) n.parameters.options = { ...options, endpointUrl: gateway.endpoint };
+		if (n.type.endsWith('.waitForJob')) n.parameters.options = { ...options, allowedHosts: host };
+	}
+	return workflow;
+}

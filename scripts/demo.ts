@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import type { INodeExecutionData } from 'n8n-workflow';
-import { startSandbox, type Sandbox } from '../sandbox';
+import { pointAtGateway, startSandbox, type Sandbox } from '../sandbox';
 import { distClasses, runWorkflow, type WorkflowJson } from '../sandbox/engine';
 
 const OUTPUT = path.resolve('output');
@@ -21,12 +21,7 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 
 function example(name: string, endpoint?: string): WorkflowJson {
 	const workflow = JSON.parse(readFileSync(path.resolve('examples', `${name}.json`), 'utf8')) as WorkflowJson;
-	if (endpoint) {
-		for (const n of workflow.nodes) {
-			if (n.type.endsWith('.nanoBananaGenerate')) n.parameters.options = { ...(n.parameters.options as object), endpointUrl: endpoint };
-		}
-	}
-	return workflow;
+	return endpoint ? pointAtGateway(workflow as never, { endpoint }) : workflow;
 }
 
 function saveImages(label: string, items: INodeExecutionData[]) {

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startSandbox, type Sandbox } from '../sandbox';
+import { pointAtGateway, startSandbox, type Sandbox } from '../sandbox';
 
 const N8N_VERSION = '2.41.1';
 const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'n8n-nodes-nano-banana');
@@ -166,9 +166,7 @@ async function main() {
 			const json = JSON.parse(readFileSync(path.join(ROOT, 'examples', `${wf.file}.json`), 'utf8'));
 			json.id = wf.id;
 			json.active = false;
-			for (const n of json.nodes) {
-				if (n.type === 'n8n-nodes-nano-banana.nanoBananaGenerate') n.parameters.options = { ...n.parameters.options, endpointUrl: sandbox.gateway.endpoint };
-			}
+			pointAtGateway(json, sandbox.gateway);
 			const file = path.join(home, `${wf.file}.json`);
 			writeFileSync(file, JSON.stringify(json));
 			const result = await n8n(['import:workflow', `--input=${file}`]);

@@ -73,6 +73,15 @@ export const generateProperties: INodeProperties[] = [
 		default: {},
 		options: [
 			{
+				displayName: 'Allowed Image Hosts',
+				name: 'allowedHosts',
+				type: 'string',
+				default: '',
+				placeholder: 'cdn.example.com, *.fal.media',
+				description:
+					'Sync Mode only: hosts the finished images (and their redirects) may be downloaded from, comma-separated. The Endpoint URL\'s host and Dopamint are always allowed.',
+			},
+			{
 				displayName: 'Binary Field',
 				name: 'binaryPropertyName',
 				type: 'string',

@@ -1,13 +1,15 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { downloadImage } from '../shared/binary';
 import { buildGenerateBody, DOPAMINT_ENDPOINT, parseGenerateAnswer, type GenerateBody } from '../shared/dopamint';
-import { inputError, NanoBananaError } from '../shared/errors';
+import { inputError, PaymentError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
 import { intOption } from '../shared/items';
 import { findImages } from '../shared/jobs/shapes';
-import { defaultHosts } from '../shared/urls';
+import { checkUrl, defaultHosts, originRule, parseHostList, redactText, type HostRule } from '../shared/urls';
+import { contextLedger, type ItemLedger } from '../shared/x402/ledger';
 import { formatUsdc, parseUsdc } from '../shared/x402/money';
-import { PaymentSession, type Receipt } from '../shared/x402/pay';
+import { attemptOf, type Receipt } from '../shared/x402/receipt';
+import { PaymentSession } from '../shared/x402/session';
 import { Budget, selectRequirement, type PaymentLimits } from '../shared/x402/policy';
 import { describeQuote } from '../shared/x402/quote';
 import { walletFromCredential, type Wallet } from '../shared/x402/wallet';
@@ -23,6 +25,8 @@ export interface GenerateRun {
 	runError?: unknown;
 	session?: PaymentSession;
 	budget?: Budget;
+	/** What this execution signed per item of this run (n8n's Retry On Fail re-runs the same items). */
+	ledger: ItemLedger;
 	concurrency: number;
 	tool: boolean;
 	describePaid: (done: INodeExecutionData[][]) => string | undefined;
@@ -56,12 +60,14 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 		runError ??= error;
 	}
 	const ok = wallet instanceof Error ? undefined : wallet;
+	const ledger = contextLedger(context.getContext('node'), runIndexOf(context));
 	return {
 		http,
 		wallet: ok,
 		runError,
-		session: ok && !runError ? new PaymentSession({ http, rpcHttp: n8nHttp(context, { cancellable: false }), wallet: ok, budget }) : undefined,
+		session: ok && !runError ? new PaymentSession({ http, rpcHttp: n8nHttp(context, { cancellable: false }), wallet: ok, budget, ledger }) : undefined,
 		budget,
+		ledger,
 		concurrency,
 		tool: context.isToolExecution(),
 		describePaid: (done) => {
@@ -71,6 +77,16 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 			return `Before the failure, ${paid.length} other item(s) of this run were paid and submitted (jobs: ${jobs}); their output is lost because the node stopped. Turn on Continue On Fail to keep successful items.`;
 		},
 	};
+}
+
+/** Which run of this node in the execution this is (loops run a node several times; a retry keeps the index). */
+function runIndexOf(context: IExecuteFunctions): number {
+	try {
+		const index = context.getWorkflowDataProxy(0).$runIndex;
+		return typeof index === 'number' ? index : 0;
+	} catch {
+		return 0;
+	}
 }
 
 /** Keeps this run's spending for the node's next run in the same execution. */
@@ -92,6 +108,8 @@ function readBody(context: IExecuteFunctions, itemIndex: number): GenerateBody {
 
 interface ItemOptions {
 	endpoint: string;
+	/** Hosts Sync Mode images may come from: the endpoint's origin, Dopamint, Allowed Hosts. */
+	imageHosts: HostRule[];
 	limits: PaymentLimits;
 	timeoutMs: number;
 	dryRun: boolean;
@@ -100,9 +118,9 @@ interface ItemOptions {
 
 function readOptions(options: IDataObject, wallet: Wallet | undefined): ItemOptions {
 	const endpoint = typeof options.endpointUrl === 'string' && options.endpointUrl.trim() ? options.endpointUrl.trim() : DOPAMINT_ENDPOINT;
-	if (!/^https?:\/\/[^\s/]+/i.test(endpoint)) {
-		throw inputError('Endpoint URL', `"${endpoint.slice(0, 200)}" is not an http(s) URL`, `Leave it at ${DOPAMINT_ENDPOINT} unless you use another x402 gateway.`);
-	}
+	checkUrl(endpoint, 'Endpoint URL', `Leave it at ${DOPAMINT_ENDPOINT} unless you use another x402 gateway.`);
+	const origin = originRule(endpoint);
+	const imageHosts = [...(origin ? [origin] : []), ...defaultHosts(), ...parseHostList(options.allowedHosts)];
 	const limits: PaymentLimits = {};
 	if (options.maxPriceUsdc !== undefined) {
 		const max = parseUsdc(options.maxPriceUsdc as number);
@@ -129,7 +147,7 @@ function readOptions(options: IDataObject, wallet: Wallet | undefined): ItemOpti
 	if (!/^[\w.-]{1,100}$/.test(binaryField)) {
 		throw inputError('Binary Field', `"${binaryField.slice(0, 100)}" is not a valid field name`, 'Use letters, digits, "_", "-" or ".", e.g. data.');
 	}
-	return { endpoint, limits, timeoutMs: timeoutSeconds * 1000, dryRun: options.dryRun === true, binaryField };
+	return { endpoint, imageHosts, limits, timeoutMs: timeoutSeconds * 1000, dryRun: options.dryRun === true, binaryField };
 }
 
 /** One item: validate, (quote | pay), shape the output. */
@@ -138,7 +156,7 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 	const body = readBody(context, itemIndex);
 	const options = readOptions(context.getNodeParameter('options', itemIndex, {}) as IDataObject, run.wallet);
 	if (run.runError || !run.session || !run.wallet) throw run.runError;
-	const request = { url: options.endpoint, body, timeoutMs: options.timeoutMs, limits: options.limits };
+	const request = { url: options.endpoint, body, timeoutMs: options.timeoutMs, limits: options.limits, item: itemIndex };
 
 	if (options.dryRun) {
 		const outcome = await run.session.quote(request);
@@ -173,26 +191,44 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 		];
 	}
 
+	const earlier = run.ledger.get(itemIndex);
+	if (earlier?.state === 'done') {
+		// Retry On Fail re-ran the node: this item was paid and answered in an earlier try.
+		return (earlier.outputs as IDataObject[]).map((json) => ({ json: { ...json, fromEarlierTry: true } }));
+	}
 	const answer = await run.session.pay(request);
 	const receipt = answer.receipt;
 	const job = parseGenerateAnswer(answer.body);
 	if (!job) {
-		throw new NanoBananaError(
-			'payment',
-			`The service took the request${receipt ? ` and the payment of ${receipt.amountUsdc} USDC` : ''} but answered without a job id: ${JSON.stringify(answer.body).slice(0, 200)}`,
-			'Contact the service with the transaction hash below. The item was not retried.',
-			{ ...(receipt ?? {}), paymentStatus: receipt?.settlement ?? 'not charged' },
-		);
+		const excerpt = redactText(JSON.stringify(answer.body)).slice(0, 200);
+		if (!receipt) throw inputError('Endpoint URL', `the service answered without a job id and without asking for payment: ${excerpt}`, 'Check that the Endpoint URL is an x402 image endpoint.');
+		throw new PaymentError({ reason: `The service answered the paid request without a job id: ${excerpt}`, attempt: attemptOf(receipt), verdict: receipt.settlement, checkedAt: receipt.checkedAt });
 	}
 	const payment = receipt ? receiptJson(receipt) : null;
+	// Paid and answered: a retry of this execution gives this answer again instead of paying.
+	if (receipt) run.ledger.set(itemIndex, { state: 'done', attempt: attemptOf(receipt), outputs: [{ jobId: job.jobId, statusUrl: redactText(job.statusUrl), payment }] });
+	const outputs = await shapeOutput(context, run, options, body, job, payment);
+	if (receipt) run.ledger.set(itemIndex, { state: 'done', attempt: attemptOf(receipt), outputs: outputs.map((item) => item.json) });
+	return outputs;
+}
+
+async function shapeOutput(
+	context: IExecuteFunctions,
+	run: GenerateRun,
+	options: ItemOptions,
+	body: GenerateBody,
+	job: NonNullable<ReturnType<typeof parseGenerateAnswer>>,
+	payment: IDataObject | null,
+): Promise<INodeExecutionData[]> {
+	const receipt = payment as unknown as Receipt | null;
 	if (run.tool) {
 		// AI agents drop binary: give them the essentials in JSON.
-		const images = findImages(job.raw).map((img) => img.url);
+		const images = findImages(job.raw).map((img) => redactText(img.url));
 		return [
 			{
 				json: {
 					jobId: job.jobId,
-					statusUrl: job.statusUrl,
+					statusUrl: redactText(job.statusUrl),
 					...(images.length ? { imageUrls: images } : {}),
 					costUsdc: receipt?.amountUsdc ?? '0',
 					transaction: receipt?.transaction ?? null,
@@ -202,7 +238,7 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 	}
 	const base: IDataObject = {
 		jobId: job.jobId,
-		statusUrl: job.statusUrl,
+		statusUrl: redactText(job.statusUrl),
 		message: job.message,
 		timestamp: job.timestamp,
 		statusCode: job.statusCode,
@@ -216,7 +252,7 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 	for (const [index, ref] of images.entries()) {
 		try {
 			const image = await downloadImage(context, run.http, ref, {
-				allowedHosts: defaultHosts(options.endpoint),
+				allowedHosts: options.imageHosts,
 				baseName: `nano-banana-${job.jobId}-${index}`,
 				timeoutMs: options.timeoutMs,
 			});
@@ -226,7 +262,7 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 			});
 		} catch (error) {
 			// The image is paid for: never lose the item over a download problem.
-			out.push({ json: { ...base, image: { index, url: ref.url, downloadError: (error as Error).message } } });
+			out.push({ json: { ...base, image: { index, url: redactText(ref.url).slice(0, 2_000), downloadError: (error as Error).message } } });
 		}
 	}
 	return out;

@@ -85,9 +85,9 @@ export const waitProperties: INodeProperties[] = [
 				name: 'allowedHosts',
 				type: 'string',
 				default: '',
-				placeholder: 'cdn.example.com, *.fal.media',
+				placeholder: 'cdn.example.com, *.fal.media, 127.0.0.1:8080',
 				description:
-					'Extra hosts that status, result and image URLs may point to, comma-separated (*.example.com for subdomains). Dopamint and the endpoint of the Generate node are always allowed.',
+					'Hosts that status, result and image URLs (and their redirects) may point to, comma-separated. A bare host allows any port, host:port only that port, *.example.com any subdomain. Dopamint is always allowed; item data never adds hosts.',
 			},
 			{
 				displayName: 'Concurrency',

@@ -5,10 +5,13 @@ import { inputError, NanoBananaError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
 import { intOption, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
-import { defaultHosts, parseHostList } from '../shared/urls';
+import { DOWNLOAD_GRACE_MS } from '../shared/limits';
+import { defaultHosts, parseHostList, redactText } from '../shared/urls';
 
 /** Images downloaded at the same time, per execution (memory stays flat when many jobs end together). */
 const DOWNLOADS_AT_ONCE = 4;
+/** Longest one image download may take (and never past the item's deadline). */
+const DOWNLOAD_TIMEOUT_MS = 120_000;
 
 export interface WaitRun {
 	http: HttpFn;
@@ -56,6 +59,7 @@ function oneOf(value: unknown, label: string, allowed: string[]): string {
 
 export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemIndex: number): Promise<INodeExecutionData[]> {
 	if (run.runError) throw run.runError;
+	const started = Date.now();
 	const input = context.getInputData()[itemIndex]?.json ?? {};
 	const statusUrl = String(context.getNodeParameter('statusUrl', itemIndex, '') ?? '').trim();
 	if (!statusUrl) throw inputError('Status URL', 'is empty', 'Map statusUrl from the Nano-Banana Generate output, e.g. {{ $json.statusUrl }}.');
@@ -71,7 +75,8 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 	if (!/^[\w.-]{1,100}$/.test(field)) throw inputError('Binary Field', `"${field.slice(0, 100)}" is not a valid field name`, 'Use letters, digits, "_", "-" or ".", e.g. data.');
 	const perJob = oneOf(context.getNodeParameter('output', itemIndex, 'perImage'), 'Output', ['perImage', 'perJob']) === 'perJob';
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const allowedHosts = [...defaultHosts(input.endpoint), ...parseHostList(options.allowedHosts)];
+	// What the node may fetch is set on the node, never by item data.
+	const allowedHosts = [...defaultHosts(), ...parseHostList(options.allowedHosts)];
 	const jobId = typeof input.jobId === 'string' || typeof input.jobId === 'number' ? String(input.jobId) : jobIdFromUrl(statusUrl);
 
 	const result = await pollJob(statusUrl, {
@@ -82,7 +87,10 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 		maxWaitMs: maxWaitMin * 60_000,
 		allowedHosts,
 	});
-	const facts = { jobId, statusUrl, polls: result.polls, waitedMs: result.waitedMs };
+	const facts = { jobId, statusUrl: redactText(statusUrl), polls: result.polls, waitedMs: result.waitedMs };
+	// Downloads end by Max Wait + DOWNLOAD_GRACE_MS from the start of this item, whatever the server does.
+	const itemDeadline = started + maxWaitMin * 60_000 + DOWNLOAD_GRACE_MS;
+	const downloadTimeout = () => Math.min(DOWNLOAD_TIMEOUT_MS, Math.max(1_000, itemDeadline - Date.now()));
 	if (result.outcome === 'timeout') {
 		if (onTimeout === 'output') return [{ json: { ...facts, status: 'timeout', lastStatus: result.lastStatus ?? null } }];
 		throw new NanoBananaError(
@@ -93,13 +101,15 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 		);
 	}
 	if (!download) {
-		const images = result.images.map((img, index) => ({ index, url: img.url, mimeType: img.contentType ?? null, width: img.width ?? null, height: img.height ?? null }));
+		const images = result.images.map((img, index) => ({ index, url: redactText(img.url), mimeType: img.contentType ?? null, width: img.width ?? null, height: img.height ?? null }));
 		if (perJob || run.tool) return [{ json: { ...facts, status: 'completed', imageUrls: images.map((i) => i.url), images } }];
 		return images.map((image) => ({ json: { ...facts, status: 'completed', image } }));
 	}
 	const downloaded = await Promise.all(
 		result.images.map(async (ref, index) => {
-			const image = await run.downloads(() => downloadImage(context, run.http, ref, { allowedHosts, baseName: `nano-banana-${jobId}-${index}` }));
+			const image = await run.downloads(
+				async () => await downloadImage(context, run.http, ref, { allowedHosts, baseName: `nano-banana-${jobId}-${index}`, timeoutMs: downloadTimeout() }),
+			);
 			return {
 				meta: { index, url: image.url, mimeType: image.mimeType, fileName: image.fileName, sizeBytes: image.sizeBytes, width: image.width ?? null, height: image.height ?? null },
 				binary: image.binary,

@@ -1,13 +1,16 @@
 import type { IBinaryData, IExecuteFunctions } from 'n8n-workflow';
-import { PassThrough, Readable } from 'stream';
-import { NanoBananaError } from './errors';
-import { header, type HttpFn } from './http';
+import type { Readable } from 'stream';
+import { inputError, NanoBananaError } from './errors';
+import { formatBytes, header, type HttpFn } from './http';
 import type { ImageRef } from './jobs/shapes';
-import { assertAllowedUrl, type HostRule } from './urls';
+import { MAX_IMAGE_BYTES } from './limits';
+import { assertAllowedUrl, redactUrl, type HostRule } from './urls';
 
 /**
- * Downloads an image into n8n binary data, streamed (never buffered twice:
- * in filesystem mode n8n writes the stream straight to disk).
+ * The one download path: an image into n8n binary data, streamed (never buffered twice:
+ * in filesystem mode n8n writes the stream straight to disk). Every hop must pass the
+ * allow-list, the whole download has a deadline, and it fails past MAX_IMAGE_BYTES
+ * (a data: URI is measured before it is decoded).
  */
 export interface DownloadedImage {
 	binary: IBinaryData;
@@ -25,55 +28,73 @@ export async function downloadImage(
 	context: IExecuteFunctions,
 	http: HttpFn,
 	ref: ImageRef,
-	options: { allowedHosts: HostRule[]; baseName: string; timeoutMs?: number },
+	options: { allowedHosts: HostRule[]; baseName: string; timeoutMs: number },
 ): Promise<DownloadedImage> {
 	let source: Buffer | Readable;
 	let mimeType: string;
-	let counted: { bytes: number } = { bytes: 0 };
-	const dataUri = /^data:([^;,]+)?(;base64)?,(.*)$/is.exec(ref.url);
+	const counted = { bytes: 0 };
+	let shownUrl: string;
+	let outputUrl = 'data:';
+	let bytesRead: (() => number) | undefined;
+	const dataUri = /^data:([^;,]{0,100})?(;base64)?,/i.exec(ref.url);
 	if (dataUri) {
-		mimeType = dataUri[1] ?? ref.contentType ?? 'application/octet-stream';
-		source = dataUri[2] ? Buffer.from(dataUri[3], 'base64') : Buffer.from(decodeURIComponent(dataUri[3]), 'utf8');
-		counted = { bytes: source.length };
+		shownUrl = 'data:';
+		mimeType = dataUri[1] || ref.contentType || 'application/octet-stream';
+		const payload = ref.url.slice(dataUri[0].length);
+		const decodedSize = dataUri[2] ? Math.floor((payload.length * 3) / 4) : payload.length;
+		if (decodedSize > MAX_IMAGE_BYTES) throw tooLarge('data: URI', decodedSize);
+		source = dataUri[2] ? Buffer.from(payload, 'base64') : Buffer.from(safeDecode(payload), 'utf8');
+		counted.bytes = source.length;
+	} else if (/^[a-z][a-z0-9+.-]*:/i.test(ref.url) && !/^https?:/i.test(ref.url)) {
+		throw inputError('image URL', `only http(s) and data: image URLs are read, not ${ref.url.split(':')[0].slice(0, 20)}:`, 'The service returned an image URL this node does not fetch.');
 	} else {
-		assertAllowedUrl(ref.url, options.allowedHosts, 'image URL');
-		const response = await http({ method: 'GET', url: ref.url, stream: true, timeoutMs: options.timeoutMs ?? 120_000 });
+		const url = assertAllowedUrl(ref.url, options.allowedHosts, 'image URL');
+		shownUrl = redactUrl(url);
+		outputUrl = url.href;
+		const response = await http({ method: 'GET', url: url.href, stream: true, timeoutMs: options.timeoutMs, maxBytes: MAX_IMAGE_BYTES, followRedirects: options.allowedHosts });
 		if (response.status === 402) {
 			drain(response.body);
-			throw new NanoBananaError('job', `The image URL asks for payment (HTTP 402): ${ref.url}`, 'Wait for Job never pays for downloads.', { url: ref.url }, 402);
+			throw new NanoBananaError('job', `The image URL asks for payment (HTTP 402): ${shownUrl}`, 'Wait for Job never pays for downloads.', { url: shownUrl }, 402);
 		}
 		if (response.status < 200 || response.status >= 300) {
 			drain(response.body);
-			throw new NanoBananaError('http', `Downloading the image failed with HTTP ${response.status}: ${ref.url}`, 'Image URLs may expire; run Wait for Job again soon after generation.', { url: ref.url }, response.status);
+			throw new NanoBananaError('http', `Downloading the image failed with HTTP ${response.status}: ${shownUrl}`, 'Image URLs may expire; run Wait for Job again soon after generation.', { url: shownUrl }, response.status);
+		}
+		const declared = Number(header(response, 'content-length'));
+		if (Number.isFinite(declared) && declared > MAX_IMAGE_BYTES) {
+			drain(response.body);
+			throw tooLarge(shownUrl, declared);
 		}
 		mimeType = (header(response, 'content-type') ?? ref.contentType ?? 'application/octet-stream').split(';')[0].trim();
-		source = countBytes(response.body, counted);
+		source = response.body as Readable;
+		bytesRead = response.bytesRead;
 	}
 	if (!mimeType.startsWith('image/') && ref.contentType?.startsWith('image/')) mimeType = ref.contentType;
 	const fileName = ref.fileName ?? `${options.baseName}.${EXTENSIONS[mimeType] ?? extensionOf(ref.url) ?? 'bin'}`;
 	// Always pass a mime type: without one n8n sniffs the bytes with a dynamic ESM import.
 	const binary = await context.helpers.prepareBinaryData(source, fileName, mimeType);
-	return { binary, url: dataUri ? 'data:' : ref.url, mimeType, fileName, sizeBytes: counted.bytes, width: ref.width, height: ref.height };
+	return { binary, url: outputUrl, mimeType, fileName, sizeBytes: bytesRead?.() ?? counted.bytes, width: ref.width, height: ref.height };
 }
 
-function countBytes(body: unknown, counter: { bytes: number }): Readable | Buffer {
-	if (Buffer.isBuffer(body)) {
-		counter.bytes = body.length;
-		return body;
+function tooLarge(what: string, bytes: number): NanoBananaError {
+	return new NanoBananaError(
+		'http',
+		`The image at ${what} is ${formatBytes(bytes)}, larger than the ${formatBytes(MAX_IMAGE_BYTES)} this node accepts; it was not downloaded`,
+		'The service sent far more than an image should be; check the URL.',
+		{ maxBytes: MAX_IMAGE_BYTES },
+	);
+}
+
+function safeDecode(text: string): string {
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return text;
 	}
-	if (body instanceof Readable) {
-		const pass = new PassThrough();
-		body.on('data', (chunk: Buffer) => (counter.bytes += chunk.length));
-		body.on('error', (error) => pass.destroy(error));
-		return body.pipe(pass);
-	}
-	const buffer = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body ?? ''));
-	counter.bytes = buffer.length;
-	return buffer;
 }
 
 function drain(body: unknown): void {
-	if (body instanceof Readable) body.resume();
+	(body as { destroy?: () => void } | null)?.destroy?.();
 }
 
 function extensionOf(url: string): string | undefined {

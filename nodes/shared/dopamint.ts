@@ -40,6 +40,15 @@ export interface GenerateInput {
 export function buildGenerateBody(input: GenerateInput): GenerateBody {
 	const prompt = typeof input.prompt === 'string' ? input.prompt.trim() : '';
 	if (!prompt) throw inputError('Prompt', 'is empty', 'Describe the image to generate; if it comes from an expression, check that the input item has that field.');
+	const control = CONTROL_CHARACTERS.exec(prompt);
+	if (control) {
+		const code = control[0].codePointAt(0) ?? 0;
+		throw inputError(
+			'Prompt',
+			`contains the invisible control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${control.index + 1}`,
+			'Remove control characters (such as NUL, ESC or text-direction overrides) from the prompt; new lines and tabs are fine. If the prompt comes from another system, clean it in a Set or Code node first.',
+		);
+	}
 	if (prompt.length > MAX_PROMPT_LENGTH) {
 		throw inputError('Prompt', `is ${prompt.length} characters long; at most ${MAX_PROMPT_LENGTH} are accepted`, 'Shorten the prompt.');
 	}
@@ -71,8 +80,20 @@ export function buildGenerateBody(input: GenerateInput): GenerateBody {
 	};
 }
 
+/**
+ * Characters a prompt may not carry: C0 and C1 controls except tab and new lines, and the
+ * invisible format characters that reorder or hide text (bidi overrides and isolates,
+ * zero-width space and direction marks, the BOM; zero-width joiners stay, emoji need them), which can make a prompt read differently than it is.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]/u;
+
 function parseSeed(value: unknown): number | undefined {
 	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+	// A plain decimal whole number only: Number() would also read "0x10", "1e3" or " 12 ".
+	if (typeof value === 'string' && !/^\d{1,16}$/.test(value.trim())) {
+		throw inputError('Seed', `${JSON.stringify(value.slice(0, 40))} is not a plain whole number of 0 or more`, 'Write the seed with the digits 0-9 only, like 42, or leave it empty for a random seed.');
+	}
 	const n = typeof value === 'string' ? Number(value.trim()) : value;
 	if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
 		throw inputError('Seed', `${JSON.stringify(value)} is not a whole number of 0 or more`, 'Leave it empty for a random seed, or give a whole number like 42.');

@@ -64,6 +64,11 @@ export class NanoBananaError extends Error {
 		super(inWords(message));
 		this.name = 'NanoBananaError';
 	}
+
+	/** Whether a payment authorization was signed for this item (only PaymentError says yes). */
+	get signed(): boolean {
+		return false;
+	}
 }
 
 export function inputError(field: string, message: string, hint?: string): NanoBananaError {
@@ -83,34 +88,119 @@ export interface PaymentAttempt {
 	x402Version: number;
 }
 
+/** A Unix time in seconds as an ISO date; the raw number when it is not a date (never throws). */
+export function isoFromSeconds(seconds: string | number): string {
+	try {
+		const date = new Date(Number(seconds) * 1000);
+		return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
+	} catch {
+		return String(seconds);
+	}
+}
+
+/** What the chain says of a signed payment, in one sentence. */
+export function verdictSentence(verdict: ChargeVerdict, attempt: Pick<PaymentAttempt, 'amountUsdc' | 'validBefore'>, checkedAt?: string): string {
+	switch (verdict) {
+		case 'charged':
+			return `The payment of ${attempt.amountUsdc} USDC WAS taken (the token contract marks the authorization as used).`;
+		case 'not charged':
+			return `The payment of ${attempt.amountUsdc} USDC was NOT taken as of ${checkedAt ?? 'the check'}; the signed authorization stays valid until ${isoFromSeconds(attempt.validBefore)}.`;
+		default:
+			return `The payment of ${attempt.amountUsdc} USDC may have been taken: it could not be checked on-chain.`;
+	}
+}
+
+export interface PaymentErrorOptions {
+	/** What went wrong after signing, one sentence without a final period. */
+	reason: string;
+	attempt: PaymentAttempt;
+	verdict: ChargeVerdict;
+	checkedAt?: string;
+	httpStatus?: number;
+	serverReason?: string;
+}
+
+/**
+ * Something failed after a signature left this machine. Carries every fact a person needs
+ * to find the payment (payer, payTo, amount, nonce, valid until) and the on-chain verdict,
+ * as properties, in the error item and in the description n8n shows when the node stops.
+ * Building it never throws: a payment report is never lost to a formatting problem.
+ */
+export class PaymentError extends NanoBananaError {
+	readonly attempt: PaymentAttempt;
+	readonly verdict: ChargeVerdict;
+	readonly checkedAt?: string;
+
+	constructor(options: PaymentErrorOptions) {
+		const { reason, attempt, verdict, checkedAt } = options;
+		let money: string;
+		try {
+			money = verdictSentence(verdict, attempt, checkedAt);
+		} catch {
+			money = `Payment verdict: ${String(verdict)}.`;
+		}
+		super(
+			'payment',
+			`${reason}. ${money}`,
+			verdict === 'charged'
+				? 'Do not re-run this item blindly: you have paid for it. Contact the service with the payer and nonce listed here.'
+				: 'This item was not retried automatically, so nothing was paid twice. Check the wallet on a block explorer (payer and nonce listed here) before running it again.',
+			{
+				signed: true,
+				paymentStatus: verdict,
+				...attempt,
+				validUntil: safe(() => isoFromSeconds(attempt.validBefore), String(attempt.validBefore)),
+				...(options.serverReason ? { serverReason: options.serverReason } : {}),
+				...(checkedAt ? { checkedAt } : {}),
+			},
+			options.httpStatus,
+		);
+		this.name = 'PaymentError';
+		this.attempt = attempt;
+		this.verdict = verdict;
+		this.checkedAt = checkedAt;
+	}
+
+	override get signed(): boolean {
+		return true;
+	}
+
+	/** true: the chain says the money moved; false: it did not (yet); undefined: unknown. */
+	get paid(): boolean | undefined {
+		return this.verdict === 'charged' ? true : this.verdict === 'not charged' ? false : undefined;
+	}
+
+	/** The facts, one line each, for the description n8n shows when the node stops. */
+	facts(): string {
+		const a = this.attempt;
+		return [
+			`Signed: yes (x402 v${String(a.x402Version)})`,
+			`Payer: ${a.payer}`,
+			`Pay to: ${a.payTo}`,
+			`Amount: ${a.amountUsdc} USDC (${a.amountAtomic} atomic) on ${a.network}`,
+			`Nonce: ${a.nonce}`,
+			`Valid until: ${safe(() => isoFromSeconds(a.validBefore), String(a.validBefore))} (validBefore ${a.validBefore})`,
+			`On-chain verdict: ${this.verdict}${this.checkedAt ? ` (checked ${this.checkedAt})` : ''}`,
+		].join('\n');
+	}
+}
+
+function safe<T>(fn: () => T, fallback: T): T {
+	try {
+		return fn();
+	} catch {
+		return fallback;
+	}
+}
+
+/** @deprecated use `new PaymentError({...})`; kept for the unit tests of the wording. */
 export function paymentError(
 	reason: string,
 	attempt: PaymentAttempt,
 	verdict: ChargeVerdict,
 	extra: { httpStatus?: number; serverReason?: string; checkedAt?: string } = {},
-): NanoBananaError {
-	const money =
-		verdict === 'charged'
-			? `The payment of ${attempt.amountUsdc} USDC WAS taken (the token contract marks the authorization as used).`
-			: verdict === 'not charged'
-				? `The payment of ${attempt.amountUsdc} USDC was NOT taken as of ${extra.checkedAt ?? 'the check'}; the signed authorization stays valid until ${new Date(Number(attempt.validBefore) * 1000).toISOString()}.`
-				: `The payment of ${attempt.amountUsdc} USDC may have been taken: it could not be checked on-chain.`;
-	const hint =
-		verdict === 'charged'
-			? 'Do not re-run this item blindly: you have paid for it. Contact the service with the nonce and payer below.'
-			: 'This item was not retried automatically, so nothing was paid twice. Check the wallet on a block explorer (payer and nonce below) before running it again.';
-	return new NanoBananaError(
-		'payment',
-		`${reason}. ${money}`,
-		hint,
-		{
-			paymentStatus: verdict,
-			...attempt,
-			...(extra.serverReason ? { serverReason: extra.serverReason } : {}),
-			...(extra.checkedAt ? { checkedAt: extra.checkedAt } : {}),
-		},
-		extra.httpStatus,
-	);
+): PaymentError {
+	return new PaymentError({ reason, attempt, verdict, ...extra });
 }
 
 /** Maps any error to the n8n error a node throws or puts in its error item. */
@@ -125,11 +215,8 @@ export function toNodeError(node: INode, error: unknown, itemIndex: number): Nod
 				itemIndex,
 			});
 		}
-		const mapped = new NodeOperationError(node, error.message, {
-			description: error.hint,
-			itemIndex,
-		});
-		return mapped;
+		const description = error instanceof PaymentError ? `${error.hint ?? ''}\n\n${error.facts()}` : error.hint;
+		return new NodeOperationError(node, error.message, { description, itemIndex });
 	}
 	const message = error instanceof Error ? error.message : String(error);
 	return new NodeOperationError(node, inWords(message), { itemIndex });
@@ -138,11 +225,9 @@ export function toNodeError(node: INode, error: unknown, itemIndex: number): Nod
 /** The JSON of an error item under Continue On Fail: message, hint and the typed facts. */
 export function errorItemJson(error: unknown): JsonObject {
 	if (error instanceof NanoBananaError) {
-		const beforeSigning = error.kind === 'input' || error.kind === 'policy' || error.kind === 'funds' || error.kind === 'quote' || error.kind === 'gateway';
 		return {
 			error: error.message,
-			...(beforeSigning ? { paymentStatus: 'not charged', signed: false } : {}),
-			...(error.kind === 'payment' ? { signed: true } : {}),
+			...(error.signed ? {} : error.kind === 'job' || error.kind === 'http' ? {} : { paymentStatus: 'not charged', signed: false }),
 			...(error.hint ? { hint: error.hint } : {}),
 			errorKind: error.kind,
 			...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),

@@ -1,10 +1,21 @@
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import { Transform, type Readable } from 'stream';
+import { NanoBananaError } from './errors';
+import { MAX_JSON_BYTES, MAX_REDIRECTS } from './limits';
+import { checkUrl, redactUrl, redirectTarget, type HostRule } from './urls';
 
 /**
- * The HTTP seam of the shared modules. In n8n it is `helpers.httpRequest`
- * (so n8n's proxy, SSRF rules and the execution's cancel signal apply);
- * tests can drive the same modules with any function of this shape.
- * Never throws for an HTTP status: only for network failures and aborts.
+ * The one HTTP mechanism of the shared modules. Every request the nodes make goes
+ * through `boundedHttp`, which holds the rules a hostile or broken server cannot bend:
+ *  - a total deadline for the whole exchange, body included (not an idle timeout);
+ *  - a size limit on every body: JSON answers are read up to `maxBytes` and dropped past it,
+ *    streamed downloads fail as soon as they pass it;
+ *  - redirects are never followed blindly: refused outright (payment requests), or followed
+ *    hop by hop only while every hop passes the caller's host allow-list;
+ *  - http(s) only, never a URL with a user name or password.
+ * Below it, a transport makes one hop and follows nothing: n8n's `helpers.httpRequest`
+ * in the nodes (n8n's proxy, SSRF rules and the execution's cancel signal apply), fetch elsewhere.
+ * Never throws for an HTTP status: only for network failures, limits and aborts.
  */
 export interface HttpRequest {
 	method: 'GET' | 'POST';
@@ -12,9 +23,14 @@ export interface HttpRequest {
 	headers?: Record<string, string>;
 	/** JSON body. */
 	body?: unknown;
-	timeoutMs?: number;
-	/** Answer the body as a stream (downloads), not parsed. */
+	/** Total time for the exchange, from sending to the last byte of the body. */
+	timeoutMs: number;
+	/** Answer the body as a stream (downloads), not parsed; the deadline and the size limit go on applying while it is read. */
 	stream?: boolean;
+	/** Most bytes of body accepted (default MAX_JSON_BYTES). */
+	maxBytes?: number;
+	/** Follow redirects whose every hop passes these host rules (GET only). Absent: a redirect is an error. */
+	followRedirects?: HostRule[];
 }
 
 export interface HttpResponse {
@@ -23,12 +39,168 @@ export interface HttpResponse {
 	headers: Record<string, string>;
 	/** Parsed JSON when the answer is JSON, the raw text otherwise, a stream when asked. */
 	body: unknown;
+	/** The URL that answered (after allowed redirects). */
+	url: string;
+	/** Stream answers: bytes read from the body so far. */
+	bytesRead?: () => number;
 }
 
 export type HttpFn = (request: HttpRequest) => Promise<HttpResponse>;
 
-export function header(response: HttpResponse, name: string): string | undefined {
+/** One hop, following no redirect, the body as a byte stream. */
+export interface TransportRequest {
+	method: 'GET' | 'POST';
+	url: string;
+	headers: Record<string, string>;
+	body?: unknown;
+	timeoutMs: number;
+	signal: AbortSignal;
+}
+export interface TransportResponse {
+	status: number;
+	headers: Record<string, string>;
+	body: Readable | AsyncIterable<Uint8Array> | null;
+}
+export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
+
+export function header(response: { headers: Record<string, string> }, name: string): string | undefined {
 	return response.headers[name.toLowerCase()];
+}
+
+/** A request cut short by its deadline. */
+export class DeadlineError extends NanoBananaError {
+	constructor(url: URL, timeoutMs: number) {
+		super(
+			'http',
+			`No complete answer from ${redactUrl(url)} within ${formatSeconds(timeoutMs)} (the deadline for the whole exchange)`,
+			'The server is slow or holds the connection open. Try again later, or raise the node\'s timeout.',
+			{ url: redactUrl(url), timeoutMs },
+		);
+	}
+}
+
+/** A body larger than the limit for its kind. */
+export class TooLargeError extends NanoBananaError {
+	constructor(url: URL, maxBytes: number) {
+		super(
+			'http',
+			`The answer of ${redactUrl(url)} is larger than ${formatBytes(maxBytes)}; it was dropped`,
+			'The server sent far more than expected; check the URL.',
+			{ url: redactUrl(url), maxBytes },
+		);
+	}
+}
+
+export function boundedHttp(transport: Transport, cancelSignal?: AbortSignal): HttpFn {
+	return async (request) => {
+		let url = checkUrl(request.url, 'URL');
+		const deadline = AbortSignal.timeout(request.timeoutMs);
+		const signal = cancelSignal ? AbortSignal.any([cancelSignal, deadline]) : deadline;
+		const maxBytes = request.maxBytes ?? MAX_JSON_BYTES;
+		const timedOut = (error: unknown) => (deadline.aborted && !cancelSignal?.aborted ? new DeadlineError(url, request.timeoutMs) : error);
+		for (let hop = 0; ; hop++) {
+			let response: TransportResponse;
+			try {
+				response = await transport({ method: request.method, url: url.href, headers: { ...(request.headers ?? {}) }, body: request.body, timeoutMs: request.timeoutMs, signal });
+			} catch (error) {
+				throw timedOut(error);
+			}
+			if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+				discard(response.body);
+				const rules = request.method === 'GET' && hop < MAX_REDIRECTS ? request.followRedirects : undefined;
+				if (request.method === 'GET' && request.followRedirects && hop >= MAX_REDIRECTS) {
+					throw new NanoBananaError('http', `${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times`, undefined, {}, response.status);
+				}
+				url = redirectTarget(header(response, 'location'), url, rules, response.status);
+				continue;
+			}
+			if (request.stream) {
+				const counter = { bytes: 0 };
+				const body = limitStream(response.body, maxBytes, url, signal, timedOut, counter);
+				return { status: response.status, headers: response.headers, body, url: url.href, bytesRead: () => counter.bytes };
+			}
+			let text: string;
+			try {
+				text = await readText(response.body, maxBytes, url, signal);
+			} catch (error) {
+				throw timedOut(error);
+			}
+			return { status: response.status, headers: response.headers, body: parseMaybeJson(text), url: url.href };
+		}
+	};
+}
+
+async function readText(body: TransportResponse['body'], maxBytes: number, url: URL, signal: AbortSignal): Promise<string> {
+	if (!body) return '';
+	const chunks: Buffer[] = [];
+	let size = 0;
+	const stop = () => destroy(body, signal.reason);
+	signal.addEventListener('abort', stop, { once: true });
+	try {
+		signal.throwIfAborted();
+		for await (const chunk of body) {
+			size += chunk.length;
+			if (size > maxBytes) {
+				destroy(body);
+				throw new TooLargeError(url, maxBytes);
+			}
+			chunks.push(Buffer.from(chunk));
+		}
+		signal.throwIfAborted();
+	} finally {
+		signal.removeEventListener('abort', stop);
+	}
+	return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The body as a stream that fails past maxBytes and when the deadline or a cancel ends the exchange. */
+function limitStream(
+	body: TransportResponse['body'],
+	maxBytes: number,
+	url: URL,
+	signal: AbortSignal,
+	timedOut: (e: unknown) => unknown,
+	counter: { bytes: number },
+): Readable {
+	const limited = new Transform({
+		transform(chunk: Buffer, _encoding, done) {
+			counter.bytes += chunk.length;
+			if (counter.bytes > maxBytes) done(new TooLargeError(url, maxBytes));
+			else done(null, chunk);
+		},
+	});
+	const stop = () => limited.destroy(timedOut(signal.reason) as Error);
+	if (signal.aborted) stop();
+	signal.addEventListener('abort', stop, { once: true });
+	const source = body ?? [];
+	const cleanup = () => {
+		signal.removeEventListener('abort', stop);
+		destroy(source);
+	};
+	limited.once('close', cleanup);
+	limited.once('error', cleanup);
+	(async () => {
+		try {
+			for await (const chunk of source as AsyncIterable<Uint8Array>) {
+				if (limited.destroyed) break;
+				if (!limited.write(chunk)) await new Promise<void>((resolve) => limited.once('drain', resolve).once('close', resolve));
+			}
+			if (!limited.destroyed) limited.end();
+		} catch (error) {
+			if (!limited.destroyed) limited.destroy(timedOut(error) as Error);
+		}
+	})().catch(() => undefined);
+	return limited;
+}
+
+function destroy(body: unknown, reason?: unknown): void {
+	const stream = body as { destroy?: (e?: unknown) => void; cancel?: (e?: unknown) => Promise<void> } | null;
+	if (typeof stream?.destroy === 'function') stream.destroy(reason instanceof Error ? reason : undefined);
+	else if (typeof stream?.cancel === 'function') stream.cancel(reason).catch(() => undefined);
+}
+
+function discard(body: TransportResponse['body']): void {
+	destroy(body);
 }
 
 export function normalizeHeaders(raw: unknown): Record<string, string> {
@@ -46,62 +218,52 @@ export function normalizeHeaders(raw: unknown): Record<string, string> {
 }
 
 /**
- * `helpers.httpRequest` as an HttpFn, bound to the execution's cancel signal.
+ * `helpers.httpRequest` as a transport: one hop (n8n's redirect following off), the body
+ * streamed so nothing is buffered before the limits apply.
  * `cancellable: false` is for short read-only checks that must still answer after
  * a cancel, such as asking the chain whether an in-flight payment went through.
  */
 export function n8nHttp(context: IExecuteFunctions, options: { cancellable?: boolean } = {}): HttpFn {
-	const signal = options.cancellable === false ? undefined : context.getExecutionCancelSignal();
-	return async (request) => {
+	const cancelSignal = options.cancellable === false ? undefined : context.getExecutionCancelSignal();
+	return boundedHttp(async (request) => {
 		const requestOptions: IHttpRequestOptions = {
 			method: request.method,
 			url: request.url,
-			headers: { ...(request.headers ?? {}) },
+			headers: request.headers,
 			ignoreHttpStatusErrors: true,
 			returnFullResponse: true,
+			disableFollowRedirect: true,
+			encoding: 'stream',
+			// axios' timeout is a socket idle timeout; the total deadline is the signal.
 			timeout: request.timeoutMs,
-			abortSignal: signal,
+			abortSignal: request.signal,
 		};
 		if (request.body !== undefined) {
 			requestOptions.body = request.body as IHttpRequestOptions['body'];
 			requestOptions.json = true;
 		}
-		if (request.stream) requestOptions.encoding = 'stream';
-		const response = (await context.helpers.httpRequest(requestOptions)) as {
-			statusCode: number;
-			headers: unknown;
-			body: unknown;
-		};
-		return {
-			status: response.statusCode,
-			headers: normalizeHeaders(response.headers),
-			body: response.body as unknown,
-		};
-	};
+		const response = (await context.helpers.httpRequest(requestOptions)) as { statusCode: number; headers: unknown; body: Readable };
+		return { status: response.statusCode, headers: normalizeHeaders(response.headers), body: response.body };
+	}, cancelSignal);
 }
 
 /**
- * Node's fetch as an HttpFn: for the credential test, the one place n8n offers
- * no current HTTP helper (only the deprecated `helpers.request`).
+ * Node's fetch as a transport: for the credential test, the one place n8n offers
+ * no current HTTP helper (only the deprecated `helpers.request`), and for tests.
  */
 export function fetchHttp(): HttpFn {
-	return async (request) => {
-		const signal = request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined;
+	return boundedHttp(async (request) => {
 		const response = await fetch(request.url, {
 			method: request.method,
-			headers: { ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(request.headers ?? {}) },
+			headers: { ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...request.headers },
 			body: request.body !== undefined ? JSON.stringify(request.body) : undefined,
-			signal,
+			redirect: 'manual',
+			signal: request.signal,
 		});
 		const headers: Record<string, string> = {};
 		response.headers.forEach((value, key) => (headers[key] = value));
-		if (request.stream && response.body) {
-			const { Readable } = await import('stream');
-			return { status: response.status, headers, body: Readable.fromWeb(response.body as never) };
-		}
-		const text = await response.text();
-		return { status: response.status, headers, body: parseMaybeJson(text) };
-	};
+		return { status: response.status, headers, body: response.body as AsyncIterable<Uint8Array> | null };
+	});
 }
 
 function parseMaybeJson(text: string): unknown {
@@ -111,4 +273,12 @@ function parseMaybeJson(text: string): unknown {
 	} catch {
 		return text;
 	}
+}
+
+export function formatSeconds(ms: number): string {
+	return `${Math.round(ms / 100) / 10} s`;
+}
+
+export function formatBytes(bytes: number): string {
+	return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB` : `${Math.round(bytes / 1024)} kB`;
 }

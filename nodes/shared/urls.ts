@@ -1,54 +1,153 @@
-import { inputError } from './errors';
+import { inputError, NanoBananaError } from './errors';
 import { DOPAMINT_HOST } from './dopamint';
 
 /**
- * Which hosts Wait for Job may fetch: exact host names, or `*.example.com`
- * for any subdomain. Only http(s).
+ * URLs the nodes may send requests to, and how they are shown.
+ *
+ * Host rules (the Allowed Hosts option): `cdn.example.com` allows that host on any port,
+ * `cdn.example.com:8443` only that port, `*.example.com` any subdomain on any port.
+ * Only http(s); never a URL with a user name or password in it.
  */
-export type HostRule = string;
-
-export function parseHostList(value: unknown): HostRule[] {
-	if (typeof value !== 'string') return [];
-	return value
-		.split(/[,\s]+/)
-		.map((h) => h.trim().toLowerCase())
-		.filter(Boolean)
-		.map((h) => h.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
+export interface HostRule {
+	/** Lower-case host name (IPv6 in brackets), or `*.suffix`. */
+	readonly host: string;
+	/** Only this port, when the rule names one. */
+	readonly port?: string;
 }
 
-/** The default allow list: Dopamint, plus the endpoint host the Generate node recorded. */
-export function defaultHosts(endpoint: unknown): HostRule[] {
-	const hosts = [DOPAMINT_HOST];
-	if (typeof endpoint === 'string') {
-		try {
-			hosts.push(new URL(endpoint).host.toLowerCase());
-		} catch {
-			// Not a URL: nothing to add.
+const RULE = /^(\*\.)?(\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::(\d{1,5}))?$/;
+
+/** Parses the Allowed Hosts option: a comma- or space-separated list. Throws naming the field. */
+export function parseHostList(value: unknown, field = 'Allowed Hosts'): HostRule[] {
+	if (value === undefined || value === null || value === '') return [];
+	if (typeof value !== 'string') throw inputError(field, 'must be text: host names separated by commas', 'E.g. cdn.example.com, *.fal.media, 127.0.0.1:8080.');
+	const rules: HostRule[] = [];
+	for (const entry of value.split(/[,\s]+/).map((h) => h.trim().toLowerCase()).filter(Boolean)) {
+		const bare = entry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+		const match = RULE.exec(bare);
+		if (!match || bare.includes('@')) {
+			throw inputError(field, `"${redactText(entry).slice(0, 100)}" is not a host name`, 'Write host names like cdn.example.com, *.example.com or 127.0.0.1:8080, separated by commas.');
 		}
+		rules.push({ host: `${match[1] ?? ''}${match[2]}`, ...(match[3] ? { port: match[3] } : {}) });
 	}
-	return hosts;
+	return rules;
 }
 
-export function hostAllowed(host: string, rules: HostRule[]): boolean {
-	const h = host.toLowerCase();
-	return rules.some((rule) => (rule.startsWith('*.') ? h.endsWith(rule.slice(1)) : h === rule));
+/** What Wait for Job may fetch without options: Dopamint's host. Item data never adds to it. */
+export function defaultHosts(): HostRule[] {
+	return [{ host: DOPAMINT_HOST }];
 }
 
-export function assertAllowedUrl(url: string, rules: HostRule[], field: string): void {
+/** The exact origin (host and port) of a URL the user set on the node, as a rule. */
+export function originRule(url: string): HostRule | undefined {
+	try {
+		const parsed = new URL(url);
+		return { host: parsed.hostname.toLowerCase(), port: effectivePort(parsed) };
+	} catch {
+		return undefined;
+	}
+}
+
+function effectivePort(url: URL): string {
+	return url.port || (url.protocol === 'https:' ? '443' : '80');
+}
+
+export function describeRule(rule: HostRule): string {
+	return rule.port ? `${rule.host}:${rule.port}` : rule.host;
+}
+
+export function hostAllowed(url: URL, rules: HostRule[]): boolean {
+	const host = url.hostname.toLowerCase();
+	const port = effectivePort(url);
+	return rules.some((rule) => {
+		const hostMatches = rule.host.startsWith('*.') ? host.endsWith(rule.host.slice(1)) : host === rule.host;
+		return hostMatches && (rule.port === undefined || rule.port === port);
+	});
+}
+
+/**
+ * Parses a URL the nodes will request: http(s) only, no user name or password.
+ * Throws an input error naming the field; the message never repeats credentials.
+ */
+export function checkUrl(url: unknown, field: string, hint = 'Use the http(s) URL the service returned.'): URL {
+	const text = typeof url === 'string' ? url.trim() : '';
 	let parsed: URL;
 	try {
-		parsed = new URL(url);
+		parsed = new URL(text);
 	} catch {
-		throw inputError(field, `"${url.slice(0, 200)}" is not a URL`, 'Map the statusUrl field of the Nano-Banana Generate output.');
+		throw inputError(field, `"${redactText(text).slice(0, 200)}" is not a URL`, hint);
 	}
 	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-		throw inputError(field, `only http(s) URLs are fetched, not ${parsed.protocol}`, 'Use the http(s) URL the service returned.');
+		throw inputError(field, `only http(s) URLs are requested, not ${parsed.protocol}`, hint);
 	}
-	if (!hostAllowed(parsed.host, rules)) {
+	if (parsed.username || parsed.password) {
 		throw inputError(
 			field,
-			`host "${parsed.host}" is not allowed (allowed: ${rules.join(', ')})`,
-			`If you trust it, add "${parsed.host}" (or "*.${parsed.hostname.split('.').slice(-2).join('.')}") to the node's Allowed Hosts option.`,
+			`the URL ${redactUrl(parsed)} contains a user name or password`,
+			'Remove the credentials from the URL. They would be sent to the server and shown in outputs and logs.',
 		);
 	}
+	return parsed;
+}
+
+/** checkUrl plus the allow-list: what Wait for Job may fetch. */
+export function assertAllowedUrl(url: unknown, rules: HostRule[], field: string): URL {
+	const parsed = checkUrl(url, field);
+	if (!hostAllowed(parsed, rules)) {
+		const suggestion = parsed.port ? `${parsed.hostname}:${parsed.port}` : parsed.hostname;
+		throw inputError(
+			field,
+			`host "${parsed.host}" is not allowed (allowed: ${rules.map(describeRule).join(', ') || 'none'})`,
+			`If you trust it, add "${suggestion}" to the node's Allowed Hosts option.`,
+		);
+	}
+	return parsed;
+}
+
+/** Where a redirect points, checked like any other URL of that request. */
+export function redirectTarget(location: string | undefined, from: URL, rules: HostRule[] | undefined, status: number): URL {
+	if (!location) throw new NanoBananaError('http', `${redactUrl(from)} answered a redirect (HTTP ${status}) without a Location`, undefined, {}, status);
+	let target: URL;
+	try {
+		target = new URL(location, from);
+	} catch {
+		throw new NanoBananaError('http', `${redactUrl(from)} redirected (HTTP ${status}) to something that is not a URL`, undefined, {}, status);
+	}
+	const shown = redactUrl(target);
+	if (!rules) {
+		throw new NanoBananaError(
+			'http',
+			`${redactUrl(from)} answered with a redirect (HTTP ${status}) to ${shown}; payment requests never follow redirects`,
+			'Set the Endpoint URL to the final address of the service.',
+			{ redirectTo: shown },
+			status,
+		);
+	}
+	if ((target.protocol !== 'http:' && target.protocol !== 'https:') || target.username || target.password || !hostAllowed(target, rules)) {
+		throw new NanoBananaError(
+			'http',
+			`${redactUrl(from)} redirected (HTTP ${status}) to ${shown}, which is not allowed (allowed: ${rules.map(describeRule).join(', ')})`,
+			'If you trust that host, add it to the node\'s Allowed Hosts option.',
+			{ redirectTo: shown },
+			status,
+		);
+	}
+	return target;
+}
+
+/** A URL as it may be shown: without user name, password, query or fragment (they often carry tokens). */
+export function redactUrl(url: URL | string): string {
+	let parsed: URL;
+	try {
+		parsed = typeof url === 'string' ? new URL(url) : url;
+	} catch {
+		return redactText(String(url)).slice(0, 200);
+	}
+	const path = parsed.pathname.length > 120 ? `${parsed.pathname.slice(0, 120)}…` : parsed.pathname;
+	return `${parsed.protocol}//${parsed.host}${path}${parsed.search ? '?…' : ''}`;
+}
+
+/** Removes `user:pass@` from any URL-like text (for text that is not a parseable URL). */
+export function redactText(text: string): string {
+	return text.replace(/\/\/[^/\s@]*@/g, '//');
 }

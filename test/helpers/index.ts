@@ -2,6 +2,9 @@ import type { IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8
 import type { Sandbox } from '../../sandbox';
 import { chain, GENERATE_TYPE, ITEMS_TYPE, node, TRIGGER_TYPE, WAIT_TYPE, type WorkflowJson } from '../../sandbox/engine';
 
+/** Where the sandbox serves: what a user would put in Wait for Job's Allowed Hosts. */
+export const SANDBOX_HOST = '127.0.0.1';
+
 /** The decrypted x402WalletApi credential for payer `index` of a sandbox. */
 export function walletCredential(sandbox: Sandbox, index = 0, extra: Record<string, unknown> = {}) {
 	return { privateKey: sandbox.payers[index].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl, ...extra };
@@ -56,7 +59,15 @@ export function generateFlow(options: GenerateFlowOptions): WorkflowJson {
 	];
 	const names = ['Start', 'Prompts', 'Generate'];
 	if (options.wait) {
-		nodes.push(node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, maxPollIntervalSeconds: 1, ...options.wait }, options.waitExtra));
+		const { options: waitOptions, ...waitParams } = options.wait as Record<string, unknown>;
+		nodes.push(
+			node(
+				'Wait',
+				WAIT_TYPE,
+				{ pollIntervalSeconds: 0.2, maxPollIntervalSeconds: 1, ...waitParams, options: { allowedHosts: SANDBOX_HOST, ...((waitOptions as object) ?? {}) } } as INode['parameters'],
+				options.waitExtra,
+			),
+		);
 		names.push('Wait');
 	}
 	return { nodes, connections: chain(...names) };

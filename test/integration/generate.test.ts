@@ -44,7 +44,7 @@ it('pays once per item and returns the job fields and the receipt', async () => 
 			statusCode: 200,
 			endpoint: sandbox.gateway.endpoint,
 			request: { prompt: ['a red banana', 'a blue banana', 'a green banana'][i], aspect_ratio: '16:9', output_format: 'webp', seed: 7, num_images: 1, sync_mode: false, limit_generations: false },
-			payment: { amountUsdc: '0.0527', amountAtomic: '52700', network: 'base', payTo: PAY_TO, settlement: 'settled' },
+			payment: { amountUsdc: '0.0527', amountAtomic: '52700', network: 'base', payTo: PAY_TO, settlement: 'charged' },
 		});
 		const payment = json.payment as Record<string, string>;
 		expect(transfers.map((t) => t.tx)).toContain(payment.transaction);
@@ -123,11 +123,11 @@ describe('invalid fields fail their item, name the field, and pay nothing', () =
 		['empty prompt (from an expression)', { prompt: '={{ $json.missing }}' }, {}, /^Prompt: is empty/],
 		['bad aspect ratio', { aspectRatio: '={{ "7:3" }}' }, {}, /^Aspect Ratio: "7:3" is not allowed.*/],
 		['bad output format', { outputFormat: '={{ "gif" }}' }, {}, /^Output Format: "gif" is not allowed/],
-		['negative seed', { seed: '-3' }, {}, /^Seed: "-3" is not a whole number/],
-		['text seed', { seed: 'lucky' }, {}, /^Seed: "lucky" is not a whole number/],
+		['negative seed', { seed: '-3' }, {}, /^Seed: "-3" is not a plain whole number/],
+		['text seed', { seed: 'lucky' }, {}, /^Seed: "lucky" is not a plain whole number/],
 		['two images', { numImages: 2 }, {}, /^Number of Images: 2 is not allowed/],
 		['sync mode not a boolean', { syncMode: '={{ "maybe" }}' }, {}, /^Sync Mode: must be true or false/],
-		['endpoint not http', {}, { endpointUrl: 'ftp://example.com/x' }, /^Endpoint URL: "ftp:\/\/example\.com\/x" is not an http\(s\) URL/],
+		['endpoint not http', {}, { endpointUrl: 'ftp://example.com/x' }, /^Endpoint URL: only http\(s\) URLs are requested, not ftp:/],
 		['recipient not an address', {}, { expectedPayTo: '0x1234' }, /^Expected Recipient: "0x1234" is not an address/],
 		['max price above the credential cap', {}, { maxPriceUsdc: 0.5 }, /^Max Price per Image \(USDC\): 0\.5 is above the credential's Max Payment per Request of 0\.1/],
 		['timeout out of range', {}, { requestTimeoutSeconds: 5000 }, /^Request Timeout \(Seconds\): must be between 1 and 900/],

@@ -7,7 +7,7 @@ import { startSandbox, type Sandbox } from '../../sandbox';
 import type { Gateway } from '../../sandbox/gateway';
 import { NanoBananaError } from '../../nodes/shared/errors';
 import { fetchHttp } from '../../nodes/shared/http';
-import { PaymentSession } from '../../nodes/shared/x402/pay';
+import { PaymentSession } from '../../nodes/shared/x402/session';
 import { Budget } from '../../nodes/shared/x402/policy';
 import { walletFromCredential, type Wallet } from '../../nodes/shared/x402/wallet';
 import { expectNoKey, walletCredential } from '../helpers';
@@ -76,7 +76,7 @@ describe.each([
 			amountAtomic: '52700',
 			amountUsdc: '0.0527',
 			payTo: PAY_TO,
-			settlement: 'settled',
+			settlement: 'charged', serverSettlement: 'success', transactionOnChain: 'success',
 			quoteReused: false,
 		});
 		expect(receipt.payer.toLowerCase()).toBe(sandbox.payers[0].address.toLowerCase());
@@ -98,7 +98,7 @@ it('reuses the quote for later calls in the same session: one request per image'
 it('shares one unpaid request between concurrent calls', async () => {
 	const s = session(wallet(1));
 	const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => s.pay({ url: sandbox.gateway.endpoint, body: { prompt: `c${i}` } })));
-	expect(answers.every((a) => a.receipt?.settlement === 'settled')).toBe(true);
+	expect(answers.every((a) => a.receipt?.settlement === 'charged')).toBe(true);
 	expect(sandbox.gateway.counts).toMatchObject({ unpaid: 1, paid: 6 });
 	expect(answers.filter((a) => a.receipt?.quoteReused)).toHaveLength(5);
 });
@@ -192,7 +192,7 @@ it('refuses with the balance and the price when USDC is short, signing nothing',
 	const poor = walletFromCredential({ ...walletCredential(sandbox, 0), privateKey: `0x${'1'.repeat(63)}2` });
 	const error = await failure(session(poor).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }));
 	expect(error.kind).toBe('funds');
-	expect(error.message).toMatch(/Insufficient USDC: the wallet holds 0\.0 USDC, and this payment of 0\.0527 USDC/);
+	expect(error.message).toMatch(/Insufficient USDC: the wallet held 0\.0 USDC when this run started, and this payment of 0\.0527 USDC/);
 	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
 });
 

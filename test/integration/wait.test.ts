@@ -4,7 +4,7 @@
 import { imageSize } from 'image-size';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { chain, ITEMS_TYPE, node, runWorkflow, sourceClasses, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
-import { asTool, expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
+import { asTool, expectNoKey, generateFlow, jsonOf, SANDBOX_HOST, walletCredential } from '../helpers';
 
 let sandbox: Sandbox;
 
@@ -27,7 +27,7 @@ function waitOnly(jobs: Array<{ statusUrl: string; endpoint?: string }>, params:
 			nodes: [
 				node('Start', TRIGGER_TYPE),
 				node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }),
-				node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, maxPollIntervalSeconds: 1, ...params } as never, extra),
+				node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, maxPollIntervalSeconds: 1, ...params, options: { allowedHosts: SANDBOX_HOST, ...((params.options as object) ?? {}) } } as never, extra),
 			],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
@@ -87,7 +87,7 @@ it('stops promptly when the execution is cancelled', async () => {
 	let cancel: () => void = () => {};
 	const running = runWorkflow(
 		{
-			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify([job]) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 5, maxPollIntervalSeconds: 5 })],
+			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify([job]) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 5, maxPollIntervalSeconds: 5, options: { allowedHosts: SANDBOX_HOST } })],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
 		{ credentials: credentials(), onStart: (r) => (cancel = r.cancel) },
@@ -151,17 +151,18 @@ it('refuses a foreign host and says how to allow it', async () => {
 	const refused = await waitOnly([{ statusUrl: foreign, endpoint: job.endpoint }], {}, { onError: 'continueRegularOutput' });
 	const [json] = jsonOf(refused.output('Wait'));
 	expect(json.error).toMatch(/^Status URL: host "localhost:\d+" is not allowed/);
-	expect(json.hint).toMatch(/add "localhost:\d+" .* to the node's Allowed Hosts option/);
+	expect(json.hint).toMatch(/add "localhost:\d+" to the node's Allowed Hosts option/);
 	expect(sandbox.gateway.counts.status).toBe(0);
 
 	const port = new URL(foreign).host;
-	const allowed = await waitOnly([{ statusUrl: foreign, endpoint: job.endpoint }], { options: { allowedHosts: port } });
+	// The images live on the gateway's 127.0.0.1 address: allowed too, as a user would list both.
+	const allowed = await waitOnly([{ statusUrl: foreign, endpoint: job.endpoint }], { options: { allowedHosts: `${port}, ${SANDBOX_HOST}` } });
 	expect(jsonOf(allowed.output('Wait'))[0]).toMatchObject({ status: 'completed' });
 });
 
 it('refuses non-http URLs', async () => {
 	const result = await waitOnly([{ statusUrl: 'file:///etc/passwd' }], {}, { onError: 'continueRegularOutput' });
-	expect(jsonOf(result.output('Wait'))[0].error).toMatch(/^Status URL: only http\(s\) URLs are fetched, not file:/);
+	expect(jsonOf(result.output('Wait'))[0].error).toMatch(/^Status URL: only http\(s\) URLs are requested, not file:/);
 });
 
 it('honours Retry-After', async () => {
@@ -211,7 +212,7 @@ it('as an AI-agent tool it returns image URLs in JSON and downloads nothing', as
 	const jobs = [fakeJob(100)];
 	const result = await runWorkflow(
 		{
-			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2 })],
+			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, options: { allowedHosts: SANDBOX_HOST } })],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
 		{ credentials: credentials(), classes: { ...classes, wait: asTool(classes.wait) } },

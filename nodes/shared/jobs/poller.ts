@@ -1,6 +1,7 @@
 import { NanoBananaError } from '../errors';
 import { header, type HttpFn, type HttpResponse } from '../http';
-import { assertAllowedUrl, type HostRule } from '../urls';
+import { DOWNLOAD_GRACE_MS, POLL_REQUEST_TIMEOUT_MS } from '../limits';
+import { assertAllowedUrl, redactText, redactUrl, type HostRule } from '../urls';
 import { findImages, readStatus, type ImageRef } from './shapes';
 
 /**
@@ -15,12 +16,13 @@ export interface PollOptions {
 	intervalMs: number;
 	/** Backoff ceiling. */
 	maxIntervalMs: number;
-	/** Give up after this long. */
+	/** Give up after this long; no status request runs past it. */
 	maxWaitMs: number;
-	/** Hosts that may be fetched. */
+	/** Hosts that may be fetched, on every redirect hop too. */
 	allowedHosts: HostRule[];
 	/** Consecutive transient failures (network, 5xx, 429) tolerated before failing. */
 	maxTransientErrors?: number;
+	/** Deadline of one status or result request (capped by the time left). */
 	requestTimeoutMs?: number;
 	now?: () => number;
 	random?: () => number;
@@ -37,9 +39,12 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 	const now = options.now ?? Date.now;
 	const random = options.random ?? Math.random;
 	const maxTransient = options.maxTransientErrors ?? 5;
-	assertAllowedUrl(statusUrl, options.allowedHosts, 'Status URL');
+	const statusHref = assertAllowedUrl(statusUrl, options.allowedHosts, 'Status URL').href;
 	const started = now();
 	const deadline = started + options.maxWaitMs;
+	const cap = options.requestTimeoutMs ?? POLL_REQUEST_TIMEOUT_MS;
+	// Never wait on one request longer than Max Wait leaves (but give a last poll a second).
+	const timeLeft = (until: number) => Math.min(cap, Math.max(1_000, until - now()));
 	let delay = options.intervalMs;
 	let polls = 0;
 	let transient = 0;
@@ -50,7 +55,7 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 		let response: HttpResponse | undefined;
 		let failure: string | undefined;
 		try {
-			response = await options.http({ method: 'GET', url: statusUrl, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+			response = await options.http({ method: 'GET', url: statusHref, timeoutMs: timeLeft(deadline), followRedirects: options.allowedHosts });
 		} catch (error) {
 			failure = (error as Error).message;
 		}
@@ -66,7 +71,7 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 					let images = reading.images;
 					let body = response.body;
 					if (!images.length && reading.resultUrl) {
-						const result = await fetchResult(reading.resultUrl, options);
+						const result = await fetchResult(reading.resultUrl, options, timeLeft(deadline + DOWNLOAD_GRACE_MS));
 						images = result.images;
 						body = result.body;
 					}
@@ -75,7 +80,7 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 				}
 				if (reading.state === 'failed') {
 					throw new NanoBananaError('job', `The job failed: ${reading.reason}`, 'The service reported the failure; check the prompt (some prompts are refused) and generate again.', {
-						statusUrl,
+						statusUrl: redactUrl(statusHref),
 						reason: reading.reason,
 					});
 				}
@@ -87,9 +92,9 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 			if (transient > maxTransient) {
 				throw new NanoBananaError(
 					'job',
-					`Polling ${statusUrl} failed ${transient} times in a row (last: ${failure})`,
+					`Polling ${redactUrl(statusHref)} failed ${transient} times in a row (last: ${failure})`,
 					'The status service is unreachable or failing; try again later, or raise Max Wait.',
-					{ statusUrl },
+					{ statusUrl: redactUrl(statusHref) },
 					response?.status,
 				);
 			}
@@ -109,35 +114,35 @@ function checkStatusResponse(response: HttpResponse, url: string): Exclude<Readi
 	if (response.status === 402) {
 		throw new NanoBananaError(
 			'job',
-			`The status URL asks for payment (HTTP 402): ${url}`,
+			`The status URL asks for payment (HTTP 402): ${redactUrl(url)}`,
 			'Wait for Job never pays. The service wants payment for polling: this is not a job status URL this node can follow.',
-			{ statusUrl: url },
+			{ statusUrl: redactUrl(url) },
 			402,
 		);
 	}
 	if (response.status === 404 || response.status === 410) {
 		throw new NanoBananaError(
 			'job',
-			`The job was not found (HTTP ${response.status}) at ${url}`,
+			`The job was not found (HTTP ${response.status}) at ${redactUrl(url)}`,
 			'Check that Status URL comes from the Generate node of the same run. Jobs may expire on the service after a while.',
-			{ statusUrl: url },
+			{ statusUrl: redactUrl(url) },
 			response.status,
 		);
 	}
 	if (response.status < 200 || response.status >= 300) {
-		throw new NanoBananaError('job', `The status URL answered HTTP ${response.status}${excerpt(response.body)}`, undefined, { statusUrl: url }, response.status);
+		throw new NanoBananaError('job', `The status URL answered HTTP ${response.status}${excerpt(response.body)}`, undefined, { statusUrl: redactUrl(url) }, response.status);
 	}
 	const reading = readStatus(response.body);
 	if (reading.state === 'unreadable') throw unreadable('The job status could not be read', response.body, url);
 	return reading;
 }
 
-async function fetchResult(url: string, options: PollOptions): Promise<{ images: ImageRef[]; body: unknown }> {
-	assertAllowedUrl(url, options.allowedHosts, 'result URL');
-	const response = await options.http({ method: 'GET', url, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+async function fetchResult(url: string, options: PollOptions, timeoutMs: number): Promise<{ images: ImageRef[]; body: unknown }> {
+	const href = assertAllowedUrl(url, options.allowedHosts, 'result URL').href;
+	const response = await options.http({ method: 'GET', url: href, timeoutMs, followRedirects: options.allowedHosts });
 	if (response.status === 402 || response.status === 404 || response.status === 410) checkStatusResponse(response, url);
 	if (response.status < 200 || response.status >= 300) {
-		throw new NanoBananaError('job', `The job result at ${url} answered HTTP ${response.status}${excerpt(response.body)}`, undefined, { resultUrl: url }, response.status);
+		throw new NanoBananaError('job', `The job result at ${redactUrl(url)} answered HTTP ${response.status}${excerpt(response.body)}`, undefined, { resultUrl: redactUrl(url) }, response.status);
 	}
 	return { images: findImages(response.body), body: response.body };
 }
@@ -148,13 +153,13 @@ function unreadable(message: string, body: unknown, url: string): NanoBananaErro
 		'job',
 		`${message}${text}`,
 		'The service answered in a shape this node does not know. Open an issue with this excerpt so the shape can be added.',
-		{ statusUrl: url, excerpt: text.slice(2) },
+		{ statusUrl: redactUrl(url), excerpt: text.slice(2) },
 	);
 }
 
 function excerpt(body: unknown): string {
 	if (body === undefined || body === null || body === '') return '';
-	const text = typeof body === 'string' ? body : JSON.stringify(body);
+	const text = redactText(typeof body === 'string' ? body : JSON.stringify(body));
 	return `: ${text.slice(0, 300)}`;
 }
 

@@ -1,5 +1,6 @@
 import type { ChargeVerdict } from '../errors';
 import type { HttpFn } from '../http';
+import { RPC_TIMEOUT_MS } from '../limits';
 import type { KnownNetwork } from './assets';
 
 /**
@@ -32,9 +33,13 @@ export interface ChainReader {
 	ethBalance(address: `0x${string}`): Promise<bigint>;
 	/** true when the token contract marks (payer, nonce) as used, i.e. the transfer happened. */
 	authorizationUsed(payer: `0x${string}`, nonce: `0x${string}`): Promise<boolean>;
+	/** Whether a transaction hash is mined on this chain, and how it ended. */
+	transactionStatus(hash: string): Promise<TransactionStatus>;
 }
 
-export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: string, timeoutMs = 10_000): Promise<ChainReader> {
+export type TransactionStatus = 'success' | 'reverted' | 'not found';
+
+export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: string, timeoutMs = RPC_TIMEOUT_MS): Promise<ChainReader> {
 	const { createPublicClient, custom } = await import('viem');
 	let id = 0;
 	const client = createPublicClient({
@@ -70,6 +75,12 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 				functionName: 'authorizationState',
 				args: [payer, nonce],
 			})) as boolean,
+		transactionStatus: async (hash) => {
+			if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) return 'not found';
+			const receipt = (await client.request({ method: 'eth_getTransactionReceipt', params: [hash as `0x${string}`] })) as { status?: string } | null;
+			if (!receipt) return 'not found';
+			return receipt.status === '0x1' ? 'success' : 'reverted';
+		},
 	};
 }
 

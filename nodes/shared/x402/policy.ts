@@ -1,5 +1,6 @@
 import { NanoBananaError } from '../errors';
 import { sameAddress } from './assets';
+import { MAX_VALIDITY_SECONDS } from '../limits';
 import { formatUsdc } from './money';
 import type { Quote, Requirement } from './quote';
 import type { Wallet } from './wallet';
@@ -16,7 +17,7 @@ export interface PaymentLimits {
 	payTo?: string;
 }
 
-export type PolicyRule = 'scheme' | 'network' | 'asset' | 'max price' | 'recipient' | 'budget';
+export type PolicyRule = 'scheme' | 'network' | 'asset' | 'validity' | 'max price' | 'recipient' | 'budget';
 
 interface Refusal {
 	rule: PolicyRule;
@@ -53,6 +54,8 @@ function hintFor(rule: PolicyRule): string {
 			return 'The service wants payment on another network than the credential\'s. Pick the matching Network in the x402 Wallet credential, or use another endpoint.';
 		case 'asset':
 			return 'Only canonical USDC is paid. The service asked for another token; check the Endpoint URL.';
+		case 'validity':
+			return `A signed payment stays valid as long as the service asks, and could be settled at any time until then. This package signs for at most ${MAX_VALIDITY_SECONDS} seconds; use a service that asks for less.`;
 		case 'max price':
 			return 'Raise "Max Price per Image" (node option) or "Max Payment per Request" (credential) if you accept the price.';
 		case 'recipient':
@@ -78,6 +81,13 @@ function check(req: Requirement, wallet: Wallet, limits: PaymentLimits): Refusal
 			rule: 'asset',
 			message: `the service asks for asset ${req.asset}, not USDC (${wallet.network.usdc.address})`,
 			limit: wallet.network.usdc.address,
+		};
+	}
+	if (req.maxTimeoutSeconds > MAX_VALIDITY_SECONDS) {
+		return {
+			rule: 'validity',
+			message: `the service asks for a signature valid ${req.maxTimeoutSeconds} seconds, the most this package signs is ${MAX_VALIDITY_SECONDS} seconds`,
+			limit: `${MAX_VALIDITY_SECONDS} s`,
 		};
 	}
 	const cap = limits.maxAtomic !== undefined && limits.maxAtomic < wallet.capAtomic ? limits.maxAtomic : wallet.capAtomic;
@@ -108,7 +118,7 @@ export function selectRequirement(quote: Quote, wallet: Wallet, limits: PaymentL
 		refusals.push({ req, refusal });
 	}
 	// Report the option that got furthest through the rules: it says the most.
-	const order: PolicyRule[] = ['scheme', 'network', 'asset', 'max price', 'recipient', 'budget'];
+	const order: PolicyRule[] = ['scheme', 'network', 'asset', 'validity', 'max price', 'recipient', 'budget'];
 	refusals.sort((a, b) => order.indexOf(b.refusal.rule) - order.indexOf(a.refusal.rule));
 	const { req, refusal } = refusals[0];
 	throw policyRefusal(refusal.rule, req, refusal.message, refusal.limit);

@@ -107,8 +107,8 @@ function parseRequirement(entry: unknown, version: 1 | 2, index: number, respons
 	if (!scheme || !network || !payTo || !asset || amount === undefined) {
 		throw quoteError(`accepts[${index}] lacks scheme, network, amount, payTo or asset`, response);
 	}
-	if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-		throw quoteError(`accepts[${index}].maxTimeoutSeconds is not a positive number`, response);
+	if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || !Number.isInteger(timeout)) {
+		throw quoteError(`accepts[${index}].maxTimeoutSeconds is not a positive whole number of seconds`, response);
 	}
 	return {
 		scheme,

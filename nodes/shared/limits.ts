@@ -1,0 +1,25 @@
+/**
+ * The fixed limits that hold whatever a server sends or asks. One home, so the
+ * README's "Limits" section and the code cannot drift apart.
+ */
+
+/** Longest validity of a signed payment authorization (validBefore − now). Dopamint asks 300 s. */
+export const MAX_VALIDITY_SECONDS = 600;
+
+/** Largest image accepted, downloaded or decoded from a data: URI. */
+export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+
+/** Largest JSON (or text) answer accepted: quotes, paid answers, job status, job results, RPC answers. */
+export const MAX_JSON_BYTES = 5 * 1024 * 1024;
+
+/** Redirect hops followed for status, result and image URLs (each hop must pass the allow-list). */
+export const MAX_REDIRECTS = 5;
+
+/** Deadline of one status or result request (never more than the time Max Wait leaves). */
+export const POLL_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Time a Wait for Job item may take past Max Wait, to fetch the result and download the images. */
+export const DOWNLOAD_GRACE_MS = 30_000;
+
+/** Deadline of one read-only chain request (balance, authorization state). */
+export const RPC_TIMEOUT_MS = 10_000;

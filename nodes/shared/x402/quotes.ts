@@ -1,0 +1,74 @@
+import type { HttpResponse } from '../http';
+import type { Quote } from './quote';
+
+/**
+ * The quote cache of one payment session: concurrent items share one unpaid request
+ * per endpoint, and later items reuse its quote while it is fresh. Once the server
+ * refuses a reused quote, reuse stops for the rest of the session.
+ */
+export type QuoteOutcome = { kind: 'quote'; quote: Quote } | { kind: 'answer'; response: HttpResponse };
+
+/** A quote is reused for at most this long, and never longer than its own maxTimeoutSeconds. */
+export const QUOTE_REUSE_MS = 120_000;
+
+export class QuoteCache {
+	/** Per endpoint URL: the last quote, or the unpaid request that will produce it. */
+	private readonly entries = new Map<string, Promise<QuoteOutcome>>();
+	private reuse = true;
+
+	constructor(private readonly now: () => number) {}
+
+	/**
+	 * A quote (or a free answer) for this URL, and whether it was shared with an earlier item.
+	 * `unpaidRequest` makes this item's own unpaid request when one is needed.
+	 */
+	async get(url: string, unpaidRequest: () => Promise<QuoteOutcome>): Promise<{ outcome: QuoteOutcome; reused: boolean }> {
+		const fresh = async () => {
+			const own = unpaidRequest();
+			this.entries.set(url, own);
+			return { outcome: await own, reused: false };
+		};
+		if (!this.reuse) return await fresh();
+		// Check-and-set in one synchronous step, so concurrent items share one unpaid request.
+		let pending = this.entries.get(url);
+		const first = pending === undefined;
+		if (!pending) {
+			pending = unpaidRequest();
+			this.entries.set(url, pending);
+		}
+		let outcome: QuoteOutcome;
+		try {
+			outcome = await pending;
+		} catch (error) {
+			this.forget(url, pending);
+			// Another item's unpaid request failed (its own problem): make our own.
+			if (!first) return await fresh();
+			throw error;
+		}
+		if (outcome.kind === 'answer') {
+			// A free answer belongs to the request that got it.
+			this.forget(url, pending);
+			return first ? { outcome, reused: false } : await fresh();
+		}
+		if (!first && this.expired(outcome.quote)) {
+			this.forget(url, pending);
+			return await fresh();
+		}
+		return { outcome, reused: !first };
+	}
+
+	/** After the server refused a reused quote: every later item asks for its own. */
+	stopReuse(url: string): void {
+		this.reuse = false;
+		this.entries.delete(url);
+	}
+
+	private forget(url: string, pending: Promise<QuoteOutcome>): void {
+		if (this.entries.get(url) === pending) this.entries.delete(url);
+	}
+
+	private expired(quote: Quote): boolean {
+		const ttl = Math.min(QUOTE_REUSE_MS, Math.min(...quote.accepts.map((a) => a.maxTimeoutSeconds)) * 1000);
+		return this.now() - quote.receivedAt > ttl;
+	}
+}

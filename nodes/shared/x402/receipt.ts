@@ -1,0 +1,73 @@
+import type { ChargeVerdict, PaymentAttempt } from '../errors';
+import type { HttpResponse } from '../http';
+import type { ChainReader, TransactionStatus } from './onchain';
+import { parseSettlement } from './quote';
+import type { KnownNetwork } from './assets';
+
+/**
+ * The receipt of a paid answer. It says who claims what: the server's settlement header
+ * is a claim (`serverSettlement`, `transaction`); the token contract's word on the signed
+ * authorization (`settlement`) and whether the claimed transaction exists
+ * (`transactionOnChain`) come from the chain, where the RPC answers.
+ */
+export interface Receipt {
+	x402Version: number;
+	network: string;
+	asset: string;
+	amountAtomic: string;
+	amountUsdc: string;
+	payer: string;
+	payTo: string;
+	nonce: string;
+	validBefore: string;
+	/** The chain's word: the authorization is used ("charged"), unused ("not charged"), or the RPC did not answer ("unknown"). */
+	settlement: ChargeVerdict;
+	/** The server's claim in its settlement header: success, failure, or no readable header. */
+	serverSettlement: 'success' | 'failure' | 'none';
+	/** The transaction hash the server claims; null when it names none. */
+	transaction: string | null;
+	/** Whether that transaction is on the chain; null when no transaction was claimed. */
+	transactionOnChain: TransactionStatus | 'unknown' | null;
+	/** A block explorer link, unless the chain shows the claimed transaction does not exist. */
+	explorerUrl: string | null;
+	checkedAt: string;
+	quoteReused: boolean;
+}
+
+export async function buildReceipt(
+	response: HttpResponse,
+	attempt: PaymentAttempt,
+	reader: () => Promise<ChainReader>,
+	network: KnownNetwork,
+	quoteReused: boolean,
+): Promise<Receipt> {
+	const claim = parseSettlement(response);
+	const transaction = claim?.transaction && /^0x[0-9a-fA-F]{64}$/.test(claim.transaction) ? claim.transaction : null;
+	const checkedAt = new Date().toISOString();
+	const [settlement, transactionOnChain] = await Promise.all([
+		reader()
+			.then(async (r) => ((await r.authorizationUsed(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`)) ? 'charged' : 'not charged'))
+			.catch((): ChargeVerdict => 'unknown'),
+		transaction
+			? reader()
+					.then(async (r) => await r.transactionStatus(transaction))
+					.catch(() => 'unknown' as const)
+			: Promise.resolve(null),
+	]);
+	return {
+		...attempt,
+		settlement: settlement as ChargeVerdict,
+		serverSettlement: claim ? (claim.success ? 'success' : 'failure') : 'none',
+		transaction,
+		transactionOnChain,
+		explorerUrl: transaction && transactionOnChain !== 'not found' ? `${network.explorerTxUrl}${transaction}` : null,
+		checkedAt,
+		quoteReused,
+	};
+}
+
+/** The payment facts of a receipt, as a failure report needs them. */
+export function attemptOf(receipt: Receipt): PaymentAttempt {
+	const { x402Version, network, asset, amountAtomic, amountUsdc, payer, payTo, nonce, validBefore } = receipt;
+	return { x402Version, network, asset, amountAtomic, amountUsdc, payer, payTo, nonce, validBefore };
+}

@@ -1,0 +1,274 @@
+import { NanoBananaError, PaymentError, type PaymentAttempt } from '../errors';
+import type { HttpFn, HttpResponse } from '../http';
+import { redactText, redactUrl } from '../urls';
+import { Funds } from './funds';
+import type { ItemLedger } from './ledger';
+import { formatUsdc } from './money';
+import { chainReader, chargeVerdict, type ChainReader } from './onchain';
+import { Budget, policyRefusal, selectRequirement, type PaymentLimits } from './policy';
+import { parseQuote, parseSettlement, type Quote } from './quote';
+import { QuoteCache, type QuoteOutcome } from './quotes';
+import { buildReceipt, type Receipt } from './receipt';
+import { Signer, type SignedPayment } from './signer';
+import type { Wallet } from './wallet';
+
+/**
+ * One paid JSON request, safely:
+ *   unpaid request -> 402 quote -> policy -> budget -> funds -> sign -> paid request -> answer + receipt.
+ * Never retries a paid request, never signs twice for one item (also across n8n's Retry On
+ * Fail, through the item ledger). Anything failing after the signature left this machine
+ * becomes a PaymentError carrying the payment facts and the on-chain verdict.
+ *
+ * A session lives for one node run: it holds the quote cache, the balance check and the
+ * lazily loaded signer. The budget spans the node's runs in one execution. Nothing is
+ * shared between executions.
+ */
+export interface PaidRequest {
+	url: string;
+	body: unknown;
+	headers?: Record<string, string>;
+	/** Deadline of each request (unpaid and paid), body included. */
+	timeoutMs?: number;
+	limits?: PaymentLimits;
+	/** The item this payment is for: with a ledger, it is never signed for twice in one execution. */
+	item?: number;
+}
+
+export interface PaidAnswer {
+	status: number;
+	headers: Record<string, string>;
+	body: unknown;
+	/** Absent when the service answered without asking for payment. */
+	receipt?: Receipt;
+	quote?: Quote;
+}
+
+export interface PaymentSessionOptions {
+	http: HttpFn;
+	/** For read-only chain checks; defaults to `http`. Give one that survives a cancel, so a verdict can still be read. */
+	rpcHttp?: HttpFn;
+	wallet: Wallet;
+	budget?: Budget;
+	/** Check the USDC balance before paying (needs the RPC; skipped if it fails). */
+	checkBalance?: boolean;
+	/** What this execution already signed, per item (n8n's node context in the nodes). */
+	ledger?: ItemLedger;
+	now?: () => number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+export class PaymentSession {
+	readonly budget: Budget;
+	private readonly http: HttpFn;
+	private readonly rpcHttp: HttpFn;
+	private readonly wallet: Wallet;
+	private readonly now: () => number;
+	private readonly quotes: QuoteCache;
+	private readonly funds?: Funds;
+	private readonly ledger?: ItemLedger;
+	private signer?: Promise<Signer>;
+	private reader?: Promise<ChainReader>;
+
+	constructor(options: PaymentSessionOptions) {
+		this.http = options.http;
+		this.rpcHttp = options.rpcHttp ?? options.http;
+		this.wallet = options.wallet;
+		this.budget = options.budget ?? new Budget();
+		this.now = options.now ?? Date.now;
+		this.ledger = options.ledger;
+		this.quotes = new QuoteCache(this.now);
+		if (options.checkBalance ?? true) {
+			this.funds = new Funds(async () => await (await this.getReader()).usdcBalance(await this.payer()), this.wallet.network.label);
+		}
+	}
+
+	/** The payer address (derives the account; loads the signing stack on first use). */
+	async payer(): Promise<`0x${string}`> {
+		return (await this.getSigner()).address;
+	}
+
+	/** The wallet's USDC balance, or undefined when the RPC does not answer. */
+	async balance(): Promise<bigint | undefined> {
+		try {
+			return await (await this.getReader()).usdcBalance(await this.payer());
+		} catch {
+			return undefined;
+		}
+	}
+
+	/** Sends the request unpaid and returns the quote without signing anything. */
+	async quote(request: PaidRequest): Promise<QuoteOutcome> {
+		return await this.unpaidRequest(request);
+	}
+
+	async pay(request: PaidRequest): Promise<PaidAnswer> {
+		const earlier = request.item !== undefined ? this.ledger?.get(request.item) : undefined;
+		if (earlier) {
+			// n8n's Retry On Fail runs the node again with the same items: this one was signed for already.
+			throw await this.afterSigning(
+				'This item was already signed for in an earlier try of this execution (Retry On Fail), so it is not signed or sent again',
+				earlier.attempt ?? missingAttempt(),
+			);
+		}
+		// The balance read and the signing code load while the unpaid request is on its way.
+		this.funds?.prefetch();
+		this.getSigner().catch(() => undefined);
+		const { outcome, reused } = await this.quotes.get(request.url, async () => await this.unpaidRequest(request));
+		if (outcome.kind === 'answer') return { ...outcome.response };
+		return await this.payWithQuote(request, outcome.quote, reused);
+	}
+
+	private async unpaidRequest(request: PaidRequest): Promise<QuoteOutcome> {
+		let response: HttpResponse;
+		try {
+			response = await this.http({ method: 'POST', url: request.url, headers: request.headers, body: request.body, timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+		} catch (error) {
+			throw new NanoBananaError(
+				'http',
+				`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(error)}. Nothing was signed or paid.`,
+				'Check the Endpoint URL and the network connection of your n8n instance.',
+			);
+		}
+		if (response.status === 402) return { kind: 'quote', quote: parseQuote(response, request.url, this.now()) };
+		if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
+		throw gatewayError(response, 'before any payment', 'Nothing was signed or paid.');
+	}
+
+	/** Pays one quote: one signature, one paid request, never a second of either for this item. */
+	private async payWithQuote(request: PaidRequest, quote: Quote, reused: boolean): Promise<PaidAnswer> {
+		const requirement = selectRequirement(quote, this.wallet, request.limits ?? {});
+		const amount = requirement.amountAtomic;
+		if (!this.budget.reserve(amount)) {
+			const limit = formatUsdc(this.budget.limitAtomic ?? 0n);
+			throw policyRefusal(
+				'budget',
+				requirement,
+				`paying ${formatUsdc(amount)} USDC would bring this execution's spending to ${formatUsdc(this.budget.spentAtomic + amount)} USDC, over the budget of ${limit} USDC`,
+				limit,
+			);
+		}
+		let signed: SignedPayment;
+		try {
+			await this.funds?.reserve(amount);
+			try {
+				signed = await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now());
+			} catch (error) {
+				this.funds?.release(amount);
+				throw error;
+			}
+		} catch (error) {
+			this.budget.release(amount);
+			throw error;
+		}
+		// From here on the signature may leave this machine: no path signs again for this item,
+		// its amount stays counted in the budget, and any failure carries the payment facts.
+		if (request.item !== undefined) this.ledger?.set(request.item, { state: 'signed', attempt: signed.attempt });
+		try {
+			return await this.sendPaid(request, quote, signed, reused);
+		} catch (error) {
+			if (error instanceof PaymentError) throw error;
+			throw await this.afterSigning(`Unexpected failure after signing: ${messageOf(error)}`, signed.attempt);
+		}
+	}
+
+	private async sendPaid(request: PaidRequest, quote: Quote, signed: SignedPayment, reused: boolean): Promise<PaidAnswer> {
+		let response: HttpResponse;
+		try {
+			response = await this.http({
+				method: 'POST',
+				url: request.url,
+				headers: { ...(request.headers ?? {}), ...signed.headers },
+				body: request.body,
+				timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+			});
+		} catch (error) {
+			throw await this.afterSigning(`The paid request failed: ${messageOf(error)}`, signed.attempt);
+		}
+		if (response.status === 402) {
+			const serverReason = parseSettlement(response)?.errorReason ?? reasonOf(response);
+			let reason = `The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`;
+			if (reused) {
+				// The item fails rather than signing again (its refused signature stays valid until it
+				// expires); later items of this session ask for their own quote.
+				this.quotes.stopReuse(request.url);
+				reason += '. It was signed for a reused quote; later items ask for a fresh one';
+			}
+			throw await this.afterSigning(reason, signed.attempt, { httpStatus: 402, serverReason });
+		}
+		if (response.status < 200 || response.status >= 300) {
+			throw await this.afterSigning(`The service answered HTTP ${response.status} to the paid request${excerptOf(response)}`, signed.attempt, {
+				httpStatus: response.status,
+				serverReason: reasonOf(response),
+			});
+		}
+		if (!response.body || typeof response.body !== 'object') {
+			throw await this.afterSigning(`The service answered the paid request with something that is not JSON${excerptOf(response)}`, signed.attempt, {
+				httpStatus: response.status,
+			});
+		}
+		const receipt = await buildReceipt(response, signed.attempt, () => this.getReader(), this.wallet.network, reused);
+		return { status: response.status, headers: response.headers, body: response.body, quote, receipt };
+	}
+
+	/** The error for a failure after signing, with the chain's verdict. Never throws. */
+	async afterSigning(reason: string, attempt: PaymentAttempt, extra: { httpStatus?: number; serverReason?: string } = {}): Promise<PaymentError> {
+		// The budget keeps the reservation whatever the verdict: "not charged" is a snapshot,
+		// and the signed authorization could still be settled until it expires.
+		let verdict: Awaited<ReturnType<typeof chargeVerdict>> = { verdict: 'unknown', checkedAt: new Date().toISOString() };
+		try {
+			verdict = await chargeVerdict(() => this.getReader(), attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`);
+		} catch {
+			// Stays unknown.
+		}
+		return new PaymentError({ reason, attempt, verdict: verdict.verdict, checkedAt: verdict.checkedAt, ...extra });
+	}
+
+	private getReader(): Promise<ChainReader> {
+		this.reader ??= chainReader(this.rpcHttp, this.wallet.network, this.wallet.rpcUrl);
+		return this.reader;
+	}
+
+	private getSigner(): Promise<Signer> {
+		this.signer ??= Signer.load(this.wallet);
+		return this.signer;
+	}
+}
+
+function missingAttempt(): PaymentAttempt {
+	return { payer: 'unknown', payTo: 'unknown', network: 'unknown', asset: 'unknown', amountAtomic: '0', amountUsdc: '0', nonce: 'unknown', validBefore: '0', x402Version: 0 };
+}
+
+function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+function reasonOf(response: HttpResponse): string | undefined {
+	const body = response.body as Record<string, unknown> | undefined;
+	if (body && typeof body === 'object') {
+		for (const key of ['error', 'message', 'errorReason', 'detail']) {
+			if (typeof body[key] === 'string' && body[key]) return redactText(body[key] as string).slice(0, 300);
+		}
+	}
+	return undefined;
+}
+
+function excerptOf(response: HttpResponse): string {
+	const text = redactText(typeof response.body === 'string' ? response.body : JSON.stringify(response.body ?? ''));
+	return text ? `: ${text.slice(0, 200)}` : '';
+}
+
+function gatewayError(response: HttpResponse, when: string, tail: string): NanoBananaError {
+	const reason = reasonOf(response);
+	return new NanoBananaError(
+		'gateway',
+		`The service answered HTTP ${response.status} ${when}${reason ? `: ${reason}` : excerptOf(response)}. ${tail}`,
+		response.status === 400 || response.status === 422
+			? 'The service rejected the request body: check the node parameters.'
+			: response.status >= 500
+				? 'The service has a problem; try again later.'
+				: undefined,
+		{ ...(reason ? { serverReason: reason } : {}) },
+		response.status,
+	);
+}
