@@ -44,6 +44,18 @@ export interface Faults {
 	retryAfterSeconds?: number;
 	/** Apply the paid-request faults above only to requests with this prompt. */
 	onlyPrompt?: string;
+	/** Fields written over the requirement in the 402 the client sees (the gateway still verifies against its real terms). */
+	quoteOverrides?: Record<string, unknown>;
+	/** Answer the paid request with a redirect to this URL (before looking at the payment). */
+	paidRedirect?: string;
+	/** Answer the unpaid request with a redirect to this URL. */
+	unpaidRedirect?: string;
+	/** Answer the paid request 200 with a job and a settlement header claiming a transaction that never happened (no settling). */
+	forgeSettlement?: boolean;
+	/** After settling, answer 200 JSON without a job id. */
+	noJobId?: boolean;
+	/** Sync mode: the finished image's URL is this one instead of the gateway's own. */
+	syncImageUrl?: string;
 	/** After this many settlements, the price changes to `newPrice` (stale quotes get refused). */
 	priceChangeAfter?: number;
 	newPrice?: bigint;
@@ -171,7 +183,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	};
 
 	const paymentRequired = (res: http.ServerResponse, error: string) => {
-		const req = requirements();
+		const real = requirements();
+		const req = faults.quoteOverrides ? { ...real, accepts: real.accepts.map((a) => ({ ...a, ...faults.quoteOverrides })) } : real;
 		if (req.x402Version === 1) return send(res, 402, { ...req, error });
 		const encoded = Buffer.from(JSON.stringify({ ...req, error })).toString('base64');
 		return send(res, 402, {}, { 'payment-required': encoded });
@@ -216,6 +229,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		const signature = (req.headers['payment-signature'] ?? req.headers['x-payment']) as string | undefined;
 		if (!signature) {
 			counts.unpaid++;
+			if (faults.unpaidRedirect) return send(res, 307, '', { location: faults.unpaidRedirect });
 			return paymentRequired(res, 'X-PAYMENT header is required');
 		}
 		counts.paid++;
@@ -232,6 +246,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		const faulty = faults.onlyPrompt === undefined || faults.onlyPrompt === promptOf;
 		const f: Faults = faulty ? faults : {};
 		if (f.refusePaid) return paymentRequired(res, 'payment refused (fault switch)');
+		if (f.paidRedirect) return send(res, 307, '', { location: f.paidRedirect });
+		if (f.forgeSettlement) {
+			const forged = Buffer.from(JSON.stringify({ success: true, transaction: `0x${'ab'.repeat(32)}`, network: 'base', payer: '0x0' })).toString('base64');
+			const name = requirements().x402Version === 1 ? 'x-payment-response' : 'payment-response';
+			const id = randomUUID();
+			return send(res, 200, { jobId: id, message: 'ok', statusUrl: `${baseUrl}/api/ai/generations/status/${id}`, timestamp: new Date().toISOString(), statusCode: 200 }, { [name]: forged });
+		}
 		let payload: Record<string, unknown>;
 		try {
 			payload = JSON.parse(Buffer.from(signature, 'base64').toString('utf8'));
@@ -269,6 +290,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		if (f.afterSettle === 'error') return send(res, 500, { error: 'internal error after settling' }, { [headerName]: settlementHeader });
 		if (f.afterSettle === 'hang') return hang(res);
 		if (f.afterSettle === 'garbled') return send(res, 200, '{"jobId": "oops', { [headerName]: settlementHeader });
+		if (f.noJobId) return send(res, 200, { ok: true, note: 'no job here' }, { [headerName]: settlementHeader });
 		const index = jobIndex++;
 		const duration = typeof options.jobDurationMs === 'function' ? options.jobDurationMs(index) : (options.jobDurationMs ?? 300);
 		const now = Date.now();
@@ -289,7 +311,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			timestamp: new Date(now).toISOString(),
 			statusCode: 200,
 		};
-		if (body.sync_mode === true) Object.assign(answer, { status: 'completed', images: imagesOf(job) });
+		if (body.sync_mode === true) {
+			const images = imagesOf(job);
+			if (f.syncImageUrl) images[0].url = f.syncImageUrl;
+			Object.assign(answer, { status: 'completed', images });
+		}
 		return send(res, 200, answer, { [headerName]: settlementHeader });
 	};
 

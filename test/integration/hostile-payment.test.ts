@@ -1,0 +1,304 @@
+/**
+ * Money safety against a hostile or broken x402 gateway, on the local chain: short-lived
+ * signatures, the token domain from our table, no payment header off the Endpoint URL's
+ * host, Retry On Fail that cannot pay twice, reports that are never lost, receipts that
+ * say who claims what, and a balance check that does not count loops twice.
+ * Every case that could move money counts the transfers on the chain.
+ */
+import { recoverTypedDataAddress } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { startSandbox, type Sandbox } from '../../sandbox';
+import { BATCHES_TYPE, GENERATE_TYPE, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE } from '../../sandbox/engine';
+import { NanoBananaError, PaymentError } from '../../nodes/shared/errors';
+import { fetchHttp } from '../../nodes/shared/http';
+import { MAX_VALIDITY_SECONDS } from '../../nodes/shared/limits';
+import { PaymentSession } from '../../nodes/shared/x402/session';
+import { Budget } from '../../nodes/shared/x402/policy';
+import { walletFromCredential } from '../../nodes/shared/x402/wallet';
+import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
+import { startHostile, type Hostile } from '../helpers/hostile';
+
+const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
+let sandbox: Sandbox;
+let hostile: Hostile;
+
+beforeAll(async () => {
+	sandbox = await startSandbox({ chain: { payers: 8 } });
+	hostile = await startHostile();
+});
+afterAll(async () => {
+	await hostile?.close();
+	await sandbox?.close();
+});
+beforeEach(() => {
+	sandbox.gateway.reset();
+	hostile.requests.length = 0;
+});
+
+const transfers = async () => (await sandbox.chain.transfers(PAY_TO)).length;
+const session = (payer = 0, extra: Record<string, unknown> = {}) =>
+	new PaymentSession({ http: fetchHttp(), wallet: walletFromCredential(walletCredential(sandbox, payer, extra)), budget: new Budget(1_000_000n) });
+
+async function failure(promise: Promise<unknown>): Promise<NanoBananaError> {
+	try {
+		await promise;
+	} catch (error) {
+		return error as NanoBananaError;
+	}
+	throw new Error('expected a failure');
+}
+
+function decodeHeader(header: string) {
+	return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as {
+		payload: { signature: `0x${string}`; authorization: Record<string, string> };
+	};
+}
+
+describe('1. a signed authorization is short-lived, whatever the server asks', () => {
+	it.each([3_600, 315_360_000, 1e13, 1e30])('refuses a quote valid %d seconds under the "validity" rule, signing nothing', async (seconds) => {
+		sandbox.gateway.faults.quoteOverrides = { maxTimeoutSeconds: seconds };
+		const before = await transfers();
+		const error = await failure(session().pay({ url: sandbox.gateway.endpoint, body: { prompt: 'long-lived' } }));
+		expect(error.kind).toBe('policy');
+		expect(error.details.rule).toBe('validity');
+		expect(error.message).toMatch(/^Payment refused by the "validity" rule: .* the most this package signs is 600 seconds\. Nothing was signed or paid\.$/);
+		expect(error.signed).toBe(false);
+		expect(sandbox.gateway.counts.paid).toBe(0);
+		expect(await transfers()).toBe(before);
+	});
+
+	it.each([[-300], [0], ['300'], [null], [12.5]])('refuses maxTimeoutSeconds %p before signing', async (value) => {
+		sandbox.gateway.faults.quoteOverrides = { maxTimeoutSeconds: value };
+		const error = await failure(session().pay({ url: sandbox.gateway.endpoint, body: { prompt: 'absurd' } }));
+		expect(error.kind).toBe('quote');
+		expect(error.message).toMatch(/maxTimeoutSeconds is not a positive whole number of seconds\. Nothing was signed\./);
+		expect(sandbox.gateway.counts.paid).toBe(0);
+	});
+
+	it("signs Dopamint's 300 s as asked, and never more than the ceiling", async () => {
+		const started = Math.floor(Date.now() / 1000);
+		await session().pay({ url: sandbox.gateway.endpoint, body: { prompt: 'short' } });
+		const { authorization } = decodeHeader(sandbox.gateway.paymentHeaders[0]).payload;
+		const validity = Number(authorization.validBefore) - started;
+		expect(validity).toBeGreaterThanOrEqual(299);
+		expect(validity).toBeLessThanOrEqual(301);
+		expect(validity).toBeLessThanOrEqual(MAX_VALIDITY_SECONDS);
+	});
+});
+
+it("3. signs the token's EIP-712 domain from the package's table, not the server's extra", async () => {
+	sandbox.gateway.faults.quoteOverrides = { extra: { name: 'Evil Coin', version: '9' } };
+	const before = await transfers();
+	const answer = await session(1).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'domain' } });
+	expect(answer.receipt?.settlement).toBe('charged');
+	expect(await transfers()).toBe(before + 1);
+	const { signature, authorization } = decodeHeader(sandbox.gateway.paymentHeaders[0]).payload;
+	const message = {
+		from: authorization.from as `0x${string}`,
+		to: authorization.to as `0x${string}`,
+		value: BigInt(authorization.value),
+		validAfter: BigInt(authorization.validAfter),
+		validBefore: BigInt(authorization.validBefore),
+		nonce: authorization.nonce as `0x${string}`,
+	};
+	const types = {
+		TransferWithAuthorization: [
+			{ name: 'from', type: 'address' },
+			{ name: 'to', type: 'address' },
+			{ name: 'value', type: 'uint256' },
+			{ name: 'validAfter', type: 'uint256' },
+			{ name: 'validBefore', type: 'uint256' },
+			{ name: 'nonce', type: 'bytes32' },
+		],
+	} as const;
+	const recover = async (name: string, version: string) =>
+		await recoverTypedDataAddress({
+			domain: { name, version, chainId: 8453, verifyingContract: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' },
+			types,
+			primaryType: 'TransferWithAuthorization',
+			message,
+			signature,
+		});
+	expect((await recover('USD Coin', '2')).toLowerCase()).toBe(sandbox.payers[1].address.toLowerCase());
+	expect((await recover('Evil Coin', '9')).toLowerCase()).not.toBe(sandbox.payers[1].address.toLowerCase());
+});
+
+describe('6. a payment header goes only to the Endpoint URL', () => {
+	it('a redirect on the paid request is not followed: the other host gets nothing, the error names it', async () => {
+		sandbox.gateway.faults.paidRedirect = `${hostile.url}/collect`;
+		const before = await transfers();
+		const error = await failure(session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }));
+		expect(error).toBeInstanceOf(PaymentError);
+		expect(error.message).toContain(`answered with a redirect (HTTP 307) to ${hostile.url}/collect; payment requests never follow redirects`);
+		expect((error as PaymentError).verdict).toBe('not charged');
+		expect(error.message).toMatch(/was NOT taken as of .*; the signed authorization stays valid until \d{4}-/);
+		expect(hostile.requests).toHaveLength(0);
+		expect(await transfers()).toBe(before);
+	});
+
+	it('a redirect on the unpaid request fails before anything is signed', async () => {
+		sandbox.gateway.faults.unpaidRedirect = `${hostile.url}/quote`;
+		const error = await failure(session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }));
+		expect(error.signed).toBe(false);
+		expect(error.message).toMatch(/redirect \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+\/quote; payment requests never follow redirects\. Nothing was signed or paid\./);
+		expect(hostile.requests).toHaveLength(0);
+		expect(sandbox.gateway.counts.paid).toBe(0);
+	});
+});
+
+describe('4. messages match the verdict', () => {
+	it('charged: the service took the payment, and the message says so', async () => {
+		sandbox.gateway.faults.noJobId = true;
+		const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, generateExtra: { onError: 'continueRegularOutput' } }), {
+			credentials: { x402WalletApi: walletCredential(sandbox, 3) },
+		});
+		const [json] = jsonOf(result.output('Generate'));
+		expect(json).toMatchObject({ signed: true, paymentStatus: 'charged' });
+		expect(json.error).toMatch(/^The service answered the paid request without a job id: .*The payment of 0\.0527 USDC WAS taken/);
+	});
+
+	it('not charged: always with "valid until"', async () => {
+		sandbox.gateway.faults.beforeSettle = 'error';
+		const error = (await failure(session(3).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }))) as PaymentError;
+		expect(error.verdict).toBe('not charged');
+		expect(error.paid).toBe(false);
+		expect(error.message).toMatch(/was NOT taken as of \d{4}-.*; the signed authorization stays valid until \d{4}-\d\d-\d\dT/);
+		expect(error.message).not.toMatch(/took the payment|WAS taken/);
+	});
+
+	it('unknown (RPC unreachable): "the payment may have been taken"', async () => {
+		sandbox.gateway.faults.afterSettle = 'error';
+		const error = (await failure(session(3, { rpcUrl: `${hostile.url}/nothing-here` }).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }))) as PaymentError;
+		expect(error.verdict).toBe('unknown');
+		expect(error.paid).toBeUndefined();
+		expect(error.message).toMatch(/The payment of 0\.0527 USDC may have been taken: it could not be checked on-chain\./);
+	});
+});
+
+it('14. the receipt says who claims what: a forged settlement header is not taken for a payment', async () => {
+	sandbox.gateway.faults.forgeSettlement = true;
+	const before = await transfers();
+	const answer = await session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'forged' } });
+	expect(answer.receipt).toMatchObject({
+		serverSettlement: 'success',
+		transaction: `0x${'ab'.repeat(32)}`,
+		transactionOnChain: 'not found',
+		settlement: 'not charged',
+		explorerUrl: null,
+	});
+	expect(await transfers()).toBe(before);
+	// A real one, for contrast: both the chain and the server agree.
+	sandbox.gateway.reset();
+	const real = await session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'real' } });
+	expect(real.receipt).toMatchObject({ serverSettlement: 'success', transactionOnChain: 'success', settlement: 'charged' });
+	expect(real.receipt?.explorerUrl).toMatch(/^https:\/\/basescan\.org\/tx\/0x[0-9a-f]{64}$/);
+});
+
+describe("5. n8n's Retry On Fail never signs twice for one item in one execution", () => {
+	const retry = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
+
+	it('one item, a server that settles then answers 500: one transfer over three tries, the report says it was paid', async () => {
+		sandbox.gateway.faults.afterSettle = 'error';
+		const before = await transfers();
+		const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, generateExtra: retry }), { credentials: { x402WalletApi: walletCredential(sandbox, 5) } });
+		expect(result.status).toBe('error');
+		expect(await transfers()).toBe(before + 1);
+		expect(sandbox.gateway.counts.paid).toBe(1);
+		expect(result.error?.message).toMatch(/already signed for in an earlier try of this execution \(Retry On Fail\), so it is not signed or sent again\. The payment of 0\.0527 USDC WAS taken/);
+		// 2. the facts reach the person even without Continue On Fail
+		expect(result.error?.description).toMatch(/Payer: 0x[0-9a-fA-F]{40}/);
+		expect(result.error?.description).toMatch(/Pay to: 0x5054acbbdd6aed95231cbe833f7bf1db7c248bff/);
+		expect(result.error?.description).toMatch(/Amount: 0\.0527 USDC \(52700 atomic\) on base/);
+		expect(result.error?.description).toMatch(/Nonce: 0x[0-9a-f]{64}/);
+		expect(result.error?.description).toMatch(/Valid until: \d{4}-\d\d-\d\dT.* \(validBefore \d+\)/);
+		expect(result.error?.description).toMatch(/On-chain verdict: charged/);
+		expectNoKey(result.run, sandbox.payers[5].key);
+	});
+
+	it('a paid item is not paid again when a later item fails the node: its answer is given again', async () => {
+		sandbox.gateway.faults.afterSettle = 'error';
+		sandbox.gateway.faults.onlyPrompt = 'second';
+		const before = await transfers();
+		const result = await runWorkflow(
+			generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'first' }, { prompt: 'second' }], generate: { options: { concurrency: 1, budgetUsdc: 0.2 } }, generateExtra: retry }),
+			{ credentials: { x402WalletApi: walletCredential(sandbox, 5) } },
+		);
+		expect(result.status).toBe('error');
+		expect(sandbox.gateway.counts.paid).toBe(2);
+		expect(await transfers()).toBe(before + 2);
+	});
+
+	it('with Continue On Fail too: the first try pays, the retries report', async () => {
+		sandbox.gateway.faults.afterSettle = 'error';
+		sandbox.gateway.faults.onlyPrompt = 'first';
+		const before = await transfers();
+		const result = await runWorkflow(
+			generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'first' }, { prompt: 'second' }], generateExtra: { ...retry, onError: 'continueRegularOutput' } }),
+			{ credentials: { x402WalletApi: walletCredential(sandbox, 6) } },
+		);
+		expect(result.status).toBe('success');
+		const [first, second] = jsonOf(result.output('Generate'));
+		expect(first).toMatchObject({ signed: true, paymentStatus: 'charged' });
+		expect(second.jobId).toEqual(expect.any(String));
+		expect(sandbox.gateway.counts.paid).toBe(2);
+		expect(await transfers()).toBe(before + 2);
+	});
+});
+
+it('2. a report survives a validBefore that is not a date', () => {
+	const attempt = {
+		payer: '0x0000000000000000000000000000000000000001',
+		payTo: PAY_TO,
+		network: 'base',
+		asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913',
+		amountAtomic: '52700',
+		amountUsdc: '0.0527',
+		nonce: `0x${'cd'.repeat(32)}`,
+		validBefore: '1000000000000000000000000000000',
+		x402Version: 1,
+	};
+	const error = new PaymentError({ reason: 'The paid request failed', attempt, verdict: 'not charged', checkedAt: '2026-11-25T00:00:00.000Z' });
+	expect(error.message).toMatch(/stays valid until 1000000000000000000000000000000\./);
+	expect(error.details).toMatchObject({ signed: true, payer: attempt.payer, payTo: PAY_TO, amountUsdc: '0.0527', nonce: attempt.nonce, validBefore: attempt.validBefore, paymentStatus: 'not charged' });
+	expect(error.facts()).toContain('Nonce: 0xcdcd');
+});
+
+it('13. the balance check counts only what has not left the wallet: a 0.2 USDC wallet pays three looped images', async () => {
+	const key = generatePrivateKey();
+	const address = privateKeyToAccount(key).address;
+	await sandbox.chain.fund(address, 200_000n);
+	const before = await transfers();
+	const items = [{ prompt: 'loop one' }, { prompt: 'loop two' }, { prompt: 'loop three' }];
+	const result = await runWorkflow(
+		{
+			nodes: [
+				node('Start', TRIGGER_TYPE),
+				node('Prompts', ITEMS_TYPE, { items: JSON.stringify(items) }),
+				node('Loop', BATCHES_TYPE, { batchSize: 1 }),
+				node(
+					'Generate',
+					GENERATE_TYPE,
+					{ prompt: '={{ $json.prompt }}', options: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 1 } },
+					{ credentials: { x402WalletApi: { id: '1', name: 'w' } } },
+				),
+			],
+			connections: {
+				Start: { main: [[{ node: 'Prompts', type: 'main', index: 0 }]] },
+				Prompts: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+				Loop: { main: [[{ node: 'Generate', type: 'main', index: 0 }], []] },
+				Generate: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+			},
+		},
+		{ credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } } },
+	);
+	expect(result.error?.message).toBeUndefined();
+	expect(result.status).toBe('success');
+	expect(await transfers()).toBe(before + 3);
+	expect(await sandbox.chain.usdcBalance(address)).toBe(200_000n - 3n * 52_700n);
+	// A fourth would not fit: the check still refuses what the wallet cannot cover.
+	const fourth = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'a' }, { prompt: 'b' }] }), {
+		credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } },
+	});
+	expect(fourth.error?.message).toMatch(/^Insufficient USDC: the wallet held 0\.0419 USDC when this run started/);
+	expect(await transfers()).toBe(before + 3);
+});
