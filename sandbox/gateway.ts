@@ -27,7 +27,7 @@ export interface Faults {
 	/** After verifying, before settling: answer 500, or never answer. */
 	beforeSettle?: 'error' | 'hang';
 	/** After settling: answer 500, never answer, or answer 200 with a body that is not JSON. */
-	afterSettle?: 'error' | 'hang' | 'garbled';
+	afterSettle?: 'error' | 'hang' | 'garbled' | 'huge';
 	/** The facilitator "fails" to settle: answer 402 with an error, no transfer. */
 	settleFails?: boolean;
 	/** Answer the paid retry with a fresh 402 without verifying or settling. */
@@ -290,6 +290,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		if (f.afterSettle === 'error') return send(res, 500, { error: 'internal error after settling' }, { [headerName]: settlementHeader });
 		if (f.afterSettle === 'hang') return hang(res);
 		if (f.afterSettle === 'garbled') return send(res, 200, '{"jobId": "oops', { [headerName]: settlementHeader });
+		if (f.afterSettle === 'huge') return send(res, 200, `{"jobId":"big","pad":"${'a'.repeat(20 * 1024 * 1024)}"}`, { [headerName]: settlementHeader });
 		if (f.noJobId) return send(res, 200, { ok: true, note: 'no job here' }, { [headerName]: settlementHeader });
 		const index = jobIndex++;
 		const duration = typeof options.jobDurationMs === 'function' ? options.jobDurationMs(index) : (options.jobDurationMs ?? 300);

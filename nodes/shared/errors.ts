@@ -240,3 +240,18 @@ export function errorItemJson(error: unknown): JsonObject {
 	}
 	return { error: String(error) };
 }
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * A promise's outcome as a value, so that code can branch on a failure and throw its own
+ * typed error outside a catch block (n8n's lint asks catch blocks to throw only n8n errors;
+ * shared modules throw NanoBananaError and the nodes map it at the edge).
+ */
+export async function settle<T>(work: Promise<T> | (() => Promise<T>)): Promise<Settled<T>> {
+	try {
+		return { ok: true, value: await (typeof work === 'function' ? work() : work) };
+	} catch (error) {
+		return { ok: false, error };
+	}
+}

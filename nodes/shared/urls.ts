@@ -24,8 +24,11 @@ export function parseHostList(value: unknown, field = 'Allowed Hosts'): HostRule
 	const rules: HostRule[] = [];
 	for (const entry of value.split(/[,\s]+/).map((h) => h.trim().toLowerCase()).filter(Boolean)) {
 		const bare = entry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+		if (entry.includes('@')) {
+			throw inputError(field, 'an entry contains a user name or password (an "@")', 'Write host names only, like cdn.example.com or 127.0.0.1:8080: no credentials.');
+		}
 		const match = RULE.exec(bare);
-		if (!match || bare.includes('@')) {
+		if (!match) {
 			throw inputError(field, `"${redactText(entry).slice(0, 100)}" is not a host name`, 'Write host names like cdn.example.com, *.example.com or 127.0.0.1:8080, separated by commas.');
 		}
 		rules.push({ host: `${match[1] ?? ''}${match[2]}`, ...(match[3] ? { port: match[3] } : {}) });
@@ -71,12 +74,8 @@ export function hostAllowed(url: URL, rules: HostRule[]): boolean {
  */
 export function checkUrl(url: unknown, field: string, hint = 'Use the http(s) URL the service returned.'): URL {
 	const text = typeof url === 'string' ? url.trim() : '';
-	let parsed: URL;
-	try {
-		parsed = new URL(text);
-	} catch {
-		throw inputError(field, `"${redactText(text).slice(0, 200)}" is not a URL`, hint);
-	}
+	const parsed = parseUrl(text);
+	if (!parsed) throw inputError(field, `"${redactText(text).slice(0, 200)}" is not a URL`, hint);
 	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
 		throw inputError(field, `only http(s) URLs are requested, not ${parsed.protocol}`, hint);
 	}
@@ -107,12 +106,8 @@ export function assertAllowedUrl(url: unknown, rules: HostRule[], field: string)
 /** Where a redirect points, checked like any other URL of that request. */
 export function redirectTarget(location: string | undefined, from: URL, rules: HostRule[] | undefined, status: number): URL {
 	if (!location) throw new NanoBananaError('http', `${redactUrl(from)} answered a redirect (HTTP ${status}) without a Location`, undefined, {}, status);
-	let target: URL;
-	try {
-		target = new URL(location, from);
-	} catch {
-		throw new NanoBananaError('http', `${redactUrl(from)} redirected (HTTP ${status}) to something that is not a URL`, undefined, {}, status);
-	}
+	const target = parseUrl(location, from);
+	if (!target) throw new NanoBananaError('http', `${redactUrl(from)} redirected (HTTP ${status}) to something that is not a URL`, undefined, {}, status);
 	const shown = redactUrl(target);
 	if (!rules) {
 		throw new NanoBananaError(
@@ -135,14 +130,18 @@ export function redirectTarget(location: string | undefined, from: URL, rules: H
 	return target;
 }
 
+function parseUrl(text: string, base?: URL): URL | undefined {
+	try {
+		return new URL(text, base);
+	} catch {
+		return undefined;
+	}
+}
+
 /** A URL as it may be shown: without user name, password, query or fragment (they often carry tokens). */
 export function redactUrl(url: URL | string): string {
-	let parsed: URL;
-	try {
-		parsed = typeof url === 'string' ? new URL(url) : url;
-	} catch {
-		return redactText(String(url)).slice(0, 200);
-	}
+	const parsed = typeof url === 'string' ? parseUrl(url) : url;
+	if (!parsed) return redactText(String(url)).slice(0, 200);
 	const path = parsed.pathname.length > 120 ? `${parsed.pathname.slice(0, 120)}…` : parsed.pathname;
 	return `${parsed.protocol}//${parsed.host}${path}${parsed.search ? '?…' : ''}`;
 }

@@ -54,8 +54,11 @@ export async function startHostile(): Promise<Hostile> {
 			case '/trickle': {
 				res.writeHead(200, { 'content-type': 'application/json' });
 				let left = 60;
-				const tick = () => {
-					if (res.destroyed || left-- <= 0) return res.end();
+				const tick = (): void => {
+					if (res.destroyed || left-- <= 0) {
+						res.end();
+						return;
+					}
 					res.write(' ');
 					count(1);
 					setTimeout(tick, 2_000).unref();
@@ -63,7 +66,7 @@ export async function startHostile(): Promise<Hostile> {
 				return tick();
 			}
 			case '/silent':
-				return; // never answers
+				return undefined; // never answers
 			case '/huge': {
 				const total = Math.min(2048, Number(url.searchParams.get('mb') ?? 100)) * 1024 * 1024;
 				const image = url.searchParams.get('type') === 'image';

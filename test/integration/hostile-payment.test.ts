@@ -175,6 +175,14 @@ describe('4. messages match the verdict', () => {
 	});
 });
 
+it('10. a paid answer above 5 MB is dropped and reported with its verdict', async () => {
+	sandbox.gateway.faults.afterSettle = 'huge';
+	const error = (await failure(session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'huge' } }))) as PaymentError;
+	expect(error).toBeInstanceOf(PaymentError);
+	expect(error.message).toMatch(/^The paid request failed: The answer of http:\/\/127\.0\.0\.1:\d+\/api\/.* is larger than 5 MB; it was dropped\. The payment of 0\.0527 USDC WAS taken/);
+	expect(error.verdict).toBe('charged');
+});
+
 it('14. the receipt says who claims what: a forged settlement header is not taken for a payment', async () => {
 	sandbox.gateway.faults.forgeSettlement = true;
 	const before = await transfers();

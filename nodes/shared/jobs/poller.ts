@@ -1,5 +1,5 @@
-import { NanoBananaError } from '../errors';
-import { header, type HttpFn, type HttpResponse } from '../http';
+import { NanoBananaError, settle } from '../errors';
+import { DeadlineError, header, type HttpFn, type HttpResponse } from '../http';
 import { DOWNLOAD_GRACE_MS, POLL_REQUEST_TIMEOUT_MS } from '../limits';
 import { assertAllowedUrl, redactText, redactUrl, type HostRule } from '../urls';
 import { findImages, readStatus, type ImageRef } from './shapes';
@@ -54,11 +54,11 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 		polls++;
 		let response: HttpResponse | undefined;
 		let failure: string | undefined;
-		try {
-			response = await options.http({ method: 'GET', url: statusHref, timeoutMs: timeLeft(deadline), followRedirects: options.allowedHosts });
-		} catch (error) {
-			failure = (error as Error).message;
-		}
+		const sent = await settle(options.http({ method: 'GET', url: statusHref, timeoutMs: timeLeft(deadline), followRedirects: options.allowedHosts }));
+		if (sent.ok) response = sent.value;
+		// A slow answer is worth another try; a refused redirect or an oversized answer is not.
+		else if (sent.error instanceof NanoBananaError && !(sent.error instanceof DeadlineError)) throw sent.error;
+		else failure = (sent.error as Error).message;
 		let retryAfterMs: number | undefined;
 		if (response) {
 			retryAfterMs = parseRetryAfter(header(response, 'retry-after'), now());

@@ -1,3 +1,4 @@
+import { settle } from '../errors';
 import type { HttpResponse } from '../http';
 import type { Quote } from './quote';
 
@@ -36,15 +37,14 @@ export class QuoteCache {
 			pending = unpaidRequest();
 			this.entries.set(url, pending);
 		}
-		let outcome: QuoteOutcome;
-		try {
-			outcome = await pending;
-		} catch (error) {
+		const shared = await settle(pending);
+		if (!shared.ok) {
 			this.forget(url, pending);
 			// Another item's unpaid request failed (its own problem): make our own.
 			if (!first) return await fresh();
-			throw error;
+			throw shared.error;
 		}
+		const outcome = shared.value;
 		if (outcome.kind === 'answer') {
 			// A free answer belongs to the request that got it.
 			this.forget(url, pending);

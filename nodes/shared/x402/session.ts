@@ -1,4 +1,4 @@
-import { NanoBananaError, PaymentError, type PaymentAttempt } from '../errors';
+import { NanoBananaError, PaymentError, settle, type PaymentAttempt } from '../errors';
 import type { HttpFn, HttpResponse } from '../http';
 import { redactText, redactUrl } from '../urls';
 import { Funds } from './funds';
@@ -120,16 +120,15 @@ export class PaymentSession {
 	}
 
 	private async unpaidRequest(request: PaidRequest): Promise<QuoteOutcome> {
-		let response: HttpResponse;
-		try {
-			response = await this.http({ method: 'POST', url: request.url, headers: request.headers, body: request.body, timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-		} catch (error) {
+		const sent = await settle(this.http({ method: 'POST', url: request.url, headers: request.headers, body: request.body, timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
+		if (!sent.ok) {
 			throw new NanoBananaError(
 				'http',
-				`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(error)}. Nothing was signed or paid.`,
+				`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(sent.error)}. Nothing was signed or paid.`,
 				'Check the Endpoint URL and the network connection of your n8n instance.',
 			);
 		}
+		const response = sent.value;
 		if (response.status === 402) return { kind: 'quote', quote: parseQuote(response, request.url, this.now()) };
 		if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
 		throw gatewayError(response, 'before any payment', 'Nothing was signed or paid.');
@@ -148,43 +147,35 @@ export class PaymentSession {
 				limit,
 			);
 		}
-		let signed: SignedPayment;
-		try {
-			await this.funds?.reserve(amount);
-			try {
-				signed = await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now());
-			} catch (error) {
-				this.funds?.release(amount);
-				throw error;
-			}
-		} catch (error) {
+		const funded = await settle(async () => await this.funds?.reserve(amount));
+		if (!funded.ok) {
 			this.budget.release(amount);
-			throw error;
+			throw funded.error;
 		}
+		// The wall clock the x402 client stamps validAfter/validBefore with, not the session's seam.
+		const signing = await settle(async () => await (await this.getSigner()).sign(quote, requirement, this.wallet, Date.now()));
+		if (!signing.ok) {
+			// Nothing left this machine: give the holds back.
+			this.funds?.release(amount);
+			this.budget.release(amount);
+			throw signing.error;
+		}
+		const signed = signing.value;
 		// From here on the signature may leave this machine: no path signs again for this item,
 		// its amount stays counted in the budget, and any failure carries the payment facts.
 		if (request.item !== undefined) this.ledger?.set(request.item, { state: 'signed', attempt: signed.attempt });
-		try {
-			return await this.sendPaid(request, quote, signed, reused);
-		} catch (error) {
-			if (error instanceof PaymentError) throw error;
-			throw await this.afterSigning(`Unexpected failure after signing: ${messageOf(error)}`, signed.attempt);
-		}
+		const outcome = await settle(this.sendPaid(request, quote, signed, reused));
+		if (outcome.ok) return outcome.value;
+		if (outcome.error instanceof PaymentError) throw outcome.error;
+		throw await this.afterSigning(`Unexpected failure after signing: ${messageOf(outcome.error)}`, signed.attempt);
 	}
 
 	private async sendPaid(request: PaidRequest, quote: Quote, signed: SignedPayment, reused: boolean): Promise<PaidAnswer> {
-		let response: HttpResponse;
-		try {
-			response = await this.http({
-				method: 'POST',
-				url: request.url,
-				headers: { ...(request.headers ?? {}), ...signed.headers },
-				body: request.body,
-				timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-			});
-		} catch (error) {
-			throw await this.afterSigning(`The paid request failed: ${messageOf(error)}`, signed.attempt);
-		}
+		const sent = await settle(
+			this.http({ method: 'POST', url: request.url, headers: { ...(request.headers ?? {}), ...signed.headers }, body: request.body, timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
+		);
+		if (!sent.ok) throw await this.afterSigning(`The paid request failed: ${messageOf(sent.error)}`, signed.attempt);
+		const response = sent.value;
 		if (response.status === 402) {
 			const serverReason = parseSettlement(response)?.errorReason ?? reasonOf(response);
 			let reason = `The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`;

@@ -1,4 +1,4 @@
-import { NanoBananaError, type PaymentAttempt } from '../errors';
+import { NanoBananaError, settle, type PaymentAttempt } from '../errors';
 import { MAX_VALIDITY_SECONDS } from '../limits';
 import { formatUsdc } from './money';
 import type { Quote, Requirement } from './quote';
@@ -41,12 +41,11 @@ export class Signer {
 		const domain = wallet.network.usdc.eip712;
 		// Exactly the one requirement the policy chose, with the token's domain from our table.
 		const chosen = { ...requirement.raw, extra: { ...(isObject(requirement.raw.extra) ? requirement.raw.extra : {}), name: domain.name, version: domain.version } };
-		let payload: { x402Version: number; payload: Record<string, unknown> };
-		try {
-			payload = (await this.client.createPaymentPayload({ ...quote.raw, accepts: [chosen] } as never)) as typeof payload;
-		} catch (error) {
-			throw new NanoBananaError('policy', `The x402 client refused to sign: ${(error as Error).message}. Nothing was paid.`, undefined, { rule: 'x402 client' });
+		const created = await settle(this.client.createPaymentPayload({ ...quote.raw, accepts: [chosen] } as never));
+		if (!created.ok) {
+			throw new NanoBananaError('policy', `The x402 client refused to sign: ${(created.error as Error).message}. Nothing was paid.`, undefined, { rule: 'x402 client' });
 		}
+		const payload = created.value as { x402Version: number; payload: Record<string, unknown> };
 		const authorization = (payload?.payload?.authorization ?? {}) as Record<string, unknown>;
 		const nowSeconds = Math.floor(nowMs / 1000);
 		const validBefore = Number(authorization.validBefore);

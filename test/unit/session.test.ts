@@ -1,0 +1,106 @@
+/**
+ * The payment session through its seams (an HTTP function and `now`), without a chain:
+ * quote reuse and expiry, the validity ceiling, the budget, and the item ledger that
+ * keeps Retry On Fail from signing twice. The real chain is in test/integration.
+ */
+import { PaymentError } from '../../nodes/shared/errors';
+import type { HttpRequest, HttpResponse } from '../../nodes/shared/http';
+import { memoryLedger } from '../../nodes/shared/x402/ledger';
+import { Budget } from '../../nodes/shared/x402/policy';
+import { PaymentSession } from '../../nodes/shared/x402/session';
+import { walletFromCredential } from '../../nodes/shared/x402/wallet';
+
+const ENDPOINT = 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana';
+const wallet = walletFromCredential({ privateKey: `0x${'ab'.repeat(32)}`, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: 'https://rpc.invalid/' });
+
+function gateway(overrides: Record<string, unknown> = {}) {
+	const requests: HttpRequest[] = [];
+	let clock = 1_000_000;
+	const http = async (request: HttpRequest): Promise<HttpResponse> => {
+		requests.push(request);
+		if (request.url.startsWith('https://rpc.invalid')) throw new Error('no RPC in unit tests');
+		const paid = request.headers?.['X-PAYMENT'] ?? request.headers?.['x-payment'];
+		if (!paid) {
+			return {
+				status: 402,
+				headers: {},
+				url: request.url,
+				body: {
+					x402Version: 1,
+					accepts: [
+						{
+							scheme: 'exact',
+							network: 'base',
+							maxAmountRequired: '52700',
+							resource: ENDPOINT,
+							payTo: '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff',
+							maxTimeoutSeconds: 300,
+							asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913',
+							extra: { name: 'USD Coin', version: '2' },
+							...overrides,
+						},
+					],
+				},
+			};
+		}
+		return { status: 200, headers: {}, url: request.url, body: { jobId: `j${requests.length}`, statusUrl: `${ENDPOINT}/status` } };
+	};
+	const session = (budget?: Budget, ledger = memoryLedger()) =>
+		new PaymentSession({ http, wallet, budget, ledger, checkBalance: false, now: () => clock });
+	return {
+		requests,
+		session,
+		advance: (ms: number) => (clock += ms),
+		count: (kind: 'unpaid' | 'paid') => requests.filter((r) => r.url === ENDPOINT && !!r.headers?.['X-PAYMENT'] === (kind === 'paid')).length,
+	};
+}
+
+it('reuses a fresh quote, and asks again once it is older than its validity (at most 120 s)', async () => {
+	const g = gateway();
+	const s = g.session();
+	await s.pay({ url: ENDPOINT, body: { prompt: 'a' }, item: 0 });
+	await s.pay({ url: ENDPOINT, body: { prompt: 'b' }, item: 1 });
+	expect(g.count('unpaid')).toBe(1);
+	g.advance(121_000);
+	const third = await s.pay({ url: ENDPOINT, body: { prompt: 'c' }, item: 2 });
+	expect(g.count('unpaid')).toBe(2);
+	expect(third.receipt?.quoteReused).toBe(false);
+
+	const short = gateway({ maxTimeoutSeconds: 30 });
+	const s2 = short.session();
+	await s2.pay({ url: ENDPOINT, body: { prompt: 'a' }, item: 0 });
+	short.advance(31_000);
+	await s2.pay({ url: ENDPOINT, body: { prompt: 'b' }, item: 1 });
+	expect(short.count('unpaid')).toBe(2);
+});
+
+it('refuses a quote asking for more than 600 s of validity, sending no payment', async () => {
+	const g = gateway({ maxTimeoutSeconds: 601 });
+	await expect(g.session().pay({ url: ENDPOINT, body: {}, item: 0 })).rejects.toThrow(/"validity" rule/);
+	expect(g.count('paid')).toBe(0);
+});
+
+it('an item already signed for in this execution is reported again, never signed again', async () => {
+	const g = gateway();
+	const ledger = memoryLedger();
+	const budget = new Budget(200_000n);
+	await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, item: 0 });
+	expect(ledger.get(0)).toMatchObject({ state: 'signed', attempt: { amountAtomic: '52700' } });
+	// Retry On Fail: a new session of the same execution, the same ledger and budget.
+	const again = await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, item: 0 }).catch((e: unknown) => e);
+	expect(again).toBeInstanceOf(PaymentError);
+	expect((again as PaymentError).message).toMatch(/already signed for in an earlier try of this execution/);
+	expect((again as PaymentError).verdict).toBe('unknown');
+	expect(g.count('paid')).toBe(1);
+	expect(budget.spentAtomic).toBe(52_700n);
+});
+
+it('the budget refuses before signing and keeps what was signed', async () => {
+	const g = gateway();
+	const budget = new Budget(100_000n);
+	const s = g.session(budget);
+	await s.pay({ url: ENDPOINT, body: {}, item: 0 });
+	await expect(s.pay({ url: ENDPOINT, body: {}, item: 1 })).rejects.toThrow(/"budget" rule: paying 0\.0527 USDC would bring this execution's spending to 0\.1054 USDC/);
+	expect(g.count('paid')).toBe(1);
+	expect(budget.spentAtomic).toBe(52_700n);
+});
