@@ -13,6 +13,7 @@ async function main() {
 		[
 			'nano-banana sandbox is running (local chain, chainId 8453; no real money).',
 			`  Endpoint URL (Generate node option): ${sandbox.gateway.endpoint}`,
+			`  Allowed Hosts (Wait for Job option): ${new URL(sandbox.gateway.endpoint).hostname}`,
 			`  RPC URL (credential):                ${sandbox.chain.rpcUrl}`,
 			`  Test private key (credential):       ${payer.key}`,
 			`  Payer address:                       ${payer.address} (${Number(balance) / 1e6} USDC)`,

@@ -4,7 +4,7 @@ import { ASPECT_RATIOS, DOPAMINT_ENDPOINT, DOPAMINT_PAY_TO, OUTPUT_FORMATS } fro
 export const generateProperties: INodeProperties[] = [
 	{
 		displayName:
-			'Each item pays for one image with USDC on Base (x402). Keep "Retry On Fail" off in Settings: a retry pays again. Use "Dry Run" to see the price first.',
+			'Each item pays for one image with USDC on Base (x402); every execution pays again. Pin this node\'s output while building the rest of the workflow. Use "Dry Run" to see the price first.',
 		name: 'paymentNotice',
 		type: 'notice',
 		default: '',
