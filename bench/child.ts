@@ -58,7 +58,41 @@ async function memory() {
 	print({ peakRssMb: process.resourceUsage().maxRSS / 1024, startRssMb: before / 1024 / 1024, images: images.length, downloadedMb: bytes / 1024 / 1024 });
 }
 
-(task === 'first-execution' ? firstExecution() : memory()).catch((error: Error) => {
+/** Peak resident memory of this process, from the kernel (a forked child's maxRSS can start at its parent's). */
+function peakRssMb(): number {
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	const status = require('node:fs').readFileSync('/proc/self/status', 'utf8') as string;
+	/* eslint-enable @typescript-eslint/no-require-imports */
+	const match = /VmHWM:\s+(\d+) kB/.exec(status);
+	return match ? Number(match[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
+/** Wait for Job against a server that offers far too much: an item must fail, memory must not follow. */
+async function hostile() {
+	if (process.env.N8N_DEFAULT_BINARY_DATA_MODE === 'filesystem') {
+		/* eslint-disable @typescript-eslint/no-require-imports */
+		const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
+		const { BinaryDataService } = require('n8n-core');
+		/* eslint-enable @typescript-eslint/no-require-imports */
+		await Container.get(BinaryDataService).init();
+	}
+	const before = process.memoryUsage().rss;
+	const result = await runWorkflow(
+		{
+			nodes: [
+				node('Start', TRIGGER_TYPE),
+				node('Jobs', ITEMS_TYPE, { items: JSON.stringify([{ statusUrl: input.statusUrl }]) }),
+				node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.5, maxWaitMinutes: 0.1, options: { allowedHosts: '127.0.0.1' } }, { onError: 'continueRegularOutput' }),
+			],
+			connections: chain('Start', 'Jobs', 'Wait'),
+		},
+		{ classes: distClasses() },
+	);
+	const [item] = result.output('Wait');
+	print({ peakRssMb: peakRssMb(), startRssMb: before / 1024 / 1024, error: String(item?.json.error ?? '') });
+}
+
+(task === 'first-execution' ? firstExecution() : task === 'hostile' ? hostile() : memory()).catch((error: Error) => {
 	process.stderr.write(`${error.stack ?? error.message}\n`);
 	process.exit(1);
 });

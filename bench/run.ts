@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { startSandbox, type Sandbox } from '../sandbox';
+import { startHostile } from '../sandbox/hostile';
 import { chain, distClasses, GENERATE_TYPE, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../sandbox/engine';
 
 const quick = process.argv.includes('--quick');
@@ -285,6 +286,44 @@ async function memory(sandbox: Sandbox) {
 	}
 }
 
+/**
+ * What a hostile server can do to n8n's memory: it offers a 1 GB image and a 100 MB status
+ * answer. The size limits must fail the item and keep the peak near the engine's own size.
+ */
+async function hostileServer() {
+	log('hostile server: a 1 GB image and a 100 MB status answer');
+	const hostile = await startHostile();
+	const storage = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-binary-'));
+	const cases = [
+		{ label: 'a 1 GB image offered, in-memory binary mode (n8n 1.x)', mode: 'default', statusUrl: `${hostile.url}/status?image=${encodeURIComponent(`${hostile.url}/huge?mb=1024&type=image`)}`, path: '/huge' },
+		{ label: 'a 1 GB image offered, filesystem binary mode (n8n 2.x)', mode: 'filesystem', statusUrl: `${hostile.url}/status?image=${encodeURIComponent(`${hostile.url}/huge?mb=1024&type=image`)}`, path: '/huge' },
+		{ label: 'a 100 MB status answer, polled until Max Wait (6 s)', mode: 'default', statusUrl: `${hostile.url}/huge?mb=100`, path: '/huge' },
+	];
+	try {
+		for (const c of cases) {
+			const values: number[] = [];
+			let sentMb = 0;
+			let start = 0;
+			for (let r = 0; r < RUNS; r++) {
+				hostile.sent.clear();
+				const result = (await child('hostile', { statusUrl: c.statusUrl }, { N8N_DEFAULT_BINARY_DATA_MODE: c.mode, N8N_BINARY_DATA_STORAGE_PATH: storage })) as unknown as {
+					peakRssMb: number;
+					startRssMb: number;
+					error: string;
+				};
+				if (!/larger than/.test(result.error)) throw new Error(`hostile run did not hit the size limit: ${result.error}`);
+				values.push(result.peakRssMb);
+				start = result.startRssMb;
+				sentMb = (hostile.sent.get(c.path) ?? 0) / 1024 / 1024;
+			}
+			rows.push({ figure: `peak RSS, ${c.label}`, values, unit: 'MB', note: `item failed on the size limit; the server got to send ${sentMb.toFixed(0)} MB; ${start.toFixed(0)} MB before the run` });
+		}
+	} finally {
+		await hostile.close();
+		rmSync(storage, { recursive: true, force: true });
+	}
+}
+
 async function main() {
 	const started = Date.now();
 	if (!statSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'), { throwIfNoEntry: false })) {
@@ -298,6 +337,7 @@ async function main() {
 		await batch(sandbox);
 		await waiting(sandbox);
 		await memory(sandbox);
+		await hostileServer();
 		log('done');
 	} finally {
 		await sandbox.close();

@@ -16,7 +16,7 @@ import { PaymentSession } from '../../nodes/shared/x402/session';
 import { Budget } from '../../nodes/shared/x402/policy';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet';
 import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
-import { startHostile, type Hostile } from '../helpers/hostile';
+import { startHostile, type Hostile } from '../../sandbox/hostile';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
 let sandbox: Sandbox;

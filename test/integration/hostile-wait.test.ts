@@ -7,7 +7,7 @@
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { chain, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
 import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
-import { startHostile, type Hostile } from '../helpers/hostile';
+import { startHostile, type Hostile } from '../../sandbox/hostile';
 
 let sandbox: Sandbox;
 let hostile: Hostile;

@@ -70,6 +70,7 @@ describe('credential data', () => {
 		[{ maxPaymentUsdc: -1 }, /Max Payment per Request/],
 		[{ maxPaymentUsdc: 5000 }, /at most 1000/],
 		[{ rpcUrl: 'ftp://x' }, /RPC URL: must be an http\(s\) URL/],
+		[{ rpcUrl: 'https://me:rpc-pass@rpc.example.com/' }, /^RPC URL: contains a user name or password$/],
 	])('refuses %p', (extra, message) => {
 		const error = failure(() => walletFromCredential({ privateKey: KEY, ...extra }));
 		expect(error.message).toMatch(message);

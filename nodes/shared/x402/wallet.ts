@@ -68,6 +68,10 @@ export function walletFromCredential(data: Record<string, unknown>): Wallet {
 	if (!/^https?:\/\/[^\s]+$/i.test(rpcUrl)) {
 		throw inputError('RPC URL', 'must be an http(s) URL', 'Leave it empty to use the network\'s public RPC.');
 	}
+	if (/^https?:\/\/[^/]*@/i.test(rpcUrl)) {
+		// Never echoed: it would carry the RPC password.
+		throw inputError('RPC URL', 'contains a user name or password', 'Use the provider\'s URL with the key in its path (as Alchemy, Infura and QuickNode give it), or leave it empty.');
+	}
 	return Object.freeze({ privateKey, network, capAtomic, rpcUrl });
 }
 

@@ -1,5 +1,6 @@
 /**
- * A hostile or broken server on loopback, for the hardening tests: it redirects anywhere,
+ * A hostile or broken server on loopback, for the hardening tests and the benchmark
+ * (development only): it redirects anywhere,
  * trickles, never answers, or sends far more than asked. It records every request it gets
  * (with headers, to catch a leaked payment header) and how many bytes it managed to send
  * before the client hung up. Every loop is bounded and stops when the client goes away.
