@@ -43,6 +43,7 @@ async function failure(promise: Promise<unknown>): Promise<NanoBananaError> {
 	try {
 		await promise;
 	} catch (error) {
+		for (const payer of sandbox.payers) expectNoKey(error, payer.key);
 		return error as NanoBananaError;
 	}
 	throw new Error('expected a failure');
@@ -153,6 +154,7 @@ describe('4. messages match the verdict', () => {
 			credentials: { x402WalletApi: walletCredential(sandbox, 3) },
 		});
 		const [json] = jsonOf(result.output('Generate'));
+		expectNoKey(result.run, sandbox.payers[3].key);
 		expect(json).toMatchObject({ signed: true, paymentStatus: 'charged' });
 		expect(json.error).toMatch(/^The service answered the paid request without a job id: .*The payment of 0\.0527 USDC WAS taken/);
 	});
@@ -232,6 +234,7 @@ describe("5. n8n's Retry On Fail never signs twice for one item in one execution
 			{ credentials: { x402WalletApi: walletCredential(sandbox, 5) } },
 		);
 		expect(result.status).toBe('error');
+		expectNoKey(result.run, sandbox.payers[5].key);
 		expect(sandbox.gateway.counts.paid).toBe(2);
 		expect(await transfers()).toBe(before + 2);
 	});

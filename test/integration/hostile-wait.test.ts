@@ -97,6 +97,7 @@ describe("7. redirects cannot escape Wait for Job's allow-list", () => {
 		expect((json.image as Record<string, unknown>).downloadError).toMatch(/which is not allowed/);
 		expect(hostile.sent.get('/huge')).toBeUndefined();
 		expect(sandbox.gateway.counts.settled).toBe(1);
+		expectNoKey(result.run, sandbox.payers[0].key);
 	});
 });
 
@@ -168,6 +169,7 @@ describe('10. size limits', () => {
 	it('an endpoint answering more than 5 MB fails before anything is signed', async () => {
 		const result = await runWorkflow(generateFlow({ endpoint: `${hostile.url}/huge?mb=100`, generateExtra: { onError: 'continueRegularOutput' } }), { credentials: credentials() });
 		const [json] = jsonOf(result.output('Generate'));
+		expectNoKey(result.run, sandbox.payers[0].key);
 		expect(json.error).toMatch(/larger than 5 MB; it was dropped\. Nothing was signed or paid\./);
 	});
 });
