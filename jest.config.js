@@ -20,6 +20,9 @@ module.exports = {
 			},
 		],
 	},
+	globalSetup: '<rootDir>/test/setup/bundle.js',
+	// The signing bundle exists in dist/ after a build; the tests use the copy the global setup builds.
+	moduleNameMapper: { '^\\./vendor/signing\\.js$': '<rootDir>/.tmp/jest/signing.js' },
 	testTimeout: 60_000,
 	maxWorkers: 2,
 };

@@ -9,9 +9,9 @@ import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 export class X402WalletApi implements ICredentialType {
 	name = 'x402WalletApi';
 
-	// The product's name for it: "x402" is a protocol name and is written in lower case.
-	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-miscased, n8n-nodes-base/cred-class-field-display-name-missing-api
-	displayName = 'x402 Wallet (Base)';
+	// Title case ending in "API", as n8n's verification scanner requires (it ignores inline
+	// lint exceptions). The type name `x402WalletApi` is unchanged: saved workflows refer to it.
+	displayName = 'X402 Wallet API';
 
 	icon: Icon = { light: 'file:x402Wallet.svg', dark: 'file:x402Wallet.dark.svg' };
 

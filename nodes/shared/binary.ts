@@ -1,7 +1,6 @@
 import type { IBinaryData, IExecuteFunctions } from 'n8n-workflow';
-import type { Readable } from 'stream';
 import { inputError, NanoBananaError } from './errors';
-import { formatBytes, header, type HttpFn } from './http';
+import { formatBytes, header, type ByteStream, type HttpFn } from './http';
 import type { ImageRef } from './jobs/shapes';
 import { MAX_IMAGE_BYTES } from './limits';
 import { assertAllowedUrl, redactUrl, type HostRule } from './urls';
@@ -30,7 +29,7 @@ export async function downloadImage(
 	ref: ImageRef,
 	options: { allowedHosts: HostRule[]; baseName: string; timeoutMs: number },
 ): Promise<DownloadedImage> {
-	let source: Buffer | Readable;
+	let source: Buffer | ByteStream;
 	let mimeType: string;
 	const counted = { bytes: 0 };
 	let shownUrl: string;
@@ -66,13 +65,13 @@ export async function downloadImage(
 			throw tooLarge(shownUrl, declared);
 		}
 		mimeType = (header(response, 'content-type') ?? ref.contentType ?? 'application/octet-stream').split(';')[0].trim();
-		source = response.body as Readable;
+		source = response.body as ByteStream | Buffer;
 		bytesRead = response.bytesRead;
 	}
 	if (!mimeType.startsWith('image/') && ref.contentType?.startsWith('image/')) mimeType = ref.contentType;
 	const fileName = ref.fileName ?? `${options.baseName}.${EXTENSIONS[mimeType] ?? extensionOf(ref.url) ?? 'bin'}`;
 	// Always pass a mime type: without one n8n sniffs the bytes with a dynamic ESM import.
-	const binary = await context.helpers.prepareBinaryData(source, fileName, mimeType);
+	const binary = await context.helpers.prepareBinaryData(source as Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0], fileName, mimeType);
 	return { binary, url: outputUrl, mimeType, fileName, sizeBytes: bytesRead?.() ?? counted.bytes, width: ref.width, height: ref.height };
 }
 

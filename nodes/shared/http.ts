@@ -1,6 +1,5 @@
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { Transform, type Readable } from 'stream';
-import { NanoBananaError } from './errors';
+import { NanoBananaError, settle } from './errors';
 import { MAX_JSON_BYTES, MAX_REDIRECTS } from './limits';
 import { checkUrl, redactUrl, redirectTarget, type HostRule } from './urls';
 
@@ -37,7 +36,7 @@ export interface HttpResponse {
 	status: number;
 	/** Header names in lower case. */
 	headers: Record<string, string>;
-	/** Parsed JSON when the answer is JSON, the raw text otherwise, a stream when asked. */
+	/** Parsed JSON when the answer is JSON, the raw text otherwise; with `stream`, a ByteStream (or a Buffer from a transport without Node streams). */
 	body: unknown;
 	/** The URL that answered (after allowed redirects). */
 	url: string;
@@ -56,10 +55,14 @@ export interface TransportRequest {
 	timeoutMs: number;
 	signal: AbortSignal;
 }
+/** A Node byte stream, as n8n's HTTP helper answers with `encoding: 'stream'` (typed here without importing `stream`). */
+export type ByteStream = NodeJS.ReadableStream & { destroy(error?: Error): unknown; destroyed?: boolean };
+
 export interface TransportResponse {
 	status: number;
 	headers: Record<string, string>;
-	body: Readable | AsyncIterable<Uint8Array> | null;
+	/** A Node stream (n8n's helper), a web stream (fetch), or nothing. */
+	body: ByteStream | AsyncIterable<Uint8Array> | null;
 }
 export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
 
@@ -116,29 +119,26 @@ export function boundedHttp(transport: Transport, cancelSignal?: AbortSignal): H
 			}
 			if (request.stream) {
 				const counter = { bytes: 0 };
-				const body = limitStream(response.body, maxBytes, url, signal, timedOut, counter);
-				return { status: response.status, headers: response.headers, body, url: url.href, bytesRead: () => counter.bytes };
+				const streamed = await settle(guardStream(response.body, maxBytes, url, signal, timedOut, counter));
+				if (!streamed.ok) throw timedOut(streamed.error);
+				return { status: response.status, headers: response.headers, body: streamed.value, url: url.href, bytesRead: () => counter.bytes };
 			}
-			let text: string;
-			try {
-				text = await readText(response.body, maxBytes, url, signal);
-			} catch (error) {
-				throw timedOut(error);
-			}
-			return { status: response.status, headers: response.headers, body: parseMaybeJson(text), url: url.href };
+			const read = await settle(readBytes(response.body, maxBytes, url, signal));
+			if (!read.ok) throw timedOut(read.error);
+			return { status: response.status, headers: response.headers, body: parseMaybeJson(read.value.toString('utf8')), url: url.href };
 		}
 	};
 }
 
-async function readText(body: TransportResponse['body'], maxBytes: number, url: URL, signal: AbortSignal): Promise<string> {
-	if (!body) return '';
+async function readBytes(body: TransportResponse['body'], maxBytes: number, url: URL, signal: AbortSignal): Promise<Buffer> {
+	if (!body) return Buffer.alloc(0);
 	const chunks: Buffer[] = [];
 	let size = 0;
 	const stop = () => destroy(body, signal.reason);
 	signal.addEventListener('abort', stop, { once: true });
 	try {
 		signal.throwIfAborted();
-		for await (const chunk of body) {
+		for await (const chunk of body as AsyncIterable<Uint8Array>) {
 			size += chunk.length;
 			if (size > maxBytes) {
 				destroy(body);
@@ -150,47 +150,53 @@ async function readText(body: TransportResponse['body'], maxBytes: number, url: 
 	} finally {
 		signal.removeEventListener('abort', stop);
 	}
-	return Buffer.concat(chunks).toString('utf8');
+	return Buffer.concat(chunks);
 }
 
-/** The body as a stream that fails past maxBytes and when the deadline or a cancel ends the exchange. */
-function limitStream(
+/**
+ * A streamed body that fails past maxBytes and when the deadline or a cancel ends the exchange.
+ * The Node stream n8n's helper gives is handed on as it is (so binary data is still streamed to
+ * n8n's store), its bytes counted as they are consumed, and destroyed with the reason. A body without Node streams (fetch) is read
+ * into a Buffer under the same limits.
+ */
+async function guardStream(
 	body: TransportResponse['body'],
 	maxBytes: number,
 	url: URL,
 	signal: AbortSignal,
 	timedOut: (e: unknown) => unknown,
 	counter: { bytes: number },
-): Readable {
-	const limited = new Transform({
-		transform(chunk: Buffer, _encoding, done) {
-			counter.bytes += chunk.length;
-			if (counter.bytes > maxBytes) done(new TooLargeError(url, maxBytes));
-			else done(null, chunk);
-		},
-	});
-	const stop = () => limited.destroy(timedOut(signal.reason) as Error);
-	if (signal.aborted) stop();
-	signal.addEventListener('abort', stop, { once: true });
-	const source = body ?? [];
-	const cleanup = () => {
-		signal.removeEventListener('abort', stop);
-		destroy(source);
-	};
-	limited.once('close', cleanup);
-	limited.once('error', cleanup);
-	(async () => {
-		try {
-			for await (const chunk of source as AsyncIterable<Uint8Array>) {
-				if (limited.destroyed) break;
-				if (!limited.write(chunk)) await new Promise<void>((resolve) => limited.once('drain', resolve).once('close', resolve));
+): Promise<ByteStream | Buffer> {
+	if (!isNodeStream(body)) {
+		const text = await readBytes(body, maxBytes, url, signal);
+		counter.bytes = text.length;
+		return text;
+	}
+	// Every byte a consumer gets passes through a 'data' event (flowing mode, pipe, and read()
+	// behind async iteration alike): count there, without adding a listener that would change
+	// the stream's flow, and stop before handing on the chunk that crosses the limit.
+	const emit = body.emit.bind(body) as (event: string | symbol, ...args: unknown[]) => boolean;
+	body.emit = ((event: string | symbol, ...args: unknown[]) => {
+		if (event === 'data') {
+			counter.bytes += (args[0] as { length: number }).length;
+			if (counter.bytes > maxBytes) {
+				body.destroy(new TooLargeError(url, maxBytes));
+				return false;
 			}
-			if (!limited.destroyed) limited.end();
-		} catch (error) {
-			if (!limited.destroyed) limited.destroy(timedOut(error) as Error);
 		}
-	})().catch(() => undefined);
-	return limited;
+		// The transport may end the stream on the deadline before we do: say it was the deadline.
+		if (event === 'error' && signal.aborted) return emit(event, timedOut(args[0]));
+		return emit(event, ...args);
+	}) as typeof body.emit;
+	const stop = () => body.destroy(timedOut(signal.reason) as Error);
+	if (signal.aborted) stop();
+	else signal.addEventListener('abort', stop, { once: true });
+	body.once('close', () => signal.removeEventListener('abort', stop));
+	return body;
+}
+
+function isNodeStream(body: unknown): body is ByteStream {
+	return !!body && typeof (body as ByteStream).on === 'function' && typeof (body as ByteStream).pause === 'function';
 }
 
 function destroy(body: unknown, reason?: unknown): void {
@@ -242,7 +248,7 @@ export function n8nHttp(context: IExecuteFunctions, options: { cancellable?: boo
 			requestOptions.body = request.body as IHttpRequestOptions['body'];
 			requestOptions.json = true;
 		}
-		const response = (await context.helpers.httpRequest(requestOptions)) as { statusCode: number; headers: unknown; body: Readable };
+		const response = (await context.helpers.httpRequest(requestOptions)) as { statusCode: number; headers: unknown; body: ByteStream };
 		return { status: response.statusCode, headers: normalizeHeaders(response.headers), body: response.body };
 	}, cancelSignal);
 }

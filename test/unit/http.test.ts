@@ -79,7 +79,8 @@ it('a JSON answer past maxBytes is dropped; a stream fails past it', async () =>
 	await expect((async () => {
 		for await (const chunk of answer.body as Readable) received += (chunk as Buffer).length;
 	})()).rejects.toBeInstanceOf(TooLargeError);
-	expect(received).toBeLessThanOrEqual(10 * 1024);
+	// A reader may get the one chunk that crossed the limit (read() returns it as it is counted), never more.
+	expect(received).toBeLessThanOrEqual(11 * 1024);
 });
 
 it('a cancel is not reported as a deadline', async () => {

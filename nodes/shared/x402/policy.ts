@@ -69,6 +69,10 @@ function check(req: Requirement, wallet: Wallet, limits: PaymentLimits): Refusal
 	if (req.scheme !== 'exact') {
 		return { rule: 'scheme', message: `the service offers scheme "${req.scheme}"`, limit: 'exact' };
 	}
+	const extra = req.raw.extra as Record<string, unknown> | undefined;
+	if (extra && typeof extra === 'object' && extra.assetTransferMethod !== undefined && extra.assetTransferMethod !== 'eip3009') {
+		return { rule: 'scheme', message: `the service asks for a ${String(extra.assetTransferMethod).slice(0, 40)} transfer; this package signs EIP-3009 transfers only`, limit: 'exact (EIP-3009)' };
+	}
 	if (req.networkKey !== wallet.network.key) {
 		return {
 			rule: 'network',

@@ -152,8 +152,7 @@ export class PaymentSession {
 			this.budget.release(amount);
 			throw funded.error;
 		}
-		// The wall clock the x402 client stamps validAfter/validBefore with, not the session's seam.
-		const signing = await settle(async () => await (await this.getSigner()).sign(quote, requirement, this.wallet, Date.now()));
+		const signing = await settle(async () => await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now()));
 		if (!signing.ok) {
 			// Nothing left this machine: give the holds back.
 			this.funds?.release(amount);

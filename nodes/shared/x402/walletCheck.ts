@@ -2,6 +2,7 @@ import type { INodeCredentialTestResult } from 'n8n-workflow';
 import type { HttpFn } from '../http';
 import { formatUsdc } from './money';
 import { chainReader } from './onchain';
+import { payerAddress } from './signer';
 import { walletFromCredential, describeCap } from './wallet';
 
 /**
@@ -16,8 +17,7 @@ export async function checkWallet(data: Record<string, unknown>, http: HttpFn): 
 	} catch (error) {
 		return { status: 'Error', message: (error as Error).message };
 	}
-	const { privateKeyToAccount } = await import('viem/accounts');
-	const address = privateKeyToAccount(wallet.privateKey).address;
+	const address = await payerAddress(wallet);
 	const where = `${wallet.network.label}, cap ${describeCap(wallet)} per request`;
 	try {
 		const reader = await chainReader(http, wallet.network, wallet.rpcUrl, 8_000);
