@@ -55,7 +55,7 @@ async function memory() {
 	if (result.status !== 'success') throw new Error(`run failed: ${result.error?.message}`);
 	const images = result.output('Wait');
 	const bytes = images.reduce((sum, item) => sum + Number(item.json.image && (item.json.image as { sizeBytes: number }).sizeBytes), 0);
-	print({ peakRssMb: process.resourceUsage().maxRSS / 1024, startRssMb: before / 1024 / 1024, images: images.length, downloadedMb: bytes / 1024 / 1024 });
+	print({ peakRssMb: peakRssMb(), startRssMb: before / 1024 / 1024, images: images.length, downloadedMb: bytes / 1024 / 1024 });
 }
 
 /** Peak resident memory of this process, from the kernel (a forked child's maxRSS can start at its parent's). */

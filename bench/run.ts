@@ -307,7 +307,7 @@ async function hostileServer() {
 	const cases = [
 		{ label: 'a 1 GB image offered, in-memory binary mode (n8n 1.x)', mode: 'default', statusUrl: `${hostile.url}/status?image=${encodeURIComponent(`${hostile.url}/huge?mb=1024&type=image`)}`, path: '/huge' },
 		{ label: 'a 1 GB image offered, filesystem binary mode (n8n 2.x)', mode: 'filesystem', statusUrl: `${hostile.url}/status?image=${encodeURIComponent(`${hostile.url}/huge?mb=1024&type=image`)}`, path: '/huge' },
-		{ label: 'a 100 MB status answer, polled until Max Wait (6 s)', mode: 'default', statusUrl: `${hostile.url}/huge?mb=100`, path: '/huge' },
+		{ label: 'a 100 MB status answer (fails the poll at once, not retried)', mode: 'default', statusUrl: `${hostile.url}/huge?mb=100`, path: '/huge' },
 	];
 	try {
 		for (const c of cases) {
