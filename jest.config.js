@@ -21,6 +21,7 @@ module.exports = {
 		],
 	},
 	globalSetup: '<rootDir>/test/setup/bundle.js',
+	setupFiles: ['<rootDir>/test/setup/env.js'],
 	// The signing bundle exists in dist/ after a build; the tests use the copy the global setup builds.
 	moduleNameMapper: { '^\\./vendor/signing\\.js$': '<rootDir>/.tmp/jest/signing.js' },
 	testTimeout: 60_000,

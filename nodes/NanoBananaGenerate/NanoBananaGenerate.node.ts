@@ -30,6 +30,11 @@ export class NanoBananaGenerate implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'x402WalletApi', required: true, testedBy: 'x402WalletTest' }],
 		properties: generateProperties,
+		builderHint: {
+			searchHint:
+				'Generates one image per item with nano-banana, paying 0.0527 USDC on Base per image (x402). It answers with a job (jobId, statusUrl), not the image: follow it with Wait for Job to get the image as binary.',
+			relatedNodes: [{ nodeType: 'n8n-nodes-nano-banana.waitForJob', relationHint: 'Waits for the job this node starts and outputs the finished image as binary data' }],
+		},
 	};
 
 	methods = {

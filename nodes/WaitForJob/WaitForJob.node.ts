@@ -18,6 +18,11 @@ export class WaitForJob implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		properties: waitProperties,
+		builderHint: {
+			searchHint:
+				'Polls the statusUrl of a Nano-Banana Generate job until it ends and outputs the image as binary (one item per image). Never pays. Put it right after Nano-Banana Generate with Status URL {{ $json.statusUrl }}.',
+			relatedNodes: [{ nodeType: 'n8n-nodes-nano-banana.nanoBananaGenerate', relationHint: 'Pays for and starts the image job this node waits for' }],
+		},
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

@@ -201,7 +201,8 @@ it('14. the receipt says who claims what: a forged settlement header is not take
 	sandbox.gateway.reset();
 	const real = await session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'real' } });
 	expect(real.receipt).toMatchObject({ serverSettlement: 'success', transactionOnChain: 'success', settlement: 'charged' });
-	expect(real.receipt?.explorerUrl).toMatch(/^https:\/\/basescan\.org\/tx\/0x[0-9a-f]{64}$/);
+	// The sandbox chain is not Base's public chain: no basescan link that would lead nowhere.
+	expect(real.receipt?.explorerUrl).toBeNull();
 });
 
 describe("5. n8n's Retry On Fail never signs twice for one item in one execution", () => {

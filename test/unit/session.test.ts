@@ -13,7 +13,7 @@ import { walletFromCredential } from '../../nodes/shared/x402/wallet';
 const ENDPOINT = 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana';
 const wallet = walletFromCredential({ privateKey: `0x${'ab'.repeat(32)}`, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: 'https://rpc.invalid/' });
 
-function gateway(overrides: Record<string, unknown> = {}) {
+function gateway(overrides: Record<string, unknown> = {}, paidHeaders: Record<string, string> = {}) {
 	const requests: HttpRequest[] = [];
 	let clock = 1_000_000;
 	const http = async (request: HttpRequest): Promise<HttpResponse> => {
@@ -43,11 +43,12 @@ function gateway(overrides: Record<string, unknown> = {}) {
 				},
 			};
 		}
-		return { status: 200, headers: {}, url: request.url, body: { jobId: `j${requests.length}`, statusUrl: `${ENDPOINT}/status` } };
+		return { status: 200, headers: paidHeaders, url: request.url, body: { jobId: `j${requests.length}`, statusUrl: `${ENDPOINT}/status` } };
 	};
 	const session = (budget?: Budget, ledger = memoryLedger()) =>
 		new PaymentSession({ http, wallet, budget, ledger, checkBalance: false, now: () => clock });
 	return {
+		http,
 		requests,
 		session,
 		advance: (ms: number) => (clock += ms),
@@ -103,4 +104,25 @@ it('the budget refuses before signing and keeps what was signed', async () => {
 	await expect(s.pay({ url: ENDPOINT, body: {}, item: 1 })).rejects.toThrow(/"budget" rule: paying 0\.0527 USDC would bring this execution's spending to 0\.1054 USDC/);
 	expect(g.count('paid')).toBe(1);
 	expect(budget.spentAtomic).toBe(52_700n);
+});
+
+it('links the transaction on basescan when the chain is the public one, not for a local chain', async () => {
+	const tx = `0x${'cd'.repeat(32)}`;
+	const settled = Buffer.from(JSON.stringify({ success: true, transaction: tx, network: 'base' })).toString('base64');
+	const run = async (rpcUrl: string) => {
+		const g = gateway({}, { 'x-payment-response': settled });
+		// The chain, as the RPC at rpcUrl answers: the authorization is used, the transaction mined.
+		const http = async (request: HttpRequest): Promise<HttpResponse> => {
+			if (request.url !== rpcUrl) return await g.http(request);
+			const { method } = request.body as { method: string };
+			const result = method === 'eth_getTransactionReceipt' ? { status: '0x1' } : `0x${'1'.padStart(64, '0')}`;
+			return { status: 200, headers: {}, url: rpcUrl, body: { jsonrpc: '2.0', id: 1, result } };
+		};
+		const w = walletFromCredential({ privateKey: `0x${'ab'.repeat(32)}`, network: 'base', maxPaymentUsdc: 0.1, rpcUrl });
+		return (await new PaymentSession({ http, wallet: w, checkBalance: false }).pay({ url: ENDPOINT, body: {} })).receipt;
+	};
+	expect(await run('https://mainnet.base.org/')).toMatchObject({ settlement: 'charged', transactionOnChain: 'success', explorerUrl: `https://basescan.org/tx/${tx}` });
+	for (const local of ['http://127.0.0.1:8545/', 'http://localhost:8545/', 'http://192.168.1.20:8545/']) {
+		expect((await run(local))?.explorerUrl).toBeNull();
+	}
 });

@@ -40,6 +40,8 @@ export async function buildReceipt(
 	reader: () => Promise<ChainReader>,
 	network: KnownNetwork,
 	quoteReused: boolean,
+	/** The RPC the verdicts came from: a local one means a local chain, which no public explorer shows. */
+	rpcUrl: string,
 ): Promise<Receipt> {
 	const claim = parseSettlement(response);
 	const transaction = claim?.transaction && /^0x[0-9a-fA-F]{64}$/.test(claim.transaction) ? claim.transaction : null;
@@ -60,10 +62,30 @@ export async function buildReceipt(
 		serverSettlement: claim ? (claim.success ? 'success' : 'failure') : 'none',
 		transaction,
 		transactionOnChain,
-		explorerUrl: transaction && transactionOnChain !== 'not found' ? `${network.explorerTxUrl}${transaction}` : null,
+		explorerUrl: transaction && transactionOnChain !== 'not found' && !isLocalUrl(rpcUrl) ? `${network.explorerTxUrl}${transaction}` : null,
 		checkedAt,
 		quoteReused,
 	};
+}
+
+/** Loopback and private addresses: a chain there is not Base's public chain (the sandbox, a fork). */
+export function isLocalUrl(url: string): boolean {
+	let host: string;
+	try {
+		host = new URL(url).hostname.toLowerCase();
+	} catch {
+		return false;
+	}
+	return (
+		host === 'localhost' ||
+		host.endsWith('.localhost') ||
+		host === '[::1]' ||
+		/^127\./.test(host) ||
+		/^10\./.test(host) ||
+		/^192\.168\./.test(host) ||
+		/^172\.(1[6-9]|2\d|3[01])\./.test(host) ||
+		/^\[f[cd]/.test(host)
+	);
 }
 
 /** The payment facts of a receipt, as a failure report needs them. */

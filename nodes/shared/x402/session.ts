@@ -197,7 +197,7 @@ export class PaymentSession {
 				httpStatus: response.status,
 			});
 		}
-		const receipt = await buildReceipt(response, signed.attempt, () => this.getReader(), this.wallet.network, reused);
+		const receipt = await buildReceipt(response, signed.attempt, () => this.getReader(), this.wallet.network, reused, this.wallet.rpcUrl);
 		return { status: response.status, headers: response.headers, body: response.body, quote, receipt };
 	}
 
