@@ -2,7 +2,7 @@
  * Benchmark tasks that need a fresh process (cold start, first execution, peak RSS).
  * Run as plain JavaScript (transpiled by bench/run.ts) so no compiler sits in memory.
  */
-import { chain, distClasses, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE, GENERATE_TYPE } from '../sandbox/engine';
+import { chain, distClasses, GENERATE_TYPE, initBinaryDataService, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../sandbox/engine';
 
 const task = process.argv[2];
 const input = JSON.parse(process.env.BENCH_INPUT ?? '{}') as Record<string, unknown>;
@@ -31,14 +31,7 @@ async function firstExecution() {
 }
 
 async function memory() {
-	if (process.env.N8N_DEFAULT_BINARY_DATA_MODE === 'filesystem') {
-		/* eslint-disable @typescript-eslint/no-require-imports */
-		// n8n-core's own copy of the DI container (a second copy would not know its services).
-		const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
-		const { BinaryDataService } = require('n8n-core');
-		/* eslint-enable @typescript-eslint/no-require-imports */
-		await Container.get(BinaryDataService).init();
-	}
+	if (process.env.N8N_DEFAULT_BINARY_DATA_MODE === 'filesystem') await initBinaryDataService();
 	const jobs = input.jobs as Array<{ statusUrl: string; endpoint: string }>;
 	// Live data only: collect garbage every few ms (needs --expose-gc), so the peak shows what is held, not what awaits collection.
 	const gc = (globalThis as { gc?: () => void }).gc;
@@ -69,13 +62,7 @@ function peakRssMb(): number {
 
 /** Wait for Job against a server that offers far too much: an item must fail, memory must not follow. */
 async function hostile() {
-	if (process.env.N8N_DEFAULT_BINARY_DATA_MODE === 'filesystem') {
-		/* eslint-disable @typescript-eslint/no-require-imports */
-		const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
-		const { BinaryDataService } = require('n8n-core');
-		/* eslint-enable @typescript-eslint/no-require-imports */
-		await Container.get(BinaryDataService).init();
-	}
+	if (process.env.N8N_DEFAULT_BINARY_DATA_MODE === 'filesystem') await initBinaryDataService();
 	const before = process.memoryUsage().rss;
 	const result = await runWorkflow(
 		{

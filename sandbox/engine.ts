@@ -397,3 +397,16 @@ export function chain(...names: string[]): IConnections {
 	}
 	return connections;
 }
+
+/**
+ * Starts n8n-core's binary data service in the mode N8N_DEFAULT_BINARY_DATA_MODE names, as the
+ * n8n app does at start; without it the engine keeps binary data in memory (n8n 1.x's default).
+ */
+export async function initBinaryDataService(): Promise<void> {
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	// n8n-core's own copy of the DI container (a second copy would not know its services).
+	const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
+	const { BinaryDataService } = require('n8n-core');
+	/* eslint-enable @typescript-eslint/no-require-imports */
+	await Container.get(BinaryDataService).init();
+}

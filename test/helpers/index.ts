@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
 import type { Sandbox } from '../../sandbox';
-import { chain, GENERATE_TYPE, ITEMS_TYPE, node, TRIGGER_TYPE, WAIT_TYPE, type WorkflowJson } from '../../sandbox/engine';
+import { BATCHES_TYPE, chain, GENERATE_TYPE, ITEMS_TYPE, node, TRIGGER_TYPE, WAIT_TYPE, type WorkflowJson } from '../../sandbox/engine';
 
 /** Where the sandbox serves: what a user would put in Wait for Job's Allowed Hosts. */
 export const SANDBOX_HOST = '127.0.0.1';
@@ -88,5 +88,26 @@ export function asTool(nodeClass: unknown): new () => INodeType {
 			const toolContext = new Proxy(this, { get: (target, key) => (key === 'isToolExecution' ? () => true : Reflect.get(target, key)) });
 			return await (Base.prototype.execute as (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>).call(toolContext);
 		}
+	};
+}
+
+/** Manual Trigger -> Items -> Loop Over Items (batches) <-> Generate: one run of Generate per batch. */
+export function loopFlow(options: { items: Array<Record<string, unknown>>; batchSize: number; generateOptions: Record<string, unknown>; generateExtra?: Partial<INode> }): WorkflowJson {
+	return {
+		nodes: [
+			node('Start', TRIGGER_TYPE),
+			node('Prompts', ITEMS_TYPE, { items: JSON.stringify(options.items) }),
+			node('Loop', BATCHES_TYPE, { batchSize: options.batchSize }),
+			node('Generate', GENERATE_TYPE, { prompt: '={{ $json.prompt }}', options: options.generateOptions } as INode['parameters'], {
+				credentials: { x402WalletApi: { id: '1', name: 'w' } },
+				...options.generateExtra,
+			}),
+		],
+		connections: {
+			Start: { main: [[{ node: 'Prompts', type: 'main', index: 0 }]] },
+			Prompts: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+			Loop: { main: [[{ node: 'Generate', type: 'main', index: 0 }], []] },
+			Generate: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
+		},
 	};
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
-import { chain, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
+import { chain, initBinaryDataService, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
 import { jsonOf, SANDBOX_HOST } from '../helpers';
 
 const storage = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-fs-'));
@@ -19,11 +19,7 @@ let hostile: Hostile;
 beforeAll(async () => {
 	process.env.N8N_DEFAULT_BINARY_DATA_MODE = 'filesystem';
 	process.env.N8N_BINARY_DATA_STORAGE_PATH = storage;
-	/* eslint-disable @typescript-eslint/no-require-imports */
-	const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
-	const { BinaryDataService } = require('n8n-core');
-	/* eslint-enable @typescript-eslint/no-require-imports */
-	await Container.get(BinaryDataService).init();
+	await initBinaryDataService();
 	sandbox = await startSandbox({ chain: { payers: 1 }, gateway: { jobDurationMs: 100, imageBytes: 3_000_000 } });
 	hostile = await startHostile();
 });

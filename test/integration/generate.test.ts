@@ -3,8 +3,8 @@
  * sandbox gateway on the local chain.
  */
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { BATCHES_TYPE, GENERATE_TYPE, ITEMS_TYPE, node, runWorkflow, sourceClasses, TRIGGER_TYPE } from '../../sandbox/engine';
-import { asTool, expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
+import { runWorkflow, sourceClasses } from '../../sandbox/engine';
+import { asTool, expectNoKey, generateFlow, jsonOf, loopFlow, walletCredential } from '../helpers';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
 let sandbox: Sandbox;
@@ -277,25 +277,7 @@ it('the budget spans every run of the node in one execution (a loop cannot reset
 	const before = (await sandbox.chain.transfers(PAY_TO)).length;
 	const items = Array.from({ length: 6 }, (_, i) => ({ prompt: `looped ${i}` }));
 	const result = await runWorkflow(
-		{
-			nodes: [
-				node('Start', TRIGGER_TYPE),
-				node('Prompts', ITEMS_TYPE, { items: JSON.stringify(items) }),
-				node('Loop', BATCHES_TYPE, { batchSize: 2 }),
-				node(
-					'Generate',
-					GENERATE_TYPE,
-					{ prompt: '={{ $json.prompt }}', options: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 0.2 } },
-					{ credentials: { x402WalletApi: { id: '1', name: 'w' } }, onError: 'continueRegularOutput' },
-				),
-			],
-			connections: {
-				Start: { main: [[{ node: 'Prompts', type: 'main', index: 0 }]] },
-				Prompts: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
-				Loop: { main: [[{ node: 'Generate', type: 'main', index: 0 }], []] },
-				Generate: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
-			},
-		},
+		loopFlow({ items, batchSize: 2, generateOptions: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 0.2 }, generateExtra: { onError: 'continueRegularOutput' } }),
 		{ credentials: { x402WalletApi: walletCredential(sandbox, 5) } },
 	);
 	expect(result.status).toBe('success');

@@ -8,14 +8,14 @@
 import { recoverTypedDataAddress } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { BATCHES_TYPE, GENERATE_TYPE, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE } from '../../sandbox/engine';
+import { runWorkflow } from '../../sandbox/engine';
 import { NanoBananaError, PaymentError } from '../../nodes/shared/errors';
 import { fetchHttp } from '../../nodes/shared/http';
 import { MAX_VALIDITY_SECONDS } from '../../nodes/shared/limits';
 import { PaymentSession } from '../../nodes/shared/x402/session';
 import { Budget } from '../../nodes/shared/x402/policy';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet';
-import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
+import { expectNoKey, generateFlow, jsonOf, loopFlow, walletCredential } from '../helpers';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
@@ -282,25 +282,7 @@ it('13. the balance check counts only what has not left the wallet: a 0.2 USDC w
 	const before = await transfers();
 	const items = [{ prompt: 'loop one' }, { prompt: 'loop two' }, { prompt: 'loop three' }];
 	const result = await runWorkflow(
-		{
-			nodes: [
-				node('Start', TRIGGER_TYPE),
-				node('Prompts', ITEMS_TYPE, { items: JSON.stringify(items) }),
-				node('Loop', BATCHES_TYPE, { batchSize: 1 }),
-				node(
-					'Generate',
-					GENERATE_TYPE,
-					{ prompt: '={{ $json.prompt }}', options: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 1 } },
-					{ credentials: { x402WalletApi: { id: '1', name: 'w' } } },
-				),
-			],
-			connections: {
-				Start: { main: [[{ node: 'Prompts', type: 'main', index: 0 }]] },
-				Prompts: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
-				Loop: { main: [[{ node: 'Generate', type: 'main', index: 0 }], []] },
-				Generate: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
-			},
-		},
+		loopFlow({ items, batchSize: 1, generateOptions: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 1 } }),
 		{ credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } } },
 	);
 	expect(result.error?.message).toBeUndefined();
