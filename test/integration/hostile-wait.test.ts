@@ -199,7 +199,9 @@ describe('11. total deadlines, not idle timeouts', () => {
 			{ credentials: credentials() },
 		);
 		expect(Date.now() - started).toBeLessThan(6_000);
-		expect(jsonOf(result.output('Generate'))[0].error).toMatch(/No complete answer from .*\/silent within 2 s .*Nothing was signed or paid\./);
+		const [json] = jsonOf(result.output('Generate'));
+		expect(json.error).toMatch(/No complete answer from .*\/silent within 2 s .*Nothing was signed or paid\./);
+		expect(json).toMatchObject({ signed: false, paymentStatus: 'not charged' });
 	});
 
 	it('Generate against a trickling server fails within Request Timeout too', async () => {

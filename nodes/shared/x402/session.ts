@@ -126,6 +126,7 @@ export class PaymentSession {
 				'http',
 				`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(sent.error)}. Nothing was signed or paid.`,
 				'Check the Endpoint URL and the network connection of your n8n instance.',
+				{ signed: false, paymentStatus: 'not charged' },
 			);
 		}
 		const response = sent.value;
