@@ -5,13 +5,11 @@ import { inputError, NanoBananaError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
 import { intOption, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
-import { DOWNLOAD_GRACE_MS } from '../shared/limits';
+import { DOWNLOAD_GRACE_MS, DOWNLOAD_TIMEOUT_MS } from '../shared/limits';
 import { defaultHosts, parseHostList, redactText } from '../shared/urls';
 
 /** Images downloaded at the same time, per execution (memory stays flat when many jobs end together). */
 const DOWNLOADS_AT_ONCE = 4;
-/** Longest one image download may take (and never past the item's deadline). */
-const DOWNLOAD_TIMEOUT_MS = 120_000;
 
 export interface WaitRun {
 	http: HttpFn;

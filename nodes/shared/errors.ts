@@ -193,16 +193,6 @@ function safe<T>(fn: () => T, fallback: T): T {
 	}
 }
 
-/** @deprecated use `new PaymentError({...})`; kept for the unit tests of the wording. */
-export function paymentError(
-	reason: string,
-	attempt: PaymentAttempt,
-	verdict: ChargeVerdict,
-	extra: { httpStatus?: number; serverReason?: string; checkedAt?: string } = {},
-): PaymentError {
-	return new PaymentError({ reason, attempt, verdict, ...extra });
-}
-
 /** Maps any error to the n8n error a node throws or puts in its error item. */
 export function toNodeError(node: INode, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;

@@ -109,7 +109,7 @@ export function boundedHttp(transport: Transport, cancelSignal?: AbortSignal): H
 				throw timedOut(error);
 			}
 			if (response.status >= 300 && response.status < 400 && response.status !== 304) {
-				discard(response.body);
+				destroy(response.body);
 				const rules = request.method === 'GET' && hop < MAX_REDIRECTS ? request.followRedirects : undefined;
 				if (request.method === 'GET' && request.followRedirects && hop >= MAX_REDIRECTS) {
 					throw new NanoBananaError('http', `${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times`, undefined, {}, response.status);
@@ -203,10 +203,6 @@ function destroy(body: unknown, reason?: unknown): void {
 	const stream = body as { destroy?: (e?: unknown) => void; cancel?: (e?: unknown) => Promise<void> } | null;
 	if (typeof stream?.destroy === 'function') stream.destroy(reason instanceof Error ? reason : undefined);
 	else if (typeof stream?.cancel === 'function') stream.cancel(reason).catch(() => undefined);
-}
-
-function discard(body: TransportResponse['body']): void {
-	destroy(body);
 }
 
 export function normalizeHeaders(raw: unknown): Record<string, string> {

@@ -21,5 +21,8 @@ export const POLL_REQUEST_TIMEOUT_MS = 30_000;
 /** Time a Wait for Job item may take past Max Wait, to fetch the result and download the images. */
 export const DOWNLOAD_GRACE_MS = 30_000;
 
+/** Longest one image download may take (Wait for Job; never past the item's deadline either). */
+export const DOWNLOAD_TIMEOUT_MS = 120_000;
+
 /** Deadline of one read-only chain request (balance, authorization state). */
 export const RPC_TIMEOUT_MS = 10_000;

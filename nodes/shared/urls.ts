@@ -112,7 +112,7 @@ export function redirectTarget(location: string | undefined, from: URL, rules: H
 	if (!rules) {
 		throw new NanoBananaError(
 			'http',
-			`${redactUrl(from)} answered with a redirect (HTTP ${status}) to ${shown}; payment requests never follow redirects`,
+			`${redactUrl(from)} answered with a redirect (HTTP ${status}) to ${shown}; payment and chain requests never follow redirects`,
 			'Set the Endpoint URL to the final address of the service.',
 			{ redirectTo: shown },
 			status,

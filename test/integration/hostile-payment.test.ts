@@ -130,7 +130,7 @@ describe('6. a payment header goes only to the Endpoint URL', () => {
 		const before = await transfers();
 		const error = await failure(session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }));
 		expect(error).toBeInstanceOf(PaymentError);
-		expect(error.message).toContain(`answered with a redirect (HTTP 307) to ${hostile.url}/collect; payment requests never follow redirects`);
+		expect(error.message).toContain(`answered with a redirect (HTTP 307) to ${hostile.url}/collect; payment and chain requests never follow redirects`);
 		expect((error as PaymentError).verdict).toBe('not charged');
 		expect(error.message).toMatch(/was NOT taken as of .*; the signed authorization stays valid until \d{4}-/);
 		expect(hostile.requests).toHaveLength(0);
@@ -141,7 +141,7 @@ describe('6. a payment header goes only to the Endpoint URL', () => {
 		sandbox.gateway.faults.unpaidRedirect = `${hostile.url}/quote`;
 		const error = await failure(session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }));
 		expect(error.signed).toBe(false);
-		expect(error.message).toMatch(/redirect \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+\/quote; payment requests never follow redirects\. Nothing was signed or paid\./);
+		expect(error.message).toMatch(/redirect \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+\/quote; payment and chain requests never follow redirects\. Nothing was signed or paid\./);
 		expect(hostile.requests).toHaveLength(0);
 		expect(sandbox.gateway.counts.paid).toBe(0);
 	});

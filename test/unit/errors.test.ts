@@ -1,5 +1,5 @@
 import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
-import { inWords, paymentError, NanoBananaError, toNodeError, errorItemJson } from '../../nodes/shared/errors';
+import { inWords, PaymentError, NanoBananaError, toNodeError, errorItemJson } from '../../nodes/shared/errors';
 
 const node: INode = { id: '1', name: 'Generate', type: 'n8n-nodes-nano-banana.nanoBananaGenerate', typeVersion: 1, position: [0, 0], parameters: {} };
 const attempt = {
@@ -18,7 +18,7 @@ describe('the error mapper', () => {
 	it.each(['read ECONNRESET', 'connect ETIMEDOUT 1.2.3.4:443', 'getaddrinfo ENOTFOUND x402.dopamint.ai', 'connect ECONNREFUSED 127.0.0.1:9'])(
 		'keeps the payment verdict in the message n8n shows after "%s" (n8n would otherwise say "retry")',
 		(cause) => {
-			const mapped = toNodeError(node, paymentError(`The paid request failed: ${cause}`, attempt, 'charged'), 0);
+			const mapped = toNodeError(node, new PaymentError({ reason: `The paid request failed: ${cause}`, attempt, verdict: 'charged' }), 0);
 			expect(mapped).toBeInstanceOf(NodeOperationError);
 			expect(mapped.message).toMatch(/^The paid request failed: .*The payment of 0\.0527 USDC WAS taken/);
 			expect(mapped.message).not.toMatch(/retry/i);
@@ -44,6 +44,6 @@ describe('the error mapper', () => {
 
 	it('error items say whether anything was signed', () => {
 		expect(errorItemJson(new NanoBananaError('policy', 'refused'))).toMatchObject({ error: 'refused', paymentStatus: 'not charged', signed: false });
-		expect(errorItemJson(paymentError('failed', attempt, 'unknown'))).toMatchObject({ signed: true, paymentStatus: 'unknown', nonce: attempt.nonce });
+		expect(errorItemJson(new PaymentError({ reason: 'failed', attempt, verdict: 'unknown' }))).toMatchObject({ signed: true, paymentStatus: 'unknown', nonce: attempt.nonce });
 	});
 });

@@ -31,7 +31,7 @@ function trickle(request: TransportRequest): Readable {
 it('a POST never follows a redirect: the error names where it pointed, the target is never asked', async () => {
 	const { transport, seen } = scripted([() => ({ status: 307, headers: { location: 'https://thief.example/collect' } })]);
 	await expect(boundedHttp(transport)({ method: 'POST', url: 'https://gw.example/pay', body: {}, timeoutMs: 5_000 })).rejects.toThrow(
-		/^https:\/\/gw\.example\/pay answered with a redirect \(HTTP 307\) to https:\/\/thief\.example\/collect; payment requests never follow redirects$/,
+		/^https:\/\/gw\.example\/pay answered with a redirect \(HTTP 307\) to https:\/\/thief\.example\/collect; payment and chain requests never follow redirects$/,
 	);
 	expect(seen.map((r) => r.url)).toEqual(['https://gw.example/pay']);
 });

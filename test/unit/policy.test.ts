@@ -64,3 +64,17 @@ describe('budget', () => {
 		expect(budget.spentAtomic).toBe(5_270_000n);
 	});
 });
+
+describe('what the signer supports', () => {
+	it('refuses a Permit2 quote under the "scheme" rule (this package signs EIP-3009 only)', () => {
+		expect(() => selectRequirement(quote(req({ raw: { extra: { name: 'USD Coin', version: '2', assetTransferMethod: 'permit2' } } })), wallet, {})).toThrow(
+			/"scheme" rule: the service asks for a permit2 transfer; this package signs EIP-3009 transfers only/,
+		);
+		expect(selectRequirement(quote(req({ raw: { extra: { name: 'USD Coin', version: '2', assetTransferMethod: 'eip3009' } } })), wallet, {}).amountAtomic).toBe(52_700n);
+	});
+
+	it('refuses a validity above 600 s and accepts exactly 600 s', () => {
+		expect(() => selectRequirement(quote(req({ maxTimeoutSeconds: 601 })), wallet, {})).toThrow(/"validity" rule/);
+		expect(selectRequirement(quote(req({ maxTimeoutSeconds: 600 })), wallet, {}).maxTimeoutSeconds).toBe(600);
+	});
+});
