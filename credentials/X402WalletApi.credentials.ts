@@ -47,7 +47,7 @@ export class X402WalletApi implements ICredentialType {
 			name: 'maxPaymentUsdc',
 			type: 'number',
 			default: 0.1,
-			typeOptions: { minValue: 0.000001, maxValue: 1000, numberPrecision: 6 },
+			typeOptions: { minValue: 0.000001, maxValue: 1000, numberStepSize: 0.01 },
 			description: 'Hard cap: no node may pay more than this for one request, whatever its own settings',
 		},
 		{

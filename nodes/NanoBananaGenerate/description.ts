@@ -93,7 +93,7 @@ export const generateProperties: INodeProperties[] = [
 				name: 'budgetUsdc',
 				type: 'number',
 				default: 1,
-				typeOptions: { minValue: 0, numberPrecision: 6 },
+				typeOptions: { minValue: 0, numberStepSize: 0.01 },
 				description:
 					'Most this node may spend in one execution, over all items and every run of the node (loops included). Items past it fail without paying. Read from the first item.',
 			},
@@ -132,7 +132,7 @@ export const generateProperties: INodeProperties[] = [
 				name: 'maxPriceUsdc',
 				type: 'number',
 				default: 0.06,
-				typeOptions: { minValue: 0, numberPrecision: 6 },
+				typeOptions: { minValue: 0, numberStepSize: 0.01 },
 				description:
 					"Refuse to pay more than this for one image. The credential's Max Payment per Request caps it too.",
 			},

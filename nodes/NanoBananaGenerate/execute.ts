@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { downloadImage } from '../shared/binary';
 import { buildGenerateBody, DOPAMINT_ENDPOINT, parseGenerateAnswer, type GenerateBody } from '../shared/dopamint';
-import { inputError, PaymentError } from '../shared/errors';
+import { inputError, PaymentError, settle } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
 import { intOption } from '../shared/items';
 import { findImages } from '../shared/jobs/shapes';
@@ -9,7 +9,7 @@ import { checkUrl, defaultHosts, originRule, parseHostList, redactText, type Hos
 import { contextLedger, type ItemLedger } from '../shared/x402/ledger';
 import { formatUsdc, parseUsdc } from '../shared/x402/money';
 import { attemptOf, type Receipt } from '../shared/x402/receipt';
-import { PaymentSession } from '../shared/x402/session';
+import { PaymentSession, type WalletFacts } from '../shared/x402/session';
 import { Budget, selectRequirement, type PaymentLimits } from '../shared/x402/policy';
 import { describeQuote } from '../shared/x402/quote';
 import { walletFromCredential, type Wallet } from '../shared/x402/wallet';
@@ -159,9 +159,14 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 	const request = { url: options.endpoint, body, timeoutMs: options.timeoutMs, limits: options.limits, item: itemIndex };
 
 	if (options.dryRun) {
+		// Who would pay and what it holds, read alongside the quote: the credential test computes
+		// the same facts, but n8n shows only "Connection tested successfully" after a passing test.
+		const facts = settle(run.session.walletFacts());
 		const outcome = await run.session.quote(request);
+		const wallet = await facts;
+		if (!wallet.ok) throw wallet.error;
 		if (outcome.kind === 'answer') {
-			return [{ json: { dryRun: true, endpoint: options.endpoint, request: body as unknown as IDataObject, paymentRequired: false, wouldPay: true } }];
+			return [{ json: { dryRun: true, endpoint: options.endpoint, request: body as unknown as IDataObject, paymentRequired: false, wouldPay: true, wallet: walletJson(run.wallet, wallet.value) } }];
 		}
 		let refusal: string | undefined;
 		let chosen;
@@ -180,6 +185,7 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 					quote: describeQuote(outcome.quote, chosen),
 					wouldPay: !refusal,
 					...(refusal ? { refusal } : {}),
+					wallet: walletJson(run.wallet, wallet.value, chosen?.amountAtomic),
 					limits: {
 						maxPriceUsdc: formatUsdc(options.limits.maxAtomic ?? run.wallet.capAtomic),
 						credentialCapUsdc: formatUsdc(run.wallet.capAtomic),
@@ -270,4 +276,29 @@ async function shapeOutput(
 
 function receiptJson(receipt: Receipt): IDataObject {
 	return { ...receipt };
+}
+
+/** The paying wallet as the Dry Run shows it: address, network, USDC held and how many images that covers. */
+function walletJson(wallet: Wallet, facts: WalletFacts, priceAtomic?: bigint): IDataObject {
+	const json: IDataObject = { address: facts.address, network: wallet.network.label };
+	if (facts.usdcBalance === undefined) {
+		json.usdcBalance = null;
+		json.balanceNote = `The balance could not be read: the RPC${wallet.rpcUrl ? ` at ${hostOf(wallet.rpcUrl)}` : ''} did not answer (payments do not need it; set RPC URL in the credential to see it).`;
+		return json;
+	}
+	json.usdcBalance = formatUsdc(facts.usdcBalance);
+	if (priceAtomic !== undefined && priceAtomic > 0n) {
+		json.imagesCovered = Number(facts.usdcBalance / priceAtomic);
+		if (facts.usdcBalance < priceAtomic) json.fundingNote = `Send USDC on ${wallet.network.label} to ${facts.address} before running without Dry Run.`;
+	}
+	return json;
+}
+
+/** Only the host: an RPC URL often embeds an API key. */
+function hostOf(url: string): string {
+	try {
+		return new URL(url).host;
+	} catch {
+		return 'the configured URL';
+	}
 }

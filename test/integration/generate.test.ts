@@ -2,6 +2,7 @@
  * Nano-Banana Generate in n8n's real engine (WorkflowExecute), paying the
  * sandbox gateway on the local chain.
  */
+import { imageSize } from 'image-size';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { runWorkflow, sourceClasses } from '../../sandbox/engine';
 import { asTool, expectNoKey, generateFlow, jsonOf, loopFlow, walletCredential } from '../helpers';
@@ -107,8 +108,32 @@ it('Dry Run pays nothing and returns the quote', async () => {
 		quote: { priceUsdc: '0.0527', priceAtomic: '52700', network: 'base', payTo: PAY_TO, asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', maxTimeoutSeconds: 300, x402Version: 1 },
 		limits: { maxPriceUsdc: '0.1', credentialCapUsdc: '0.1', network: 'base' },
 	});
+	// What the credential test finds, where a user sees it: who pays, what it holds, how many images that is.
+	const whole = balance / 1_000_000n;
+	const fraction = (balance % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '') || '0';
+	expect(json.wallet).toEqual({ address: sandbox.payers[2].address, network: 'Base', usdcBalance: `${whole}.${fraction}`, imagesCovered: Number(balance / 52_700n) });
+	expect(Number(balance / 52_700n)).toBeGreaterThan(0);
 	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
 	expect(await sandbox.chain.usdcBalance(sandbox.payers[2].address)).toBe(balance);
+});
+
+it('Dry Run with an RPC that does not answer still names the paying address, and says why the balance is missing', async () => {
+	const result = await run({ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } }, 2, { rpcUrl: 'http://127.0.0.1:9/' });
+	const [json] = jsonOf(result.output('Generate'));
+	expect(json).toMatchObject({ wouldPay: true, wallet: { address: sandbox.payers[2].address, network: 'Base', usdcBalance: null } });
+	expect((json.wallet as Record<string, string>).balanceNote).toMatch(/^The balance could not be read: the RPC at 127\.0\.0\.1:9 did not answer/);
+});
+
+it('Dry Run on an empty wallet says it covers no image and where to send USDC', async () => {
+	const { privateKeyToAccount, generatePrivateKey } = await import('viem/accounts');
+	const key = generatePrivateKey();
+	const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } }), {
+		credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } },
+	});
+	const [json] = jsonOf(result.output('Generate'));
+	const address = privateKeyToAccount(key).address;
+	expect(json.wallet).toEqual({ address, network: 'Base', usdcBalance: '0.0', imagesCovered: 0, fundingNote: `Send USDC on Base to ${address} before running without Dry Run.` });
+	expectNoKey(result.run, key);
 });
 
 it('Dry Run says when the price would be refused', async () => {
@@ -235,10 +260,12 @@ it('Sync Mode outputs the image as binary, one item per image', async () => {
 	);
 	expect(result.status).toBe('success');
 	const [item] = result.output('Generate');
-	expect(item.json).toMatchObject({ jobId: expect.any(String), image: { index: 0, mimeType: 'image/jpeg', width: 96, height: 64 }, payment: { amountUsdc: '0.0527' } });
+	// The sandbox draws 3:2 at 126 x 84 (SANDBOX_IMAGE_SIZE=128 in tests); the size is read from the bytes.
+	expect(item.json).toMatchObject({ jobId: expect.any(String), image: { index: 0, mimeType: 'image/jpeg', width: 126, height: 84 }, payment: { amountUsdc: '0.0527' } });
 	expect(item.binary?.picture).toMatchObject({ mimeType: 'image/jpeg', fileName: expect.stringMatching(/\.jpeg$/) });
 	const bytes = Buffer.from(item.binary!.picture.data, 'base64');
 	expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+	expect(imageSize(bytes)).toMatchObject({ width: 126, height: 84 });
 });
 
 it('as an AI-agent tool it answers compact JSON without binary, even in Sync Mode', async () => {

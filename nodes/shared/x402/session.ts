@@ -56,6 +56,12 @@ export interface PaymentSessionOptions {
 	now?: () => number;
 }
 
+export interface WalletFacts {
+	address: `0x${string}`;
+	/** Undefined when the RPC did not answer. */
+	usdcBalance?: bigint;
+}
+
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 export class PaymentSession {
@@ -69,6 +75,7 @@ export class PaymentSession {
 	private readonly ledger?: ItemLedger;
 	private signer?: Promise<Signer>;
 	private reader?: Promise<ChainReader>;
+	private facts?: Promise<WalletFacts>;
 
 	constructor(options: PaymentSessionOptions) {
 		this.http = options.http;
@@ -95,6 +102,15 @@ export class PaymentSession {
 		} catch {
 			return undefined;
 		}
+	}
+
+	/** Who pays and what it holds (read once per session): what the credential test finds, for the Dry Run output. */
+	walletFacts(): Promise<WalletFacts> {
+		this.facts ??= (async () => {
+			const address = await this.payer();
+			return { address, usdcBalance: await this.balance() };
+		})();
+		return this.facts;
 	}
 
 	/** Sends the request unpaid and returns the quote without signing anything. */
