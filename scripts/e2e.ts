@@ -1,111 +1,23 @@
-/* eslint-disable @n8n/community-nodes/no-dangerous-functions -- dev-only end-to-end test, never shipped in dist/: it installs and runs the real n8n app */
 /**
  * `npm run test:e2e`: this package inside the real n8n app (n8n@2.41.1 on Node 24).
  *
- * Installs n8n into a cache outside the repository (once), starts the sandbox,
- * installs this package into n8n's community-nodes folder exactly as n8n's own
- * installer does (npm pack, unpack, drop dev/peer dependencies, npm install
- * --ignore-scripts), imports a credential and the example workflows with n8n's
- * CLI, executes them, and checks: success, image binary with the right mime type,
- * one on-chain transfer per image, and a dry run that moves nothing.
- *
- * Not N8N_CUSTOM_EXTENSIONS: n8n gives credentials loaded from a custom directory
- * no supported nodes, so a `restrictToSupportedNodes` credential (ours) would be
- * refused to every node there. Installed packages get the full check.
+ * Installs n8n into a cache outside the repository (once), starts the sandbox and a local
+ * npm registry serving the packed package, starts n8n and installs the package through
+ * n8n's own community-package installer (the REST call Settings → Community nodes →
+ * Install makes), checks it is listed with its version, then imports a credential and the
+ * example workflows with n8n's CLI, executes them, and checks: success, image binary with
+ * the right mime type, one on-chain transfer per image, and a dry run that moves nothing.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pointAtGateway, startSandbox, type Sandbox } from '../sandbox';
+import { allowCustomRegistry, freePort, installedPackages, installN8n, installThroughN8n, N8nRest, n8nEnv, node24, ROOT, run, startN8n, startRegistry, tempHome } from './n8n/host';
 
 const N8N_VERSION = '2.41.1';
-const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'n8n-nodes-nano-banana');
-const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
-const NODE24_DIR = path.join(CACHE, `node24-linux-${ARCH}`);
-const N8N_DIR = path.join(CACHE, `n8n-${N8N_VERSION}`);
-const ROOT = path.resolve('.');
+const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
 const say = (line: string) => process.stdout.write(`e2e: ${line}\n`);
-
-function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; quiet?: boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(cmd, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env });
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-		child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-		child.on('error', reject);
-		child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-	});
-}
-
-async function must(cmd: string, args: string[], options: Parameters<typeof run>[2] = {}) {
-	const result = await run(cmd, args, options);
-	if (result.code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${result.code}):\n${result.stderr.slice(-3000)}\n${result.stdout.slice(-2000)}`);
-	return result;
-}
-
-/** Node 24: this process if it is Node 24+, else the copy .ci/run caches (fetched from the npm registry if missing). */
-async function node24(): Promise<{ node: string; root: string }> {
-	if (Number(process.versions.node.split('.')[0]) >= 24) return { node: process.execPath, root: path.resolve(path.dirname(process.execPath), '..') };
-	const root = path.join(NODE24_DIR, 'node_modules', `node-linux-${ARCH}`);
-	if (!existsSync(path.join(root, 'bin', 'node'))) {
-		say('fetching Node 24 from the npm registry');
-		await must('npm', ['install', '--prefix', NODE24_DIR, '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', `node-linux-${ARCH}@24`]);
-	}
-	return { node: path.join(root, 'bin', 'node'), root };
-}
-
-/**
- * The node-gyp that ships with npm: the npm running this script (npm_execpath), else the
- * machine's global npm. (The registry's Node 24 tarball carries no npm of its own.)
- */
-async function nodeGyp(): Promise<string> {
-	const candidates: string[] = [];
-	if (process.env.npm_execpath) candidates.push(path.resolve(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
-	const globalRoot = await run('npm', ['root', '-g']);
-	if (globalRoot.code === 0) candidates.push(path.join(globalRoot.stdout.trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
-	const found = candidates.find((candidate) => existsSync(candidate));
-	if (!found) throw new Error(`node-gyp not found (looked in ${candidates.join(', ')})`);
-	return found;
-}
-
-/** n8n itself, installed once into the cache (install scripts off, then sqlite3 built against Node 24). */
-async function installN8n(node: { node: string; root: string }) {
-	const marker = path.join(N8N_DIR, '.ready');
-	if (existsSync(marker)) return;
-	say(`installing n8n@${N8N_VERSION} into ${N8N_DIR} (first run only; a few minutes)`);
-	mkdirSync(N8N_DIR, { recursive: true });
-	writeFileSync(path.join(N8N_DIR, 'package.json'), '{"name":"n8n-e2e-host","private":true}');
-	const env = { ...process.env, PATH: `${path.join(node.root, 'bin')}${path.delimiter}${process.env.PATH}` };
-	await must('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', `n8n@${N8N_VERSION}`], { cwd: N8N_DIR, env });
-	const sqlite = path.join(N8N_DIR, 'node_modules', 'sqlite3');
-	if (existsSync(sqlite)) {
-		say('building sqlite3 against Node 24');
-		await must(node.node, [await nodeGyp(), 'rebuild', '--release'], { cwd: sqlite, env: { ...env, npm_config_nodedir: node.root } });
-	}
-	writeFileSync(marker, new Date().toISOString());
-}
-
-/** This package into <user folder>/.n8n/nodes, the way n8n's community-package installer puts it there. */
-async function installPackage(home: string, env: NodeJS.ProcessEnv) {
-	say('installing the packed package into n8n\'s community-nodes folder');
-	const nodesDir = path.join(home, '.n8n', 'nodes');
-	const target = path.join(nodesDir, 'node_modules', 'n8n-nodes-nano-banana');
-	mkdirSync(target, { recursive: true });
-	const packed = JSON.parse((await must('npm', ['pack', '--json', '--pack-destination', nodesDir], { env })).stdout)[0].filename as string;
-	await must('tar', ['-xzf', path.join(nodesDir, packed), '-C', target, '--strip-components=1']);
-	rmSync(path.join(nodesDir, packed));
-	const manifest = JSON.parse(readFileSync(path.join(target, 'package.json'), 'utf8'));
-	delete manifest.devDependencies;
-	delete manifest.peerDependencies;
-	delete manifest.optionalDependencies;
-	writeFileSync(path.join(target, 'package.json'), JSON.stringify(manifest, null, 2));
-	await must('npm', ['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false'], { cwd: target, env });
-	writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { 'n8n-nodes-nano-banana': manifest.version } }, null, 2));
-}
 
 interface Check {
 	name: string;
@@ -120,28 +32,35 @@ async function main() {
 		say(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail && !ok ? `: ${detail}` : ''}`);
 	};
 	if (!existsSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'))) throw new Error('run `npm run build` first (npm run test:e2e does)');
-	const node = await node24();
-	await installN8n(node);
+	const runtime = await node24(say);
+	const n8nDir = await installN8n(N8N_VERSION, runtime, say);
 
 	const sandbox: Sandbox = await startSandbox({ chain: { payers: 1 }, gateway: { jobDurationMs: 1_000 } });
-	const home = mkdtempSync(path.join(os.tmpdir(), 'n8n-e2e-'));
+	const registry = await startRegistry(say);
+	const home = tempHome('n8n-e2e-');
 	try {
-		const env: NodeJS.ProcessEnv = {
-			...process.env,
-			PATH: `${path.join(node.root, 'bin')}${path.delimiter}${process.env.PATH}`,
-			N8N_USER_FOLDER: home,
+		const env = n8nEnv(home, {
 			N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
-			N8N_DIAGNOSTICS_ENABLED: 'false',
-			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-			N8N_TEMPLATES_ENABLED: 'false',
-			N8N_PERSONALIZATION_ENABLED: 'false',
-			// `n8n execute` prints its result through the info logger: keep the default level.
-			N8N_LOG_LEVEL: 'info',
-			DB_SQLITE_POOL_SIZE: '1',
-		};
-		const n8n = (args: string[]) => run(node.node, [path.join(N8N_DIR, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], { env, cwd: home });
+			N8N_COMMUNITY_PACKAGES_REGISTRY: registry.url,
+			// n8n's own E2E switch, only to license the custom registry (see allowCustomRegistry).
+			E2E_TESTS: 'true',
+		});
+		const n8n = (args: string[]) => run(runtime.node, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], { env: { ...process.env, ...env, PATH: `${path.join(runtime.root, 'bin')}${path.delimiter}${process.env.PATH}` }, cwd: home });
 
-		await installPackage(home, env);
+		// Installed the way users install it: n8n's installer, from a registry.
+		say(`installing ${PACKAGE.name} through n8n's community-package installer from ${registry.url}`);
+		const app = await startN8n(n8nDir, runtime, env, { port: await freePort() });
+		try {
+			const rest = new N8nRest(app.url);
+			await rest.setupOwner();
+			await allowCustomRegistry(rest);
+			const installed = await installThroughN8n(rest, PACKAGE.name);
+			check(`n8n's installer installs ${PACKAGE.name}@${PACKAGE.version} with both nodes`, installed.installedVersion === PACKAGE.version && installed.installedNodes.length === 2, JSON.stringify(installed).slice(0, 500));
+			const listed = (await installedPackages(rest)).find((p) => p.packageName === PACKAGE.name);
+			check('Settings → Community nodes lists it with its version', listed?.installedVersion === PACKAGE.version, JSON.stringify(listed));
+		} finally {
+			await app.stop();
+		}
 
 		const credential = [
 			{
@@ -202,6 +121,7 @@ async function main() {
 			check(`${wf.file}: the private key appears nowhere in n8n's output`, !text.includes(sandbox.payers[0].key.slice(2).toLowerCase()));
 		}
 	} finally {
+		await registry.close();
 		await sandbox.close();
 		if (process.env.E2E_KEEP) say(`kept ${home}`);
 		else rmSync(home, { recursive: true, force: true });
