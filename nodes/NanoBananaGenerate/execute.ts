@@ -177,15 +177,16 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 		}
 		return [
 			{
+				// What a user reads first: would it pay, from which wallet, holding how much.
 				json: {
 					dryRun: true,
-					endpoint: options.endpoint,
-					request: body as unknown as IDataObject,
-					paymentRequired: true,
-					quote: describeQuote(outcome.quote, chosen),
 					wouldPay: !refusal,
 					...(refusal ? { refusal } : {}),
 					wallet: walletJson(run.wallet, wallet.value, chosen?.amountAtomic),
+					quote: describeQuote(outcome.quote, chosen),
+					paymentRequired: true,
+					endpoint: options.endpoint,
+					request: body as unknown as IDataObject,
 					limits: {
 						maxPriceUsdc: formatUsdc(options.limits.maxAtomic ?? run.wallet.capAtomic),
 						credentialCapUsdc: formatUsdc(run.wallet.capAtomic),

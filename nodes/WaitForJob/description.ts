@@ -14,7 +14,7 @@ export const waitProperties: INodeProperties[] = [
 		name: 'pollIntervalSeconds',
 		type: 'number',
 		default: 1,
-		typeOptions: { minValue: 0.2, maxValue: 600, numberPrecision: 1 },
+		typeOptions: { minValue: 0.2, maxValue: 600 },
 		description: 'First wait between two status checks; it grows gently up to Max Poll Interval',
 	},
 	{
@@ -22,7 +22,7 @@ export const waitProperties: INodeProperties[] = [
 		name: 'maxPollIntervalSeconds',
 		type: 'number',
 		default: 10,
-		typeOptions: { minValue: 0.2, maxValue: 600, numberPrecision: 1 },
+		typeOptions: { minValue: 0.2, maxValue: 600 },
 		description: "Longest wait between two status checks (a server's Retry-After may ask for longer)",
 	},
 	{
@@ -30,7 +30,7 @@ export const waitProperties: INodeProperties[] = [
 		name: 'maxWaitMinutes',
 		type: 'number',
 		default: 10,
-		typeOptions: { minValue: 0.05, maxValue: 240, numberPrecision: 2 },
+		typeOptions: { minValue: 0.05, maxValue: 240 },
 		description: 'Stop waiting for a job after this long',
 	},
 	{

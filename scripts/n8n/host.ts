@@ -157,7 +157,8 @@ export async function startN8n(n8nDir: string, runtime: NodeRuntime, env: NodeJS
 	let log = '';
 	const child = spawn(runtime.node, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), options.command ?? 'start'], {
 		cwd: env.N8N_USER_FOLDER,
-		env: withNode(runtime, { ...process.env, ...env, N8N_PORT: String(options.port), N8N_LISTEN_ADDRESS: '127.0.0.1' }),
+		// Every process gets its own task-broker port, so instances (and workers) can run side by side.
+		env: withNode(runtime, { ...process.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...env, N8N_PORT: String(options.port), N8N_LISTEN_ADDRESS: '127.0.0.1' }),
 	});
 	child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
 	child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
