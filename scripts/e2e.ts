@@ -1,43 +1,50 @@
 /**
- * `npm run test:e2e`: this package inside the real n8n app (n8n@2.41.1 on Node 24).
+ * `npm run test:e2e`: this package inside the real n8n app, in the configurations users run:
  *
- * Installs n8n into a cache outside the repository (once), starts the sandbox and a local
- * npm registry serving the packed package, starts n8n and installs the package through
- * n8n's own community-package installer (the REST call Settings → Community nodes →
- * Install makes), checks it is listed with its version, then imports a credential and the
- * example workflows with n8n's CLI, executes them, and checks: success, image binary with
- * the right mime type, one on-chain transfer per image, and a dry run that moves nothing.
+ *   n8n1   n8n 1.123.50 on the machine's Node 20, regular mode, default (in-memory) binary data: the newest
+ *          1.123 patch that installs on Node 20 (1.123.66 and later pull isolated-vm 6, which needs Node 22)
+ *   n8n2   n8n 2.41.1 on Node 24, regular mode
+ *   queue  n8n 2.41.1 on Node 24 in queue mode: Redis + PostgreSQL (Debian's packages), one main
+ *          process and two workers, executions started by an active workflow's webhook
+ *
+ * All three by default; pick with `-- --config=n8n1,queue` or E2E_CONFIGS. Each n8n version is
+ * installed once into a cache outside the repository. The package is installed through n8n's
+ * own community-package installer (the REST call Settings → Community nodes → Install makes)
+ * from a local registry serving the packed package. In the regular configurations the example
+ * workflows then run with n8n's CLI, and the checks are: success, image binary with the right
+ * mime type, one on-chain transfer per image, a dry run that moves nothing, no key in n8n's
+ * output. The queue configuration's checks are in scripts/n8n/queue.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pointAtGateway, startSandbox, type Sandbox } from '../sandbox';
-import { allowCustomRegistry, freePort, installedPackages, installN8n, installThroughN8n, N8nRest, n8nEnv, node24, ROOT, run, startN8n, startRegistry, tempHome } from './n8n/host';
+import { allowCustomRegistry, freePort, installedPackages, installN8n, installThroughN8n, machineNode, N8nRest, n8nEnv, node24, ROOT, run, startN8n, startRegistry, tempHome, type NodeRuntime, type Registry } from './n8n/host';
+import { queueMode } from './n8n/queue';
 
-const N8N_VERSION = '2.41.1';
+interface Config {
+	name: 'n8n1' | 'n8n2' | 'queue';
+	n8n: string;
+	label: string;
+	runtime: () => Promise<NodeRuntime>;
+	/** npm overrides for installing this n8n here (1.x pins xlsx to a URL this machine cannot reach). */
+	overrides?: Record<string, string>;
+}
+
+const CONFIGS: Config[] = [
+	{ name: 'n8n1', n8n: '1.123.50', label: 'n8n 1.123.50, Node 20, regular mode, in-memory binary data', runtime: async () => await machineNode([20]), overrides: { xlsx: '0.18.5' } },
+	{ name: 'n8n2', n8n: '2.41.1', label: 'n8n 2.41.1, Node 24, regular mode', runtime: async () => await node24(say) },
+	{ name: 'queue', n8n: '2.41.1', label: 'n8n 2.41.1, Node 24, queue mode: Redis + PostgreSQL, main + 2 workers', runtime: async () => await node24(say) },
+];
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
 const say = (line: string) => process.stdout.write(`e2e: ${line}\n`);
 
-interface Check {
-	name: string;
-	ok: boolean;
-	detail?: string;
-}
+type CheckFn = (name: string, ok: boolean, detail?: unknown) => void;
 
-async function main() {
-	const checks: Check[] = [];
-	const check = (name: string, ok: boolean, detail?: string) => {
-		checks.push({ name, ok, detail });
-		say(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail && !ok ? `: ${detail}` : ''}`);
-	};
-	if (!existsSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'))) throw new Error('run `npm run build` first (npm run test:e2e does)');
-	const runtime = await node24(say);
-	const n8nDir = await installN8n(N8N_VERSION, runtime, say);
-
-	const sandbox: Sandbox = await startSandbox({ chain: { payers: 1 }, gateway: { jobDurationMs: 1_000 } });
-	const registry = await startRegistry(say);
-	const home = tempHome('n8n-e2e-');
+/** A regular-mode instance: install through n8n's installer, then import and execute the examples with the CLI. */
+async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, sandbox: Sandbox, registry: Registry, check: CheckFn) {
+	const home = tempHome(`n8n-e2e-${config.name}-`);
 	try {
 		const env = n8nEnv(home, {
 			N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
@@ -121,14 +128,52 @@ async function main() {
 			check(`${wf.file}: the private key appears nowhere in n8n's output`, !text.includes(sandbox.payers[0].key.slice(2).toLowerCase()));
 		}
 	} finally {
-		await registry.close();
-		await sandbox.close();
 		if (process.env.E2E_KEEP) say(`kept ${home}`);
 		else rmSync(home, { recursive: true, force: true });
 	}
-	const failed = checks.filter((c) => !c.ok).length;
-	process.stdout.write(`e2e: ${checks.length - failed} passed, ${failed} failed\n`);
-	if (failed) process.exit(1);
+}
+
+async function main() {
+	if (!existsSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'))) throw new Error('run `npm run build` first (npm run test:e2e does)');
+	const wanted = (process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? process.env.E2E_CONFIGS ?? CONFIGS.map((c) => c.name).join(',')).split(',').map((c) => c.trim());
+	const unknown = wanted.filter((w) => !CONFIGS.some((c) => c.name === w));
+	if (unknown.length) throw new Error(`unknown configuration ${unknown.join(', ')}: use ${CONFIGS.map((c) => c.name).join(', ')}`);
+	const summary: string[] = [];
+	let failedAll = 0;
+	for (const config of CONFIGS.filter((c) => wanted.includes(c.name))) {
+		const checks: Array<{ ok: boolean }> = [];
+		const check: CheckFn = (name, ok, detail) => {
+			checks.push({ ok });
+			say(`${ok ? 'ok  ' : 'FAIL'} [${config.name}] ${name}${detail !== undefined && !ok ? `: ${String(typeof detail === 'string' ? detail : JSON.stringify(detail)).slice(0, 1500)}` : ''}`);
+		};
+		say(`── ${config.name}: ${config.label}`);
+		const started = Date.now();
+		const sandbox: Sandbox = await startSandbox({ chain: { payers: 1 }, gateway: { jobDurationMs: 1_000 } });
+		let registry: Registry | undefined;
+		try {
+			const runtime = await config.runtime();
+			say(`[${config.name}] node ${runtime.node} (${runtime.major})`);
+			const n8nDir = await installN8n(config.n8n, runtime, say, config.overrides);
+			registry = await startRegistry(say);
+			if (config.name === 'queue') {
+				await queueMode({ n8nDir, runtime, sandbox, registryUrl: registry.url, packageName: PACKAGE.name, packageVersion: PACKAGE.version, say: (l) => say(`[queue] ${l.replace(/^queue: /, '')}`), check: (n, ok, d) => check(n.replace(/^queue: /, ''), ok, d) });
+			} else {
+				await regular(config, runtime, n8nDir, sandbox, registry, check);
+			}
+		} catch (error) {
+			check(`runs to the end (${(error as Error).message.slice(0, 2000)})`, false);
+		} finally {
+			await registry?.close();
+			await sandbox.close();
+		}
+		const failed = checks.filter((c) => !c.ok).length;
+		failedAll += failed;
+		summary.push(`e2e: ${config.name} (${config.label}): ${checks.length - failed} passed, ${failed} failed (${Math.round((Date.now() - started) / 1000)} s)`);
+	}
+	for (const line of summary) process.stdout.write(`${line}\n`);
+	const total = summary.length;
+	process.stdout.write(`e2e: ${total} configuration(s), ${failedAll === 0 ? 'all passed' : `${failedAll} check(s) failed`}\n`);
+	if (failedAll) process.exit(1);
 }
 
 main().catch((error: Error) => {

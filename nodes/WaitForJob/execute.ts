@@ -60,6 +60,9 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 	const started = Date.now();
 	const input = context.getInputData()[itemIndex]?.json ?? {};
 	const statusUrl = String(context.getNodeParameter('statusUrl', itemIndex, '') ?? '').trim();
+	// An error item from upstream (Generate with Continue On Fail: refused or failed, its payment facts in it)
+	// has no job to wait for: it is passed on unchanged, so one refused item does not fail the others' images.
+	if (!statusUrl && typeof input.error === 'string') return [{ json: { ...input } }];
 	if (!statusUrl) throw inputError('Status URL', 'is empty', 'Map statusUrl from the Nano-Banana Generate output, e.g. {{ $json.statusUrl }}.');
 	const intervalS = seconds(context, 'pollIntervalSeconds', 'Poll Interval (Seconds)', itemIndex, 1, 0.2, 600);
 	const maxIntervalS = seconds(context, 'maxPollIntervalSeconds', 'Max Poll Interval (Seconds)', itemIndex, 10, 0.2, 600);

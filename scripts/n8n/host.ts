@@ -65,6 +65,24 @@ export async function node24(say: (line: string) => void): Promise<NodeRuntime> 
 	return { node: path.join(root, 'bin', 'node'), root, major: 24 };
 }
 
+/**
+ * The machine's own Node of one of these majors (n8n 1.x runs on Node 20/22): this process
+ * if it is one, else a `node` on PATH or in /usr/bin, /usr/local/bin (the npm registry's
+ * Node 20 builds stop at 20.9, older than n8n 1.123 accepts).
+ */
+export async function machineNode(majors: number[]): Promise<NodeRuntime> {
+	if (majors.includes(thisNode().major)) return thisNode();
+	const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/local/bin'];
+	for (const dir of dirs) {
+		const node = path.join(dir, 'node');
+		if (!dir || !existsSync(node)) continue;
+		const version = await run(node, ['-p', 'process.versions.node']).catch(() => undefined);
+		const major = Number(version?.stdout.trim().split('.')[0]);
+		if (version?.code === 0 && majors.includes(major)) return { node, root: path.resolve(dir, '..'), major };
+	}
+	throw new Error(`no Node ${majors.join(' or ')} on this machine (looked on PATH, /usr/bin, /usr/local/bin)`);
+}
+
 /** The node-gyp that ships with npm: the npm running this script (npm_execpath), else the machine's global npm. */
 async function nodeGyp(): Promise<string> {
 	const candidates: string[] = [];
@@ -87,13 +105,13 @@ export function withNode(runtime: NodeRuntime, env: NodeJS.ProcessEnv = process.
 }
 
 /** n8n@version, installed once into the cache for this Node major (install scripts off, then sqlite3 built for it). */
-export async function installN8n(version: string, runtime: NodeRuntime, say: (line: string) => void): Promise<string> {
+export async function installN8n(version: string, runtime: NodeRuntime, say: (line: string) => void, overrides: Record<string, string> = {}): Promise<string> {
 	const dir = path.join(CACHE, runtime.major === 24 ? `n8n-${version}` : `n8n-${version}-node${runtime.major}`);
 	const marker = path.join(dir, '.ready');
 	if (existsSync(marker)) return dir;
 	say(`installing n8n@${version} for Node ${runtime.major} into ${dir} (first run only; a few minutes)`);
 	mkdirSync(dir, { recursive: true });
-	writeFileSync(path.join(dir, 'package.json'), '{"name":"n8n-e2e-host","private":true}');
+	writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'n8n-e2e-host', private: true, overrides }));
 	const env = withNode(runtime);
 	await must('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', `n8n@${version}`], { cwd: dir, env });
 	const sqlite = path.join(dir, 'node_modules', 'sqlite3');
@@ -153,19 +171,30 @@ export interface N8nProcess {
 }
 
 /** Starts `n8n <command>` (start, worker, …) and waits until `ready` says it serves. */
-export async function startN8n(n8nDir: string, runtime: NodeRuntime, env: NodeJS.ProcessEnv, options: { command?: string; port: number; readyPath?: string; timeoutMs?: number }): Promise<N8nProcess> {
+export async function startN8n(
+	n8nDir: string,
+	runtime: NodeRuntime,
+	env: NodeJS.ProcessEnv,
+	options: { command?: string; args?: string[]; port: number; portEnv?: string; readyPath?: string; timeoutMs?: number },
+): Promise<N8nProcess> {
 	let log = '';
-	const child = spawn(runtime.node, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), options.command ?? 'start'], {
+	const child = spawn(runtime.node, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), options.command ?? 'start', ...(options.args ?? [])], {
 		cwd: env.N8N_USER_FOLDER,
 		// Every process gets its own task-broker port, so instances (and workers) can run side by side.
-		env: withNode(runtime, { ...process.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...env, N8N_PORT: String(options.port), N8N_LISTEN_ADDRESS: '127.0.0.1' }),
+		env: withNode(runtime, { ...process.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...env, [options.portEnv ?? 'N8N_PORT']: String(options.port), N8N_LISTEN_ADDRESS: '127.0.0.1' }),
 	});
 	child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
 	child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
 	let exited: string | undefined;
 	child.on('exit', (code, signal) => (exited = `exited (${code ?? signal}) before it was ready:\n${log.slice(-3000)}`));
 	const url = `http://127.0.0.1:${options.port}`;
-	await waitFor(`n8n ${options.command ?? 'start'}`, async () => (await fetch(`${url}${options.readyPath ?? '/healthz/readiness'}`)).ok, options.timeoutMs ?? 120_000, () => exited);
+	// Ready when it answers JSON: while starting, n8n 1.x answers every route 200 "n8n is starting up".
+	const ready = async () => {
+		const response = await fetch(`${url}${options.readyPath ?? '/rest/settings'}`);
+		const text = await response.text();
+		return response.ok && typeof JSON.parse(text) === 'object';
+	};
+	await waitFor(`n8n ${options.command ?? 'start'}`, ready, options.timeoutMs ?? 120_000, () => exited);
 	return {
 		url,
 		child,
@@ -202,6 +231,11 @@ export class N8nRest {
 			data = undefined;
 		}
 		return { status: response.status, data: data as T, text };
+	}
+
+	/** The session cookie, for requests made outside this class (binary data). */
+	cookieHeader(): string {
+		return this.cookie;
 	}
 
 	async must<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {

@@ -315,3 +315,25 @@ it('the budget spans every run of the node in one execution (a loop cannot reset
 	expect(done.filter((item) => item.json.rule === 'budget')).toHaveLength(3);
 	expect((await sandbox.chain.transfers(PAY_TO)).slice(before)).toHaveLength(3);
 });
+
+it('a budget-refused item passes through Wait for Job unchanged while the paid one yields its image', async () => {
+	const before = await transfersTo();
+	const result = await runWorkflow(
+		generateFlow({
+			endpoint: sandbox.gateway.endpoint,
+			items: [{ prompt: 'paid banana' }, { prompt: 'over budget banana' }],
+			generate: { options: { budgetUsdc: 0.06, concurrency: 1 } },
+			generateExtra: { onError: 'continueRegularOutput' },
+			wait: {},
+		}),
+		{ credentials: { x402WalletApi: walletCredential(sandbox, 5) } },
+	);
+	expect(result.status).toBe('success');
+	const out = result.output('Wait');
+	expect(out).toHaveLength(2);
+	expect(out[0].binary?.data?.mimeType).toBe('image/png');
+	expect(out[1].json).toMatchObject({ rule: 'budget', signed: false, paymentStatus: 'not charged' });
+	expect(out[1].binary).toBeUndefined();
+	expect(out.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+	expect((await sandbox.chain.transfers(PAY_TO)).length - before).toBe(1);
+});

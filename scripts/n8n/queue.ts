@@ -1,0 +1,257 @@
+/**
+ * n8n's queue mode with this package: Redis, PostgreSQL, one main process and two workers,
+ * executions started the way production ones are (an active workflow's webhook), and what
+ * users rely on checked from n8n's own records. Development only.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Sandbox } from '../../sandbox';
+import { allowCustomRegistry, freePort, installThroughN8n, installedPackages, N8nRest, n8nEnv, startN8n, tempHome, type N8nProcess, type NodeRuntime } from './host';
+import { ensureDebian, postgresBin, startPostgres, startRedis } from './services';
+
+export interface QueueContext {
+	n8nDir: string;
+	runtime: NodeRuntime;
+	sandbox: Sandbox;
+	registryUrl: string;
+	packageName: string;
+	packageVersion: string;
+	say: (line: string) => void;
+	check: (name: string, ok: boolean, detail?: unknown) => void;
+}
+
+interface Execution {
+	id: string;
+	status: string;
+	mode?: string;
+	startedAt?: string;
+	stoppedAt?: string;
+}
+
+const WEBHOOK = 'nano-banana-queue';
+const BUDGET_WEBHOOK = 'nano-banana-queue-budget';
+
+function workflow(name: string, path_: string, credentialId: string, endpoint: string, generateOptions: Record<string, unknown>, responseMode: 'lastNode' | 'onReceived') {
+	const host = new URL(endpoint).hostname;
+	return {
+		name,
+		nodes: [
+			{ parameters: { httpMethod: 'POST', path: path_, responseMode, responseData: 'allEntries', options: {} }, id: randomUUID(), name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID() },
+			{ parameters: { fieldToSplitOut: 'body.prompts', options: { destinationFieldName: 'prompt' } }, id: randomUUID(), name: 'Split Out', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [200, 0] },
+			{
+				parameters: { prompt: '={{ $json.prompt }}', aspectRatio: '1:1', outputFormat: 'png', options: { endpointUrl: endpoint, ...generateOptions } },
+				id: randomUUID(),
+				name: 'Nano-Banana Generate',
+				type: 'n8n-nodes-nano-banana.nanoBananaGenerate',
+				typeVersion: 1,
+				position: [400, 0],
+				onError: 'continueRegularOutput',
+				credentials: { x402WalletApi: { id: credentialId, name: 'x402 Wallet (sandbox)' } },
+			},
+			{ parameters: { output: 'perImage', pollIntervalSeconds: 0.5, options: { allowedHosts: host } }, id: randomUUID(), name: 'Wait for Job', type: 'n8n-nodes-nano-banana.waitForJob', typeVersion: 1, position: [600, 0] },
+		],
+		connections: {
+			Webhook: { main: [[{ node: 'Split Out', type: 'main', index: 0 }]] },
+			'Split Out': { main: [[{ node: 'Nano-Banana Generate', type: 'main', index: 0 }]] },
+			'Nano-Banana Generate': { main: [[{ node: 'Wait for Job', type: 'main', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all' },
+	};
+}
+
+/** n8n stores execution data "flatted"; its own copy of the flatted package reads it. */
+function flattedParse(n8nDir: string, text: string): unknown {
+	const candidates = [path.join(n8nDir, 'node_modules', 'flatted'), path.join(n8nDir, 'node_modules', 'n8n', 'node_modules', 'flatted')];
+	const dir = candidates.find((c) => existsSync(c));
+	if (!dir) throw new Error('flatted not found in the n8n installation');
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	return (require(dir) as { parse(text: string): unknown }).parse(text);
+}
+
+type RunData = Record<string, Array<{ data?: { main?: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, { id?: string; mimeType?: string }> }>> }; error?: { message?: string; description?: string } }>>;
+
+async function executionData(rest: N8nRest, n8nDir: string, id: string): Promise<{ runData: RunData; error?: { message?: string; description?: string }; status: string }> {
+	const result = await rest.must<{ data: string; status: string }>('GET', `/rest/executions/${id}`);
+	const data = flattedParse(n8nDir, result.data) as { resultData?: { runData?: RunData; error?: { message?: string; description?: string } } };
+	return { runData: data.resultData?.runData ?? {}, error: data.resultData?.error, status: result.status };
+}
+
+async function executions(rest: N8nRest, workflowId: string): Promise<Execution[]> {
+	const data = await rest.must<{ results: Execution[] } | Execution[]>('GET', `/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=100`);
+	return Array.isArray(data) ? data : data.results;
+}
+
+/** Fires `count` webhook calls at once, each with two prompts; resolves with their HTTP statuses and the wall time. */
+async function burst(url: string, count: number, tag: string): Promise<{ statuses: number[]; seconds: number }> {
+	const started = Date.now();
+	const statuses = await Promise.all(
+		Array.from({ length: count }, async (_, i) => {
+			const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompts: [`${tag} ${i} a banana on a beach`, `${tag} ${i} a banana in space`] }) });
+			await response.arrayBuffer();
+			return response.status;
+		}),
+	);
+	return { statuses, seconds: (Date.now() - started) / 1000 };
+}
+
+const startedOn = (log: string) => new Set([...log.matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]));
+
+export async function queueMode(ctx: QueueContext): Promise<void> {
+	const { say, check, sandbox } = ctx;
+	await ensureDebian(
+		[
+			{ name: 'redis-server', present: () => existsSync('/usr/bin/redis-server') },
+			{ name: 'postgresql', present: () => !!postgresBin() },
+		],
+		say,
+	);
+	const redis = await startRedis();
+	const pg = await startPostgres();
+	const home = tempHome('n8n-queue-');
+	const processes: N8nProcess[] = [];
+	try {
+		const env = n8nEnv(home, {
+			N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
+			EXECUTIONS_MODE: 'queue',
+			QUEUE_BULL_REDIS_HOST: '127.0.0.1',
+			QUEUE_BULL_REDIS_PORT: String(redis.port),
+			DB_TYPE: 'postgresdb',
+			DB_POSTGRESDB_HOST: '127.0.0.1',
+			DB_POSTGRESDB_PORT: String(pg.port),
+			DB_POSTGRESDB_DATABASE: pg.database,
+			DB_POSTGRESDB_USER: pg.user,
+			DB_POSTGRESDB_PASSWORD: '',
+			N8N_COMMUNITY_PACKAGES_REGISTRY: ctx.registryUrl,
+			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+			OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
+			N8N_LOG_LEVEL: 'info',
+		});
+		const mainPort = await freePort();
+		const main = await startN8n(ctx.n8nDir, ctx.runtime, { ...env, E2E_TESTS: 'true' }, { port: mainPort });
+		processes.push(main);
+		const rest = new N8nRest(main.url);
+		await rest.setupOwner();
+		await allowCustomRegistry(rest);
+		const installed = await installThroughN8n(rest, ctx.packageName);
+		const listed = (await installedPackages(rest)).find((p) => p.packageName === ctx.packageName);
+		check(`queue: n8n's installer on the main process installs ${ctx.packageName}@${ctx.packageVersion}`, installed.installedVersion === ctx.packageVersion && listed?.installedVersion === ctx.packageVersion, listed);
+
+		// Workers share the main's user folder (as a shared volume would): they load the installed package.
+		const startWorker = async () => {
+			const worker = await startN8n(ctx.n8nDir, ctx.runtime, env, { command: 'worker', args: ['--concurrency=10'], port: await freePort(), readyPath: '/healthz', portEnv: 'QUEUE_HEALTH_CHECK_PORT' });
+			processes.push(worker);
+			return worker;
+		};
+		const workers = [await startWorker(), await startWorker()];
+		say('queue: main + 2 workers up (Redis, PostgreSQL)');
+
+		const credential = await rest.must<{ id: string }>('POST', '/rest/credentials', {
+			name: 'x402 Wallet (sandbox)',
+			type: 'x402WalletApi',
+			data: { privateKey: sandbox.payers[0].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl },
+		});
+		const activate = async (wf: ReturnType<typeof workflow>) => {
+			const created = await rest.must<{ id: string; versionId: string }>('POST', '/rest/workflows', wf);
+			await rest.must('POST', `/rest/workflows/${created.id}/activate`, { versionId: created.versionId });
+			return created.id;
+		};
+		const mainId = await activate(workflow('Queue: two images per call', WEBHOOK, credential.id, sandbox.gateway.endpoint, { maxPriceUsdc: 0.06, concurrency: 2 }, 'lastNode'));
+		const budgetId = await activate(workflow('Queue: budget per execution', BUDGET_WEBHOOK, credential.id, sandbox.gateway.endpoint, { maxPriceUsdc: 0.06, budgetUsdc: 0.06, concurrency: 2 }, 'lastNode'));
+		const hook = (p: string) => `${main.url}/webhook/${p}`;
+		// Activation registers the webhooks a moment later: wait until n8n knows them (a GET is refused as the wrong method).
+		for (const p of [WEBHOOK, BUDGET_WEBHOOK]) {
+			for (let i = 0; i < 50; i++) {
+				const text = await (await fetch(hook(p))).text();
+				if (text.includes('Did you mean to make a POST request')) break;
+				await new Promise((r) => setTimeout(r, 300));
+			}
+		}
+
+		// 1. 20 executions at once, 2 prompts each.
+		const transfersBefore = (await sandbox.chain.transfers()).length;
+		const logMarks = workers.map((w) => w.log().length);
+		const run2 = await burst(hook(WEBHOOK), 20, 'two-workers');
+		const transfers = (await sandbox.chain.transfers()).length - transfersBefore;
+		const all = (await executions(rest, mainId)).filter((e) => e.mode !== 'manual');
+		const ok = all.filter((e) => e.status === 'success');
+		check('queue: 20 webhook executions started at once, 2 prompts each, all succeed', run2.statuses.every((s) => s === 200) && all.length === 20 && ok.length === 20, { statuses: run2.statuses, executions: all.map((e) => e.status) });
+		check('queue: exactly 40 on-chain transfers for 40 images', transfers === 40, `${transfers} transfers`);
+		const perWorker = workers.map((w, i) => startedOn(w.log().slice(logMarks[i])));
+		const counted = perWorker.map((s) => [...s].filter((id) => all.some((e) => e.id === id)).length);
+		check(`queue: both workers took part (worker 1 ran ${counted[0]}, worker 2 ran ${counted[1]} of the 20 executions)`, counted[0] > 0 && counted[1] > 0 && counted[0] + counted[1] === 20, counted);
+		say(`queue: 40 paid images with 2 workers in ${run2.seconds.toFixed(1)} s (${(40 / run2.seconds).toFixed(2)} images/s); executions per worker ${counted.join(' + ')}`);
+
+		// 2. Every image is retrievable as binary data from the main process.
+		let images = 0;
+		let retrievable = 0;
+		for (const execution of ok) {
+			const { runData } = await executionData(rest, ctx.n8nDir, execution.id);
+			for (const item of runData['Wait for Job']?.[0]?.data?.main?.[0] ?? []) {
+				const id = item.binary?.data?.id;
+				images++;
+				if (!id) continue;
+				const response = await fetch(`${main.url}/rest/binary-data?id=${encodeURIComponent(id)}&action=view`, { headers: { cookie: rest.cookieHeader(), 'browser-id': 'n8n-nodes-nano-banana-tests' } });
+				const bytes = Buffer.from(await response.arrayBuffer());
+				if (response.ok && bytes.subarray(1, 4).toString() === 'PNG') retrievable++;
+			}
+		}
+		check(`queue: every image (${retrievable} of ${images}) is retrievable as binary data from the main process`, images === 40 && retrievable === 40, { images, retrievable });
+
+		// 3. Budget per Execution holds per execution across workers: 0.06 USDC pays one of two prompts in each.
+		const budgetBefore = (await sandbox.chain.transfers()).length;
+		const budgetRun = await burst(hook(BUDGET_WEBHOOK), 6, 'budget');
+		const budgetTransfers = (await sandbox.chain.transfers()).length - budgetBefore;
+		const budgetExecutions = (await executions(rest, budgetId)).filter((e) => e.status === 'success');
+		let eachOne = 0;
+		for (const execution of budgetExecutions) {
+			const { runData } = await executionData(rest, ctx.n8nDir, execution.id);
+			const items = runData['Nano-Banana Generate']?.[0]?.data?.main?.[0] ?? [];
+			if (items.filter((i) => i.json.jobId).length === 1 && items.filter((i) => i.json.rule === 'budget').length === 1) eachOne++;
+		}
+		check('queue: Budget per Execution (0.06) pays one image per execution across workers (6 executions, 6 transfers, one "budget" refusal each)', budgetRun.statuses.every((s) => s === 200) && budgetTransfers === 6 && eachOne === 6, { budgetTransfers, eachOne });
+
+		// 4. Cancelling from the main process stops Wait for Job on its worker, and the payment is still reported.
+		sandbox.gateway.options.jobDurationMs = 120_000;
+		const cancelBefore = (await sandbox.chain.transfers()).length;
+		const pending = fetch(hook(WEBHOOK), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompts: ['a banana that takes two minutes'] }) }).then((r) => r.status).catch(() => 0);
+		let running: Execution | undefined;
+		for (let i = 0; i < 100 && !running; i++) {
+			await new Promise((r) => setTimeout(r, 300));
+			running = (await executions(rest, mainId)).find((e) => e.status === 'running');
+			if (running && (await sandbox.chain.transfers()).length === cancelBefore) running = undefined; // wait until it has paid
+		}
+		if (!running) throw new Error('queue: no running execution to cancel');
+		await new Promise((r) => setTimeout(r, 1500)); // Wait for Job is polling now
+		const stopAt = Date.now();
+		await rest.must('POST', `/rest/executions/${running.id}/stop`);
+		let stopped: Execution | undefined;
+		for (let i = 0; i < 100; i++) {
+			stopped = (await executions(rest, mainId)).find((e) => e.id === running!.id);
+			if (stopped && stopped.status !== 'running' && stopped.status !== 'new') break;
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		const stopSeconds = (Date.now() - stopAt) / 1000;
+		await pending;
+		sandbox.gateway.options.jobDurationMs = 1_000;
+		const cancelled = await executionData(rest, ctx.n8nDir, running.id);
+		const receipt = cancelled.runData['Nano-Banana Generate']?.[0]?.data?.main?.[0]?.[0]?.json.payment as Record<string, unknown> | undefined;
+		check(`queue: cancelling from the main process stops Wait for Job on its worker within seconds (${stopSeconds.toFixed(1)} s, status ${stopped?.status})`, stopSeconds < 10 && (stopped?.status === 'canceled' || stopped?.status === 'crashed' || stopped?.status === 'error'), stopped);
+		check('queue: the cancelled execution still reports the payment made before the cancel (receipt: charged)', receipt?.settlement === 'charged' && (await sandbox.chain.transfers()).length === cancelBefore + 1, receipt);
+
+		// 5. Throughput with one worker, same load: the package must not serialise executions.
+		await workers[1].stop();
+		await new Promise((r) => setTimeout(r, 2000));
+		const run1 = await burst(hook(WEBHOOK), 20, 'one-worker');
+		check('queue: the same load on one worker succeeds', run1.statuses.every((s) => s === 200), run1.statuses);
+		say(`queue: throughput 1 worker ${(40 / run1.seconds).toFixed(2)} images/s (${run1.seconds.toFixed(1)} s), 2 workers ${(40 / run2.seconds).toFixed(2)} images/s (${run2.seconds.toFixed(1)} s): ratio ${(run1.seconds / run2.seconds).toFixed(2)}×`);
+
+		const text = processes.map((p) => p.log()).join('\n').toLowerCase();
+		check("queue: the private key appears nowhere in the main's or workers' logs", !text.includes(sandbox.payers[0].key.slice(2).toLowerCase()));
+	} finally {
+		for (const p of processes.reverse()) await p.stop();
+		await redis.stop();
+		await pg.stop();
+		rmSync(home, { recursive: true, force: true });
+	}
+}
