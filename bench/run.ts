@@ -222,12 +222,15 @@ function fakeJobs(sandbox: Sandbox, durations: number[]) {
 	return durations.map((d, i) => {
 		const id = `bench-${Math.random().toString(36).slice(2)}-${i}`;
 		sandbox.gateway.jobs.set(id, { id, index: i, request: { prompt: 'bench', output_format: 'png' }, createdAt: now, readyAt: now + d });
-		return { jobId: id, statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`, endpoint: sandbox.gateway.endpoint };
+		// Shaped like Generate's output, with the service's timestamp of the job.
+		return { jobId: id, statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`, endpoint: sandbox.gateway.endpoint, timestamp: new Date(now).toISOString() };
 	});
 }
 
 async function waiting(sandbox: Sandbox) {
-	log('Wait for Job over 50 jobs of 1-5 s');
+	log('Wait for Job over 50 jobs of 1-5 s, 200 ms gateway latency');
+	// Every status request and image download takes 200 ms, as over a real network.
+	sandbox.gateway.options.latencyMs = 200;
 	const ratio: number[] = [];
 	const polls: number[] = [];
 	const lag: number[] = [];
@@ -247,8 +250,9 @@ async function waiting(sandbox: Sandbox) {
 		const lags = jobs.map((job) => (sandbox.gateway.noticedAt.get(job.jobId) as number) - (sandbox.gateway.jobs.get(job.jobId)?.readyAt as number));
 		lag.push(lags.reduce((a, b) => a + b, 0) / lags.length / 1000);
 	}
-	rows.push({ figure: 'Wait for Job, 50 jobs of 1-5 s: wall time / slowest job', values: ratio, unit: '×', target: { op: '<=', value: 1.2 } });
-	rows.push({ figure: 'status requests per job', values: polls, unit: '' });
+	sandbox.gateway.options.latencyMs = 0;
+	rows.push({ figure: 'Wait for Job, 50 jobs of 1-5 s, 200 ms latency: wall time / slowest job', values: ratio, unit: '×', target: { op: '<=', value: 1.2 } });
+	rows.push({ figure: 'status requests per job', values: polls, unit: '', target: { op: '<=', value: 4 } });
 	rows.push({ figure: 'mean lag between a job finishing and the node noticing', values: lag, unit: 's', target: { op: '<=', value: 1 } });
 }
 

@@ -120,6 +120,10 @@ async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, san
 				const images = runData['Wait for Job']?.[0]?.data?.main?.[0] ?? [];
 				check(`${wf.file}: ${wf.images} image(s) as binary with mime type image/png`, images.length === wf.images && images.every((i) => i.binary?.data?.mimeType === 'image/png'), JSON.stringify(images.map((i) => i.json)).slice(0, 500));
 				check(`${wf.file}: one on-chain USDC transfer per image`, transfers === wf.images, `${transfers} transfers`);
+				// n8n 1.x keeps binary data in memory by default (the bytes travel in the item); 2.x writes it to disk (an id).
+				const ids = images.map((i) => (i.binary?.data as { id?: string } | undefined)?.id);
+				const inMemory = config.name === 'n8n1';
+				check(`${wf.file}: images held in ${inMemory ? "n8n 1.x's in-memory binary mode" : "n8n 2.x's filesystem binary mode"}`, inMemory ? ids.every((id) => !id) : ids.every((id) => String(id).startsWith('filesystem')), ids);
 			} else {
 				const [item] = runData['Nano-Banana Generate']?.[0]?.data?.main?.[0] ?? [];
 				check(`${wf.file}: dry run returns the quote and moves nothing`, item?.json?.dryRun === true && (item.json.quote as Record<string, unknown>)?.priceUsdc === '0.0527' && transfers === 0, String(JSON.stringify(item?.json)).slice(0, 500));

@@ -3,7 +3,7 @@ import { downloadImage } from '../shared/binary';
 import { buildGenerateBody, DOPAMINT_ENDPOINT, parseGenerateAnswer, type GenerateBody } from '../shared/dopamint';
 import { inputError, PaymentError, settle } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
-import { intOption } from '../shared/items';
+import { intOption, isToolRun } from '../shared/items';
 import { findImages } from '../shared/jobs/shapes';
 import { checkUrl, defaultHosts, originRule, parseHostList, redactText, type HostRule } from '../shared/urls';
 import { contextLedger, type ItemLedger } from '../shared/x402/ledger';
@@ -69,7 +69,7 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 		budget,
 		ledger,
 		concurrency,
-		tool: context.isToolExecution(),
+		tool: isToolRun(context),
 		describePaid: (done) => {
 			const paid = done.flat().filter((item) => (item.json.payment as IDataObject | undefined)?.nonce);
 			if (!paid.length) return undefined;

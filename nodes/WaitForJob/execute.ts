@@ -3,7 +3,7 @@ import { sleep } from 'n8n-workflow';
 import { downloadImage } from '../shared/binary';
 import { inputError, NanoBananaError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
-import { intOption, limiter, type Limiter } from '../shared/items';
+import { intOption, isToolRun, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
 import { DOWNLOAD_GRACE_MS, DOWNLOAD_TIMEOUT_MS } from '../shared/limits';
 import { defaultHosts, parseHostList, redactText } from '../shared/urls';
@@ -35,7 +35,7 @@ export function startWait(context: IExecuteFunctions): WaitRun {
 		runError,
 		concurrency,
 		downloads: limiter(DOWNLOADS_AT_ONCE),
-		tool: context.isToolExecution(),
+		tool: isToolRun(context),
 		signal: context.getExecutionCancelSignal(),
 	};
 }
@@ -87,6 +87,8 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 		maxIntervalMs: maxIntervalS * 1000,
 		maxWaitMs: maxWaitMin * 60_000,
 		allowedHosts,
+		// Generate's output carries the service's timestamp of the job: a fresh job is first checked after Poll Interval.
+		submittedAt: typeof input.timestamp === 'string' ? Date.parse(input.timestamp) : undefined,
 	});
 	const facts = { jobId, statusUrl: redactText(statusUrl), polls: result.polls, waitedMs: result.waitedMs };
 	// Downloads end by Max Wait + DOWNLOAD_GRACE_MS from the start of this item, whatever the server does.

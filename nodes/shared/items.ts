@@ -108,3 +108,12 @@ export function limiter(max: number): Limiter {
 			next();
 		});
 }
+
+/**
+ * Whether the node runs as an AI agent's tool. `isToolExecution` is n8n 2.x's; n8n 1.x has
+ * no such method (its tool runs go through a different path), so there it is never a tool run.
+ */
+export function isToolRun(context: IExecuteFunctions): boolean {
+	const probe = (context as Partial<Pick<IExecuteFunctions, 'isToolExecution'>>).isToolExecution;
+	return typeof probe === 'function' ? probe.call(context) : false;
+}

@@ -54,14 +54,35 @@ it('no status request may run past Max Wait: each deadline is the smaller of 30 
 	expect(h.clock()).toBeLessThanOrEqual(46_000);
 });
 
-it('backs off from Poll Interval towards Max Poll Interval', async () => {
+it('polls every Poll Interval while the job is young, then every quarter of its age, never above Max Poll Interval', async () => {
 	let n = 0;
-	const h = harness(() => (++n < 8 ? running : done));
-	const result = await pollJob(STATUS, h.options);
-	expect(result).toMatchObject({ outcome: 'done', polls: 8 });
-	expect(h.sleeps[0]).toBe(1_000);
-	for (let i = 1; i < h.sleeps.length; i++) expect(h.sleeps[i]).toBeGreaterThanOrEqual(h.sleeps[i - 1]);
-	expect(Math.max(...h.sleeps)).toBeLessThanOrEqual(10_000);
+	const h = harness(() => (++n < 20 ? running : done));
+	const result = await pollJob(STATUS, { ...h.options, maxWaitMs: 600_000 });
+	expect(result).toMatchObject({ outcome: 'done', polls: 20 });
+	const at = h.requests.map((r) => r.at);
+	// 0, 1, 2, 3, 4 s (young: 1 s apart), then 4 + 1, 5 + 1.25, 6.25 + 1.5625, … capped at 10 s apart.
+	expect(at.slice(0, 7)).toEqual([0, 1_000, 2_000, 3_000, 4_000, 5_000, 6_250]);
+	for (let i = 1; i < at.length; i++) expect(Math.abs(at[i] - at[i - 1] - Math.min(Math.max(at[i - 1] * 0.25, 1_000), 10_000))).toBeLessThanOrEqual(1);
+	expect(Math.max(...at.slice(1).map((t, i) => t - at[i]))).toBe(10_000);
+});
+
+it('a slow answer does not push later polls back: polls stay anchored on the clock', async () => {
+	let n = 0;
+	const h = harness(() => (++n < 5 ? { takesMs: 300, then: running } : done));
+	await pollJob(STATUS, h.options);
+	expect(h.requests.map((r) => r.at)).toEqual([0, 1_000, 2_000, 3_000, 4_000]);
+});
+
+it('a job the service dated less than Poll Interval ago is first checked at Poll Interval; an older or undated one at once', async () => {
+	const fresh = harness(() => done);
+	await pollJob(STATUS, { ...fresh.options, submittedAt: -200 });
+	expect(fresh.requests.map((r) => r.at)).toEqual([800]);
+	const old = harness(() => done);
+	await pollJob(STATUS, { ...old.options, submittedAt: -5_000 });
+	expect(old.requests.map((r) => r.at)).toEqual([0]);
+	const undated = harness(() => done);
+	await pollJob(STATUS, { ...undated.options, submittedAt: Number.NaN });
+	expect(undated.requests.map((r) => r.at)).toEqual([0]);
 });
 
 it('waits at least what Retry-After asks, but never past Max Wait', async () => {

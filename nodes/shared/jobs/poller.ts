@@ -5,15 +5,26 @@ import { assertAllowedUrl, redactText, redactUrl, type HostRule } from '../urls'
 import { findImages, readStatus, type ImageRef } from './shapes';
 
 /**
- * The one poller: bounded, cancellable, with backoff, jitter and Retry-After.
+ * The one poller: bounded, cancellable, with an age-based schedule, Retry-After and the time left.
  * It never pays: a 402 ends the poll with an error.
+ *
+ * Schedule: polls are anchored on the clock, not chained after answers (a slow answer does not
+ * push every later poll back). The gap after a poll grows with how long the job has been
+ * waited for: Poll Interval while the job is young, then a quarter of its age (a job that has
+ * run 20 s is checked every 5 s), never above Max Poll Interval. So the time between a job
+ * finishing and the node noticing stays within one Poll Interval for short jobs and within a
+ * quarter of the job's age for long ones, with few requests. A fresh job (the service's
+ * timestamp says it started less than Poll Interval ago) is first checked at Poll Interval;
+ * an older or undated one at once. Retry-After is honoured; the last check lands on Max Wait.
  */
 export interface PollOptions {
 	http: HttpFn;
 	/** Sleeps, rejecting when the execution is cancelled (n8n-workflow's `sleep` with the cancel signal). */
 	sleep: (ms: number) => Promise<void>;
-	/** First wait between polls. */
+	/** Shortest gap between polls (the gap for a young job). */
 	intervalMs: number;
+	/** When the service says the job started (its answer's timestamp); decides whether the first check waits. */
+	submittedAt?: number;
 	/** Backoff ceiling. */
 	maxIntervalMs: number;
 	/** Give up after this long; no status request runs past it. */
@@ -32,8 +43,15 @@ export type PollResult =
 	| { outcome: 'done'; images: ImageRef[]; body: unknown; polls: number; waitedMs: number }
 	| { outcome: 'timeout'; lastStatus?: string; polls: number; waitedMs: number };
 
-export const BACKOFF_FACTOR = 1.2;
+/** The gap after a poll, as a share of how long the job has been waited for (above Poll Interval). */
+export const AGE_FRACTION = 0.25;
+/** Spread of the gap after a failed poll, so retries of many items do not land together. */
 const JITTER = 0.1;
+
+/** The gap before the next poll of a job waited for `ageMs` so far. */
+export function nextGapMs(ageMs: number, intervalMs: number, maxIntervalMs: number): number {
+	return Math.min(Math.max(ageMs * AGE_FRACTION, intervalMs), maxIntervalMs);
+}
 
 export async function pollJob(statusUrl: string, options: PollOptions): Promise<PollResult> {
 	const now = options.now ?? Date.now;
@@ -45,13 +63,18 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 	const cap = options.requestTimeoutMs ?? POLL_REQUEST_TIMEOUT_MS;
 	// Never wait on one request longer than Max Wait leaves (but give a last poll a second).
 	const timeLeft = (until: number) => Math.min(cap, Math.max(1_000, until - now()));
-	let delay = options.intervalMs;
 	let polls = 0;
 	let transient = 0;
 	let lastStatus: string | undefined;
+	// A job the service dated less than Poll Interval ago cannot be worth a look yet.
+	const submittedAgo = options.submittedAt !== undefined && Number.isFinite(options.submittedAt) ? started - options.submittedAt : undefined;
+	if (submittedAgo !== undefined && submittedAgo >= 0 && submittedAgo < options.intervalMs) {
+		await options.sleep(Math.min(options.intervalMs - submittedAgo, options.maxWaitMs));
+	}
 
 	for (;;) {
 		polls++;
+		const sentAt = now();
 		let response: HttpResponse | undefined;
 		let failure: string | undefined;
 		const sent = await settle(options.http({ method: 'GET', url: statusHref, timeoutMs: timeLeft(deadline), followRedirects: options.allowedHosts }));
@@ -101,10 +124,11 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 		}
 		const remaining = deadline - now();
 		if (remaining <= 0) return { outcome: 'timeout', lastStatus, polls, waitedMs: now() - started };
-		const jittered = delay * (1 - JITTER + 2 * JITTER * random());
-		const wait = Math.min(Math.max(jittered, retryAfterMs ?? 0), remaining);
+		let gap = nextGapMs(sentAt - started, options.intervalMs, options.maxIntervalMs);
+		if (failure !== undefined) gap *= 1 - JITTER + 2 * JITTER * random();
+		// Anchored on when this poll was sent: the answer's own latency is not added to the gap.
+		const wait = Math.min(Math.max(sentAt + gap - now(), retryAfterMs ?? 0), remaining);
 		await options.sleep(Math.max(0, Math.round(wait)));
-		delay = Math.min(delay * BACKOFF_FACTOR, options.maxIntervalMs);
 	}
 }
 
