@@ -10,6 +10,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
@@ -217,6 +218,73 @@ async function batch(sandbox: Sandbox) {
 	rows.push({ figure: 'batch speed-up, default concurrency vs 1', values: wallOne.map((one, i) => one / wallDefault[i]), unit: '×', target: { op: '>=', value: 5 } });
 }
 
+/** A JSON-RPC endpoint `ms` away: forwards to the sandbox chain after a delay, as a remote RPC would. */
+async function slowRpc(target: string, ms: number): Promise<{ url: string; close(): Promise<void> }> {
+	const server = http.createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (c: Buffer) => chunks.push(c));
+		req.on('end', () => {
+			setTimeout(() => {
+				fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
+					.then(async (r) => {
+						res.writeHead(r.status, { 'content-type': 'application/json' });
+						res.end(Buffer.from(await r.arrayBuffer()));
+					})
+					.catch(() => res.destroy());
+			}, ms);
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: async () => await new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Start sooner: with the RPC 200 ms away as well as the gateway, the batch of 50 at default
+ * concurrency against its floor, the same 50 payments when the quote is already known, the
+ * balance read and the signing code loaded (each item one paid request, through the package's
+ * own payment session from dist/, 10 at a time like the node's default).
+ */
+async function floor(sandbox: Sandbox) {
+	log('batch of 50 vs its floor, gateway and RPC 200 ms away');
+	const gateway = sandbox.gateway;
+	gateway.options.latencyMs = 200;
+	const rpc = await slowRpc(sandbox.chain.rpcUrl, 200);
+	const data = (i: number) => ({ privateKey: sandbox.payers[i].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: rpc.url });
+	/* eslint-disable @typescript-eslint/no-require-imports -- the built package, as n8n loads it */
+	const { PaymentSession } = require(path.resolve('dist/nodes/shared/x402/session.js')) as typeof import('../nodes/shared/x402/session');
+	const { fetchHttp } = require(path.resolve('dist/nodes/shared/http.js')) as typeof import('../nodes/shared/http');
+	const { walletFromCredential } = require(path.resolve('dist/nodes/shared/x402/wallet.js')) as typeof import('../nodes/shared/x402/wallet');
+	/* eslint-enable @typescript-eslint/no-require-imports */
+	const batchWall: number[] = [];
+	const floorWall: number[] = [];
+	try {
+		for (let r = 0; r < RUNS; r++) {
+			let t = performance.now();
+			const result = await runWorkflow(generateWorkflow(gateway.endpoint, 50), { credentials: { x402WalletApi: data(1) }, classes: distClasses() });
+			batchWall.push((performance.now() - t) / 1000);
+			if (result.status !== 'success' || result.output('Generate').length !== 50) throw new Error(`batch failed: ${result.error?.message}`);
+
+			const session = new PaymentSession({ http: fetchHttp(), wallet: walletFromCredential(data(2)) });
+			const request = (i: number) => ({ url: gateway.endpoint, body: { prompt: `floor ${i}`, num_images: 1 }, timeoutMs: 120_000 });
+			await session.pay(request(-1)); // quote, balance and signer ready; not timed
+			let next = 0;
+			t = performance.now();
+			await Promise.all(
+				Array.from({ length: 10 }, async () => {
+					while (next < 50) await session.pay(request(next++));
+				}),
+			);
+			floorWall.push((performance.now() - t) / 1000);
+		}
+	} finally {
+		gateway.options.latencyMs = 0;
+		await rpc.close();
+	}
+	rows.push({ figure: 'batch of 50, gateway and RPC 200 ms away: wall time', values: batchWall, unit: 's' });
+	rows.push({ figure: 'its floor: the same 50 with quote, balance and signer ready, one paid request each', values: floorWall, unit: 's' });
+	rows.push({ figure: 'batch of 50 / floor', values: batchWall.map((b, i) => b / floorWall[i]), unit: '×', target: { op: '<=', value: 1.15 } });
+}
+
 function fakeJobs(sandbox: Sandbox, durations: number[]) {
 	const now = Date.now();
 	return durations.map((d, i) => {
@@ -349,6 +417,7 @@ async function main() {
 		await startup(sandbox);
 		footprint();
 		await batch(sandbox);
+		await floor(sandbox);
 		await waiting(sandbox);
 		await memory(sandbox);
 		await hostileServer();
