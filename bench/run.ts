@@ -1,4 +1,3 @@
-/* eslint-disable @n8n/community-nodes/no-dangerous-functions -- dev-only benchmark, never shipped in dist/: cold start and peak memory can only be measured in fresh processes */
 /**
  * `npm run bench`: what users pay in time, requests and memory, measured on the
  * real nodes (built, in dist/) in n8n's engine against the real sandbox.

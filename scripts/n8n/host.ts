@@ -1,4 +1,3 @@
-/* eslint-disable @n8n/community-nodes/no-dangerous-functions -- dev-only test harness, never shipped in dist/: it installs and runs the real n8n app */
 /**
  * The real n8n app for the end-to-end and browser tests: installed once per version into a
  * cache outside the repository, started with a throwaway user folder, set up through its

@@ -1,4 +1,3 @@
-/* eslint-disable @n8n/community-nodes/no-dangerous-functions -- dev-only test harness, never shipped in dist/: it starts Redis and PostgreSQL for queue mode */
 /**
  * Redis and PostgreSQL for n8n's queue mode, from Debian's packages (installed with apt-get
  * when missing, as root), each started on 127.0.0.1 with a throwaway data directory and
