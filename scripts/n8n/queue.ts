@@ -207,17 +207,24 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		check(`queue: every image (${retrievable} of ${images}) is retrievable as binary data from the main process`, images === 40 && retrievable === 40, { images, retrievable });
 
 		// 3. Budget per Execution holds per execution across workers: 0.06 USDC pays one of two prompts in each.
+		// 20 at once: each worker takes at most 10 (its concurrency), so both run some.
 		const budgetBefore = (await sandbox.chain.transfers()).length;
-		const budgetRun = await burst(hook(BUDGET_WEBHOOK), 6, 'budget');
+		const budgetMarks = workers.map((w) => w.log().length);
+		const budgetRun = await burst(hook(BUDGET_WEBHOOK), 20, 'budget');
 		const budgetTransfers = (await sandbox.chain.transfers()).length - budgetBefore;
 		const budgetExecutions = (await executions(rest, budgetId)).filter((e) => e.status === 'success');
+		const budgetPerWorker = workers.map((w, i) => [...startedOn(w.log().slice(budgetMarks[i]))].filter((id) => budgetExecutions.some((e) => e.id === id)).length);
 		let eachOne = 0;
 		for (const execution of budgetExecutions) {
 			const { runData } = await executionData(rest, ctx.n8nDir, execution.id);
 			const items = runData['Nano-Banana Generate']?.[0]?.data?.main?.[0] ?? [];
 			if (items.filter((i) => i.json.jobId).length === 1 && items.filter((i) => i.json.rule === 'budget').length === 1) eachOne++;
 		}
-		check('queue: Budget per Execution (0.06) pays one image per execution across workers (6 executions, 6 transfers, one "budget" refusal each)', budgetRun.statuses.every((s) => s === 200) && budgetTransfers === 6 && eachOne === 6, { budgetTransfers, eachOne });
+		check(
+			`queue: Budget per Execution (0.06) pays one image per execution on both workers (20 executions, ${budgetPerWorker.join(' + ')} per worker, 20 transfers, one "budget" refusal each)`,
+			budgetRun.statuses.every((st) => st === 200) && budgetTransfers === 20 && eachOne === 20 && budgetPerWorker.every((n) => n > 0),
+			{ budgetTransfers, eachOne, budgetPerWorker },
+		);
 
 		// 4. Cancelling from the main process stops Wait for Job on its worker, and the payment is still reported.
 		sandbox.gateway.options.jobDurationMs = 120_000;
