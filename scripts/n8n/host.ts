@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -337,10 +337,4 @@ export async function startRegistry(say: (line: string) => void): Promise<Regist
 /** A throwaway n8n user folder. */
 export function tempHome(prefix: string): string {
 	return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-/** The package folder n8n's installer wrote, if any. */
-export function installedFolder(home: string): string | undefined {
-	const dir = path.join(home, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-nano-banana');
-	return existsSync(dir) && readdirSync(dir).includes('package.json') ? dir : undefined;
 }
