@@ -44,6 +44,10 @@ export const WAIT_TYPE = `${PACKAGE}.waitForJob`;
 export const TRIGGER_TYPE = 'n8n-nodes-base.manualTrigger';
 export const ITEMS_TYPE = 'sandbox.items';
 export const BATCHES_TYPE = 'sandbox.batches';
+export const TOOL_HOST_TYPE = 'sandbox.toolHost';
+/** The tool variants n8n generates for nodes with `usableAsTool` (n8n's tool-generation: name + "Tool", an ai_tool output). */
+export const GENERATE_TOOL_TYPE = `${GENERATE_TYPE}Tool`;
+export const WAIT_TOOL_TYPE = `${WAIT_TYPE}Tool`;
 
 /** Stand-in for n8n's Manual Trigger: starts the run with one empty item. */
 class ManualTrigger implements INodeType {
@@ -173,6 +177,64 @@ class Batches implements INodeType {
 	}
 }
 
+/**
+ * Stand-in for what the MCP Server Trigger and n8n 1.x's agents do with connected tools: it
+ * asks n8n's engine for them (`getInputConnectionData`: n8n-core's real createNodeAsTool and
+ * makeHandleToolInvocation, with its Retry On Fail loop and a new run index per try) and
+ * invokes them with the arguments its `calls` parameter lists, as a model or an MCP client
+ * would. Output: one item per call with the tool's answer (or its error).
+ */
+class ToolHost implements INodeType {
+	description = {
+		displayName: 'Tool Host',
+		name: 'toolHost',
+		group: ['transform'],
+		version: 1,
+		description: 'Calls connected tools',
+		defaults: { name: 'Tool Host' },
+		inputs: ['main', { type: 'ai_tool', displayName: 'Tools', required: true }],
+		outputs: ['main'],
+		properties: [{ displayName: 'Calls', name: 'calls', type: 'json', default: '[]' }],
+	} as unknown as INodeType['description'];
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const tools = (await this.getInputConnectionData('ai_tool', 0)) as Array<{ name: string; schema?: unknown; invoke(args: object): Promise<string> }>;
+		const calls = JSON.parse(this.getNodeParameter('calls', 0) as string) as Array<{ tool: string; args: object }>;
+		const out: INodeExecutionData[] = [];
+		for (const [index, call] of calls.entries()) {
+			const tool = (Array.isArray(tools) ? tools : [tools]).find((t) => t.name === call.tool);
+			if (!tool) throw new Error(`no tool named ${call.tool}: ${(Array.isArray(tools) ? tools : [tools]).map((t) => t.name).join(', ')}`);
+			try {
+				out.push({ json: { tool: call.tool, answer: await tool.invoke(call.args) }, pairedItem: { item: 0 } });
+			} catch (error) {
+				out.push({ json: { tool: call.tool, index, thrown: (error as Error).message }, pairedItem: { item: 0 } });
+			}
+		}
+		return [out];
+	}
+}
+
+/** A node type as n8n offers it to agents (n8n's `convertNodeToAiTool`, reproduced): name + "Tool", no main input, an ai_tool output. */
+function toolVariant(type: Loaded): INodeType {
+	const base = type as INodeType;
+	const replacements = typeof base.description.usableAsTool === 'object' ? (base.description.usableAsTool as { replacements?: object }).replacements : undefined;
+	const description = { ...base.description, ...(replacements ?? {}) };
+	return Object.assign(Object.create(Object.getPrototypeOf(base)) as INodeType, base, {
+		description: {
+			...description,
+			name: `${base.description.name}Tool`,
+			displayName: `${base.description.displayName} Tool`,
+			inputs: [],
+			outputs: ['ai_tool'],
+			usableAsTool: undefined,
+			properties: [
+				{ displayName: 'Description', name: 'toolDescription', type: 'string', default: description.description, required: true },
+				...base.description.properties,
+			],
+		},
+	});
+}
+
 /** Stand-in for n8n's Sticky Note: no inputs, no outputs, never runs. */
 class StickyNote implements INodeType {
 	description = {
@@ -226,9 +288,14 @@ export function distClasses(root = path.resolve('dist')): NodeClasses {
 }
 
 function nodeTypesOf(classes: NodeClasses): { nodeTypes: INodeTypes; byName: Map<string, Loaded> } {
+	const generate = new classes.generate();
+	const wait = new classes.wait();
 	const byName = new Map<string, Loaded>([
-		[GENERATE_TYPE, new classes.generate()],
-		[WAIT_TYPE, new classes.wait()],
+		[GENERATE_TYPE, generate],
+		[WAIT_TYPE, wait],
+		[GENERATE_TOOL_TYPE, toolVariant(generate)],
+		[WAIT_TOOL_TYPE, toolVariant(wait)],
+		[TOOL_HOST_TYPE, new ToolHost()],
 		[TRIGGER_TYPE, new ManualTrigger()],
 		[ITEMS_TYPE, new Items()],
 		['n8n-nodes-base.set', new SetRaw()],
@@ -312,10 +379,15 @@ export interface RunOptions {
 	classes?: NodeClasses;
 	/** Called with the running execution, e.g. to cancel it. */
 	onStart?: (running: { cancel(): void }) => void;
+	/** The execution's id (default: a new random one). */
+	executionId?: string;
+	/** Run as n8n's Retry of that execution does: mode "retry", the lifecycle hooks naming the retried execution. */
+	retryOf?: string;
 }
 
 export interface RunResult {
 	run: IRun;
+	executionId: string;
 	status: string;
 	/** The error of the execution, if it failed. */
 	error?: { message: string; description?: string | null; node?: string };
@@ -336,9 +408,10 @@ export async function runWorkflow(workflowJson: WorkflowJson, options: RunOption
 		nodeTypes,
 		settings: { executionOrder: 'v1' },
 	});
-	const executionId = `exec-${Math.random().toString(36).slice(2)}`;
+	const executionId = options.executionId ?? `exec-${Math.random().toString(36).slice(2)}`;
+	const mode = options.retryOf ? 'retry' : 'manual';
 	const workflowData = { id: workflow.id, name: workflow.name, nodes: workflowJson.nodes, connections: workflowJson.connections, active: false } as unknown as IWorkflowBase;
-	const hooks = new ExecutionLifecycleHooks('manual', executionId, workflowData);
+	const hooks = new ExecutionLifecycleHooks(mode, executionId, workflowData, options.retryOf);
 	const additionalData = {
 		credentialsHelper: new CredentialsHelper(options.credentials ?? {}, new Map([[credential.name, credential]]), byName),
 		hooks,
@@ -367,13 +440,14 @@ export async function runWorkflow(workflowJson: WorkflowJson, options: RunOption
 	} as unknown as IWorkflowExecuteAdditionalData;
 
 	const start = workflowJson.nodes.find((n) => n.type === TRIGGER_TYPE) ?? workflowJson.nodes[0];
-	const execute = new WorkflowExecute(additionalData, 'manual');
+	const execute = new WorkflowExecute(additionalData, mode);
 	const running = execute.run({ workflow, startNode: start });
 	options.onStart?.({ cancel: () => running.cancel() });
 	const run = await running;
 	const runError = run.data.resultData.error as { message: string; description?: string | null; node?: { name: string } } | undefined;
 	return {
 		run,
+		executionId,
 		status: run.status,
 		error: runError ? { message: runError.message, description: runError.description, node: runError.node?.name } : undefined,
 		output(nodeName) {
@@ -409,4 +483,14 @@ export async function initBinaryDataService(): Promise<void> {
 	const { BinaryDataService } = require('n8n-core');
 	/* eslint-enable @typescript-eslint/no-require-imports */
 	await Container.get(BinaryDataService).init();
+}
+
+/** n8n's logger as the nodes get it (`this.logger`): n8n-core's own DI container's instance, for tests that read what was logged. */
+export function n8nLogger(): { info: (message: string, meta?: object) => void } {
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	const paths = [require.resolve('n8n-core')];
+	const { Container } = require(require.resolve('@n8n/di', { paths }));
+	const { Logger } = require(require.resolve('@n8n/backend-common', { paths }));
+	/* eslint-enable @typescript-eslint/no-require-imports */
+	return Container.get(Logger);
 }

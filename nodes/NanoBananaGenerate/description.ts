@@ -128,6 +128,15 @@ export const generateProperties: INodeProperties[] = [
 				description: 'Pin the address that may receive the money: quotes paying anyone else are refused',
 			},
 			{
+				displayName: 'Idempotency Key',
+				name: 'idempotencyKey',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. {{ $json.rowId }}',
+				description:
+					'Names the item so that it is never paid twice, across executions, retries, restarts and workers: a second call with the same key (in this node of this workflow) is not paid but reported "already paid" with the earlier transaction. Use a row ID, an RSS guid, a webhook request ID. The chain enforces it.',
+			},
+			{
 				displayName: 'Max Price per Image (USDC)',
 				name: 'maxPriceUsdc',
 				type: 'number',

@@ -1,11 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { downloadImage } from '../shared/binary';
 import { buildGenerateBody, DOPAMINT_ENDPOINT, parseGenerateAnswer, type GenerateBody } from '../shared/dopamint';
-import { inputError, PaymentError, settle } from '../shared/errors';
+import { inputError, isoFromSeconds, PaymentError, settle } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
 import { intOption, isToolRun } from '../shared/items';
 import { findImages } from '../shared/jobs/shapes';
 import { checkUrl, defaultHosts, originRule, parseHostList, redactText, type HostRule } from '../shared/urls';
+import type { PaymentEvent } from '../shared/x402/call';
 import { contextLedger, type ItemLedger } from '../shared/x402/ledger';
 import { formatUsdc, parseUsdc } from '../shared/x402/money';
 import { attemptOf, type Receipt } from '../shared/x402/receipt';
@@ -13,6 +14,7 @@ import { PaymentSession, type WalletFacts } from '../shared/x402/session';
 import { Budget, selectRequirement, type PaymentLimits } from '../shared/x402/policy';
 import { describeQuote } from '../shared/x402/quote';
 import { walletFromCredential, type Wallet } from '../shared/x402/wallet';
+import { callScope, readIdempotencyKey, type CallScope } from './calls';
 
 /** Where the spending of this node is kept between its runs in one execution (loops): n8n's per-execution node context. */
 const SPENT_KEY = 'nanoBananaSpentAtomic';
@@ -25,8 +27,12 @@ export interface GenerateRun {
 	runError?: unknown;
 	session?: PaymentSession;
 	budget?: Budget;
-	/** What this execution signed per item of this run (n8n's Retry On Fail re-runs the same items). */
+	/** What this execution signed, per paid call (n8n's Retry On Fail re-runs the same calls). */
 	ledger: ItemLedger;
+	/** Which paid call each item is (its payment key, hence its nonce). */
+	calls: CallScope;
+	/** The calls of this run in progress, by payment key: a second item of the same call waits for the first. */
+	inProgress: Map<string, Promise<unknown>>;
 	concurrency: number;
 	tool: boolean;
 	describePaid: (done: INodeExecutionData[][]) => string | undefined;
@@ -60,14 +66,17 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 		runError ??= error;
 	}
 	const ok = wallet instanceof Error ? undefined : wallet;
-	const ledger = contextLedger(context.getContext('node'), runIndexOf(context));
+	const ledger = contextLedger(context.getContext('node'));
+	const tool = isToolRun(context) || context.getNode().type.endsWith('Tool');
 	return {
 		http,
 		wallet: ok,
 		runError,
-		session: ok && !runError ? new PaymentSession({ http, rpcHttp: n8nHttp(context, { cancellable: false }), wallet: ok, budget, ledger }) : undefined,
+		session: ok && !runError ? new PaymentSession({ http, rpcHttp: n8nHttp(context, { cancellable: false }), wallet: ok, budget, ledger, journal: (event) => logPayment(context, event) }) : undefined,
 		budget,
 		ledger,
+		calls: callScope(context, runIndexOf(context), tool),
+		inProgress: new Map(),
 		concurrency,
 		tool: isToolRun(context),
 		describePaid: (done) => {
@@ -114,6 +123,7 @@ interface ItemOptions {
 	timeoutMs: number;
 	dryRun: boolean;
 	binaryField: string;
+	idempotencyKey?: string;
 }
 
 function readOptions(options: IDataObject, wallet: Wallet | undefined): ItemOptions {
@@ -147,7 +157,7 @@ function readOptions(options: IDataObject, wallet: Wallet | undefined): ItemOpti
 	if (!/^[\w.-]{1,100}$/.test(binaryField)) {
 		throw inputError('Binary Field', `"${binaryField.slice(0, 100)}" is not a valid field name`, 'Use letters, digits, "_", "-" or ".", e.g. data.');
 	}
-	return { endpoint, imageHosts, limits, timeoutMs: timeoutSeconds * 1000, dryRun: options.dryRun === true, binaryField };
+	return { endpoint, imageHosts, limits, timeoutMs: timeoutSeconds * 1000, dryRun: options.dryRun === true, binaryField, idempotencyKey: readIdempotencyKey(options) };
 }
 
 /** One item: validate, (quote | pay), shape the output. */
@@ -156,7 +166,8 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 	const body = readBody(context, itemIndex);
 	const options = readOptions(context.getNodeParameter('options', itemIndex, {}) as IDataObject, run.wallet);
 	if (run.runError || !run.session || !run.wallet) throw run.runError;
-	const request = { url: options.endpoint, body, timeoutMs: options.timeoutMs, limits: options.limits, item: itemIndex };
+	const call = options.dryRun ? undefined : run.calls.callFor(itemIndex, options.idempotencyKey);
+	const request = { url: options.endpoint, body, timeoutMs: options.timeoutMs, limits: options.limits, call };
 
 	if (options.dryRun) {
 		// Who would pay and what it holds, read alongside the quote: the credential test computes
@@ -198,12 +209,34 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 		];
 	}
 
-	const earlier = run.ledger.get(itemIndex);
+	const paymentKey = (call as NonNullable<typeof call>).key;
+	// Two items of one call in this run (the same Idempotency Key twice, a tool asked twice the
+	// same): the second waits for the first and is answered from the ledger, never paid again.
+	const before = run.inProgress.get(paymentKey);
+	const mine = (async () => {
+		if (before) await before.catch(() => undefined);
+		return await payAndShape(context, run, options, body, request, itemIndex);
+	})();
+	run.inProgress.set(paymentKey, mine);
+	return await mine;
+}
+
+async function payAndShape(
+	context: IExecuteFunctions,
+	run: GenerateRun,
+	options: ItemOptions,
+	body: GenerateBody,
+	request: Parameters<PaymentSession['pay']>[0],
+	itemIndex: number,
+): Promise<INodeExecutionData[]> {
+	const session = run.session as PaymentSession;
+	const paymentKey = request.call?.key ?? `item ${itemIndex}`;
+	const earlier = run.ledger.get(paymentKey);
 	if (earlier?.state === 'done') {
-		// Retry On Fail re-ran the node: this item was paid and answered in an earlier try.
+		// Retry On Fail re-ran the node (or this run asked for the same call twice): it was paid and answered before.
 		return (earlier.outputs as IDataObject[]).map((json) => ({ json: { ...json, fromEarlierTry: true } }));
 	}
-	const answer = await run.session.pay(request);
+	const answer = await session.pay(request);
 	const receipt = answer.receipt;
 	const job = parseGenerateAnswer(answer.body);
 	if (!job) {
@@ -212,10 +245,10 @@ export async function generateImage(context: IExecuteFunctions, run: GenerateRun
 		throw new PaymentError({ reason: `The service answered the paid request without a job id: ${excerpt}`, attempt: attemptOf(receipt), verdict: receipt.settlement, checkedAt: receipt.checkedAt });
 	}
 	const payment = receipt ? receiptJson(receipt) : null;
-	// Paid and answered: a retry of this execution gives this answer again instead of paying.
-	if (receipt) run.ledger.set(itemIndex, { state: 'done', attempt: attemptOf(receipt), outputs: [{ jobId: job.jobId, statusUrl: redactText(job.statusUrl), payment }] });
+	// Paid and answered: a retry of this call in this execution gives this answer again instead of paying.
+	if (receipt) run.ledger.set(paymentKey, { state: 'done', attempt: attemptOf(receipt), outputs: [{ jobId: job.jobId, statusUrl: redactText(job.statusUrl), payment }] });
 	const outputs = await shapeOutput(context, run, options, body, job, payment);
-	if (receipt) run.ledger.set(itemIndex, { state: 'done', attempt: attemptOf(receipt), outputs: outputs.map((item) => item.json) });
+	if (receipt) run.ledger.set(paymentKey, { state: 'done', attempt: attemptOf(receipt), outputs: outputs.map((item) => item.json) });
 	return outputs;
 }
 
@@ -301,5 +334,30 @@ function hostOf(url: string): string {
 		return new URL(url).host;
 	} catch {
 		return 'the configured URL';
+	}
+}
+
+/**
+ * The record of a payment that outlives the worker: a line in n8n's log before the payment
+ * header leaves, and one with the verdict. n8n's default text log format keeps only the
+ * message, so every fact is in it (the metadata object is kept with N8N_LOG_FORMAT=json).
+ * Never the key: the facts are the signed authorization's, the call's and the chain's.
+ */
+function logPayment(context: IExecuteFunctions, event: PaymentEvent): void {
+	const where = event.call?.where ?? {};
+	const place = `workflow ${String(where.workflow ?? '?')}, execution ${String(where.execution ?? '?')}${where.retryOf ? ` (retry of ${String(where.retryOf)})` : ''}, node "${String(where.node ?? '?')}", item ${String(where.item ?? '?')}`;
+	const key = event.call ? `; payment key ${event.call.key.slice(0, 600)}` : '';
+	if (event.kind === 'signed') {
+		const a = event.attempt;
+		const message = `n8n-nodes-nano-banana: payment signed, about to be sent: ${a.amountUsdc} USDC from ${a.payer} to ${a.payTo} on ${a.network}, nonce ${a.nonce}, valid until ${isoFromSeconds(a.validBefore)}; ${place}${key}`;
+		context.logger.info(message, { event: 'x402 payment signed', ...a, ...where, paymentKey: event.call?.key });
+	} else if (event.kind === 'verdict') {
+		const a = event.attempt;
+		const message = `n8n-nodes-nano-banana: payment verdict ${event.verdict}${event.transaction ? `, transaction ${event.transaction}` : ''} (${event.outcome.slice(0, 300)}): ${a.amountUsdc} USDC from ${a.payer} to ${a.payTo}, nonce ${a.nonce}; ${place}${key}`;
+		context.logger.info(message, { event: 'x402 payment verdict', verdict: event.verdict, transaction: event.transaction ?? null, ...a, ...where, paymentKey: event.call?.key });
+	} else {
+		const e = event.earlier;
+		const message = `n8n-nodes-nano-banana: already paid, not signed again: nonce ${e.nonce} of ${e.payer} is used${e.transaction ? ` (transaction ${e.transaction})` : ''}; ${place}${key}`;
+		context.logger.info(message, { event: 'x402 already paid', ...e, ...where });
 	}
 }

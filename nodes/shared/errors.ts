@@ -13,6 +13,7 @@ export type ErrorKind =
 	| 'quote' // the 402 answer could not be read: nothing was signed
 	| 'gateway' // the service answered an error before any payment
 	| 'payment' // something failed after signing: money may have moved
+	| 'already paid' // this call was paid by an earlier try (its nonce is used on-chain): nothing was signed now
 	| 'job' // a job failed, timed out or could not be read
 	| 'http'; // a plain HTTP failure (status, network) outside any payment
 
@@ -99,10 +100,10 @@ export function isoFromSeconds(seconds: string | number): string {
 }
 
 /** What the chain says of a signed payment, in one sentence. */
-export function verdictSentence(verdict: ChargeVerdict, attempt: Pick<PaymentAttempt, 'amountUsdc' | 'validBefore'>, checkedAt?: string): string {
+export function verdictSentence(verdict: ChargeVerdict, attempt: Pick<PaymentAttempt, 'amountUsdc' | 'validBefore'>, checkedAt?: string, transaction?: string): string {
 	switch (verdict) {
 		case 'charged':
-			return `The payment of ${attempt.amountUsdc} USDC WAS taken (the token contract marks the authorization as used).`;
+			return `The payment of ${attempt.amountUsdc} USDC WAS taken, once (the token contract marks this call's authorization nonce as used${transaction ? `, in transaction ${transaction}` : ''}).`;
 		case 'not charged':
 			return `The payment of ${attempt.amountUsdc} USDC was NOT taken as of ${checkedAt ?? 'the check'}; the signed authorization stays valid until ${isoFromSeconds(attempt.validBefore)}.`;
 		default:
@@ -116,6 +117,8 @@ export interface PaymentErrorOptions {
 	attempt: PaymentAttempt;
 	verdict: ChargeVerdict;
 	checkedAt?: string;
+	/** The transaction that used the nonce, found in the token's AuthorizationUsed events (charged only). */
+	transaction?: string;
 	httpStatus?: number;
 	serverReason?: string;
 }
@@ -130,12 +133,13 @@ export class PaymentError extends NanoBananaError {
 	readonly attempt: PaymentAttempt;
 	readonly verdict: ChargeVerdict;
 	readonly checkedAt?: string;
+	readonly transaction?: string;
 
 	constructor(options: PaymentErrorOptions) {
-		const { reason, attempt, verdict, checkedAt } = options;
+		const { reason, attempt, verdict, checkedAt, transaction } = options;
 		let money: string;
 		try {
-			money = verdictSentence(verdict, attempt, checkedAt);
+			money = verdictSentence(verdict, attempt, checkedAt, transaction);
 		} catch {
 			money = `Payment verdict: ${String(verdict)}.`;
 		}
@@ -150,6 +154,7 @@ export class PaymentError extends NanoBananaError {
 				paymentStatus: verdict,
 				...attempt,
 				validUntil: safe(() => isoFromSeconds(attempt.validBefore), String(attempt.validBefore)),
+				...(transaction ? { transaction } : {}),
 				...(options.serverReason ? { serverReason: options.serverReason } : {}),
 				...(checkedAt ? { checkedAt } : {}),
 			},
@@ -159,6 +164,7 @@ export class PaymentError extends NanoBananaError {
 		this.attempt = attempt;
 		this.verdict = verdict;
 		this.checkedAt = checkedAt;
+		this.transaction = transaction;
 	}
 
 	override get signed(): boolean {
@@ -181,8 +187,55 @@ export class PaymentError extends NanoBananaError {
 			`Nonce: ${a.nonce}`,
 			`Valid until: ${safe(() => isoFromSeconds(a.validBefore), String(a.validBefore))} (validBefore ${a.validBefore})`,
 			`On-chain verdict: ${this.verdict}${this.checkedAt ? ` (checked ${this.checkedAt})` : ''}`,
+			...(this.transaction ? [`Transaction: ${this.transaction}`] : []),
 		].join('\n');
 	}
+}
+
+/** What the chain says of a call that was paid by an earlier try, as AlreadyPaidError reports it. */
+export interface EarlierPayment {
+	payer: string;
+	nonce: string;
+	/** The call's payment key, as the log lines of its tries show it. */
+	paymentKey: string;
+	/** Found in the token's AuthorizationUsed events; absent when not found or not readable. */
+	transaction?: string;
+	blockNumber?: string;
+	paidAt?: string;
+	payTo?: string;
+	amountUsdc?: string;
+	/** Why the transaction is not given, when it is not. */
+	lookupNote?: string;
+	explorerUrl?: string;
+	checkedAt: string;
+}
+
+/**
+ * This call was paid before: the token contract marks its nonce as used, so signing it again
+ * could never move money. Nothing is signed; the report says where the earlier payment is.
+ */
+export class AlreadyPaidError extends NanoBananaError {
+	readonly earlier: EarlierPayment;
+
+	constructor(earlier: EarlierPayment) {
+		const where = earlier.transaction
+			? ` in transaction ${earlier.transaction}${earlier.paidAt ? ` (${earlier.paidAt})` : ''}`
+			: earlier.lookupNote
+				? ` (${earlier.lookupNote})`
+				: '';
+		super(
+			'already paid',
+			`Already paid: an earlier try of this call paid for it${earlier.amountUsdc ? ` (${earlier.amountUsdc} USDC)` : ''}; the token contract marks its payment nonce ${earlier.nonce} as used${where}. Nothing was signed or paid now.`,
+			'That earlier try\'s answer (its job) was lost, e.g. with a worker that stopped or a run that failed after paying. Find the job with the service by the transaction, or search the n8n logs for the nonce (the "payment signed" line names the workflow, execution and item). To pay for a new image on purpose, use another Idempotency Key or run the workflow as a new execution.',
+			{ signed: false, alreadyPaid: true, paymentStatus: 'charged', ...withoutUndefined(earlier) },
+		);
+		this.name = 'AlreadyPaidError';
+		this.earlier = earlier;
+	}
+}
+
+function withoutUndefined(value: object): Record<string, unknown> {
+	return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }
 
 function safe<T>(fn: () => T, fallback: T): T {

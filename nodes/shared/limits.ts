@@ -26,3 +26,12 @@ export const DOWNLOAD_TIMEOUT_MS = 120_000;
 
 /** Deadline of one read-only chain request (balance, authorization state). */
 export const RPC_TIMEOUT_MS = 10_000;
+
+/** Blocks one eth_getLogs request covers: Base's public RPC asks for ranges under 2,000 blocks. A range an RPC refuses is halved. */
+export const LOG_RANGE_BLOCKS = 2_000;
+
+/** eth_getLogs requests in flight at once for one search. */
+export const LOG_READS_AT_ONCE = 4;
+
+/** How far back the transaction of an already used payment nonce is searched: a day of Base blocks (one every 2 s). */
+export const AUTHORIZATION_LOOKBACK_BLOCKS = 43_200;

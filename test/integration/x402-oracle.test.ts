@@ -13,6 +13,7 @@ import type { HttpResponse } from '../../nodes/shared/http';
 import { parseQuote } from '../../nodes/shared/x402/quote';
 import { selectRequirement } from '../../nodes/shared/x402/policy';
 import { Signer } from '../../nodes/shared/x402/signer';
+import { randomNonce } from '../../nodes/shared/x402/nonce';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet';
 import { walletCredential } from '../helpers';
 
@@ -118,7 +119,7 @@ describe.each([
 		const key = sandbox.payers[1].key;
 		const wallet = walletFromCredential({ ...walletCredential(sandbox, 1) });
 		const quote = parseQuote(response402(version), requirementV1.resource, Date.now());
-		const signed = await (await Signer.load(wallet)).sign(quote, selectRequirement(quote, wallet, {}), wallet, Date.now());
+		const signed = await (await Signer.load(wallet)).sign(quote, selectRequirement(quote, wallet, {}), wallet, Date.now(), randomNonce());
 		const payload = decode(signed.headers[headerName]);
 		const requirement = version === 'v1' ? requirementV1 : requirementV2;
 		const before = await sandbox.chain.usdcBalance(privateKeyToAccount(key).address);

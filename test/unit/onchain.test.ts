@@ -2,10 +2,10 @@
  * The package's hand-encoded JSON-RPC reads against viem (a dev dependency used as oracle):
  * the same selectors and calldata, and the answers read the same way.
  */
-import { encodeFunctionData, toFunctionSelector } from 'viem';
+import { encodeFunctionData, toEventSelector, toFunctionSelector } from 'viem';
 import type { HttpRequest } from '../../nodes/shared/http';
 import { NETWORKS } from '../../nodes/shared/x402/assets';
-import { chainReader, SELECTORS } from '../../nodes/shared/x402/onchain';
+import { chainReader, SELECTORS, TOPICS } from '../../nodes/shared/x402/onchain';
 
 const ABI = [
 	{ type: 'function', name: 'balanceOf', stateMutability: 'view', inputs: [{ name: 'account', type: 'address' }], outputs: [{ type: 'uint256' }] },
@@ -51,4 +51,64 @@ it('sends the calldata viem would, and reads the answers', async () => {
 	expect(data[0]).toBe(encodeFunctionData({ abi: ABI, functionName: 'balanceOf', args: [PAYER] }));
 	expect(data[1]).toBe(encodeFunctionData({ abi: ABI, functionName: 'authorizationState', args: [PAYER, NONCE] }));
 	expect((calls[0].body as { params: Array<{ to: string }> }).params[0].to).toBe(NETWORKS.base.usdc.address);
+});
+
+it('uses the topics of USDC\'s Transfer and AuthorizationUsed events', () => {
+	expect(TOPICS.transfer).toBe(toEventSelector('Transfer(address,address,uint256)'));
+	expect(TOPICS.nonceUsed).toBe(toEventSelector('AuthorizationUsed(address,bytes32)'));
+});
+
+/** An RPC over `blocks` blocks with one AuthorizationUsed log at `at`, refusing eth_getLogs over more than `maxRange` blocks. */
+function logsRpc(options: { latest: number; at?: number; maxRange: number }) {
+	const ranges: Array<[number, number]> = [];
+	const http = async (request: HttpRequest) => {
+		const { method, params } = request.body as { method: string; params: Array<Record<string, unknown>> };
+		const answer = (result: unknown) => ({ status: 200, headers: {}, body: { jsonrpc: '2.0', id: 1, result }, url: request.url });
+		if (method === 'eth_blockNumber') return answer(`0x${options.latest.toString(16)}`);
+		if (method === 'eth_getLogs') {
+			const from = Number(params[0].fromBlock);
+			const to = Number(params[0].toBlock);
+			ranges.push([from, to]);
+			if (to - from + 1 > options.maxRange) return { status: 200, headers: {}, body: { jsonrpc: '2.0', id: 1, error: { code: -32005, message: 'query exceeds max block range 2000' } }, url: request.url };
+			const topics = params[0].topics as string[];
+			const hit = options.at !== undefined && options.at >= from && options.at <= to;
+			return answer(hit ? [{ address: NETWORKS.base.usdc.address, blockNumber: `0x${options.at!.toString(16)}`, transactionHash: `0x${'e'.repeat(64)}`, logIndex: '0x1', topics, data: '0x' }] : []);
+		}
+		if (method === 'eth_getTransactionReceipt') {
+			return answer({
+				status: '0x1',
+				logs: [
+					{ address: NETWORKS.base.usdc.address.toLowerCase(), blockNumber: '0x1', transactionHash: `0x${'e'.repeat(64)}`, logIndex: '0x0', topics: [TOPICS.transfer, `0x${PAYER.slice(2).toLowerCase().padStart(64, '0')}`, `0x${'5054acbbdd6aed95231cbe833f7bf1db7c248bff'.padStart(64, '0')}`], data: `0x${(52_700).toString(16).padStart(64, '0')}` },
+				],
+			});
+		}
+		if (method === 'eth_getBlockByNumber') return answer({ timestamp: '0x6a1f0000' });
+		throw new Error(`unexpected ${method}`);
+	};
+	return { http, ranges };
+}
+
+it('finds the transaction of a used nonce newest blocks first, in ranges the RPC accepts, and stops when found', async () => {
+	const rpc = logsRpc({ latest: 100_000, at: 99_000, maxRange: 2_000 });
+	const reader = await chainReader(rpc.http, NETWORKS.base, 'https://rpc.example/');
+	const use = await reader.findAuthorizationUse(PAYER, NONCE, 43_200);
+	expect(use).toMatchObject({ transaction: `0x${'e'.repeat(64)}`, blockNumber: 99_000n, payTo: '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff', amountAtomic: 52_700n, paidAt: new Date(0x6a1f0000 * 1000).toISOString() });
+	// One batch of 4 ranges of 2,000 blocks, newest first; the rest of the day is not read.
+	expect(rpc.ranges).toEqual([
+		[98_001, 100_000],
+		[96_001, 98_000],
+		[94_001, 96_000],
+		[92_001, 94_000],
+	]);
+});
+
+it('splits a range an RPC refuses in halves, and says when the nonce is not in the window', async () => {
+	const rpc = logsRpc({ latest: 10_000, maxRange: 600 });
+	const reader = await chainReader(rpc.http, NETWORKS.base, 'https://rpc.example/');
+	expect(await reader.findAuthorizationUse(PAYER, NONCE, 4_000)).toBeUndefined();
+	const accepted = rpc.ranges.filter(([from, to]) => to - from + 1 <= 600);
+	// Every block of the window was read exactly once, in accepted ranges.
+	const covered = accepted.reduce((sum, [from, to]) => sum + (to - from + 1), 0);
+	expect(covered).toBe(4_000);
+	expect(Math.min(...accepted.map(([from]) => from))).toBe(6_001);
 });

@@ -59,36 +59,37 @@ function gateway(overrides: Record<string, unknown> = {}, paidHeaders: Record<st
 it('reuses a fresh quote, and asks again once it is older than its validity (at most 120 s)', async () => {
 	const g = gateway();
 	const s = g.session();
-	await s.pay({ url: ENDPOINT, body: { prompt: 'a' }, item: 0 });
-	await s.pay({ url: ENDPOINT, body: { prompt: 'b' }, item: 1 });
+	await s.pay({ url: ENDPOINT, body: { prompt: 'a' } });
+	await s.pay({ url: ENDPOINT, body: { prompt: 'b' } });
 	expect(g.count('unpaid')).toBe(1);
 	g.advance(121_000);
-	const third = await s.pay({ url: ENDPOINT, body: { prompt: 'c' }, item: 2 });
+	const third = await s.pay({ url: ENDPOINT, body: { prompt: 'c' } });
 	expect(g.count('unpaid')).toBe(2);
 	expect(third.receipt?.quoteReused).toBe(false);
 
 	const short = gateway({ maxTimeoutSeconds: 30 });
 	const s2 = short.session();
-	await s2.pay({ url: ENDPOINT, body: { prompt: 'a' }, item: 0 });
+	await s2.pay({ url: ENDPOINT, body: { prompt: 'a' } });
 	short.advance(31_000);
-	await s2.pay({ url: ENDPOINT, body: { prompt: 'b' }, item: 1 });
+	await s2.pay({ url: ENDPOINT, body: { prompt: 'b' } });
 	expect(short.count('unpaid')).toBe(2);
 });
 
 it('refuses a quote asking for more than 600 s of validity, sending no payment', async () => {
 	const g = gateway({ maxTimeoutSeconds: 601 });
-	await expect(g.session().pay({ url: ENDPOINT, body: {}, item: 0 })).rejects.toThrow(/"validity" rule/);
+	await expect(g.session().pay({ url: ENDPOINT, body: {} })).rejects.toThrow(/"validity" rule/);
 	expect(g.count('paid')).toBe(0);
 });
 
-it('an item already signed for in this execution is reported again, never signed again', async () => {
+it('a call already signed for in this execution is reported again, never signed again', async () => {
 	const g = gateway();
 	const ledger = memoryLedger();
 	const budget = new Budget(200_000n);
-	await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, item: 0 });
-	expect(ledger.get(0)).toMatchObject({ state: 'signed', attempt: { amountAtomic: '52700' } });
+	const call = { key: '["item","wf","exec-1","node-1",0,0]', mayRepeat: false };
+	await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, call });
+	expect(ledger.get(call.key)).toMatchObject({ state: 'signed', attempt: { amountAtomic: '52700' } });
 	// Retry On Fail: a new session of the same execution, the same ledger and budget.
-	const again = await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, item: 0 }).catch((e: unknown) => e);
+	const again = await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, call }).catch((e: unknown) => e);
 	expect(again).toBeInstanceOf(PaymentError);
 	expect((again as PaymentError).message).toMatch(/already signed for in an earlier try of this execution/);
 	expect((again as PaymentError).verdict).toBe('unknown');
@@ -100,8 +101,8 @@ it('the budget refuses before signing and keeps what was signed', async () => {
 	const g = gateway();
 	const budget = new Budget(100_000n);
 	const s = g.session(budget);
-	await s.pay({ url: ENDPOINT, body: {}, item: 0 });
-	await expect(s.pay({ url: ENDPOINT, body: {}, item: 1 })).rejects.toThrow(/"budget" rule: paying 0\.0527 USDC would bring this execution's spending to 0\.1054 USDC/);
+	await s.pay({ url: ENDPOINT, body: {} });
+	await expect(s.pay({ url: ENDPOINT, body: {} })).rejects.toThrow(/"budget" rule: paying 0\.0527 USDC would bring this execution's spending to 0\.1054 USDC/);
 	expect(g.count('paid')).toBe(1);
 	expect(budget.spentAtomic).toBe(52_700n);
 });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'crypto';
 import type { KnownNetwork } from './assets';
 import type { Quote, Requirement } from './quote';
 import type { TypedDataToSign } from './vendor/signing';
@@ -32,11 +31,6 @@ export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
 		{ name: 'nonce', type: 'bytes32' },
 	],
 } as const;
-
-/** 32 random bytes, as EIP-3009 nonces are: every authorization is a new, independent payment. */
-export function randomNonce(): `0x${string}` {
-	return `0x${randomBytes(32).toString('hex')}`;
-}
 
 export function buildAuthorization(options: {
 	x402Version: 1 | 2;

@@ -2,24 +2,26 @@ import type { IDataObject } from 'n8n-workflow';
 import type { PaymentAttempt } from '../errors';
 
 /**
- * What one execution signed, per item, so that n8n's Retry On Fail (which runs the node
- * again with the same items in the same execution) never signs twice for one item.
- * Kept in n8n's per-execution node context: nothing survives the execution, nothing is
- * shared with another one, and it travels with the execution data (queue mode).
+ * What one execution signed, per paid call (its payment key), so that a call tried again in the
+ * same execution (n8n's Retry On Fail, on a plain node or a tool; a duplicate call in one run) is
+ * never signed twice and an answered one is given back instead of paid again.
+ * Kept in n8n's per-execution node context: it travels with the execution data (queue mode)
+ * and into n8n's Retry of a failed execution, but is lost with a worker that dies mid-node;
+ * the derived nonce (nonce.ts) and the chain cover that case.
  */
 export type LedgerEntry =
 	| { state: 'signed'; attempt: PaymentAttempt }
 	| { state: 'done'; attempt?: PaymentAttempt; outputs: IDataObject[] };
 
 export interface ItemLedger {
-	get(item: number): LedgerEntry | undefined;
-	set(item: number, entry: LedgerEntry): void;
+	get(paymentKey: string): LedgerEntry | undefined;
+	set(paymentKey: string, entry: LedgerEntry): void;
 }
 
-const LEDGER_KEY = 'nanoBananaSignedItems';
+const LEDGER_KEY = 'nanoBananaPaidCalls';
 
-/** The ledger of one run of a node: items are keyed by run index (loops) and item index. */
-export function contextLedger(context: Record<string, unknown>, runIndex: number): ItemLedger {
+/** The ledger in n8n's node context of this execution. */
+export function contextLedger(context: Record<string, unknown>): ItemLedger {
 	const all = () => {
 		const existing = context[LEDGER_KEY];
 		if (existing && typeof existing === 'object') return existing as Record<string, LedgerEntry>;
@@ -28,15 +30,15 @@ export function contextLedger(context: Record<string, unknown>, runIndex: number
 		return created;
 	};
 	return {
-		get: (item) => all()[`${runIndex}:${item}`],
-		set: (item, entry) => {
-			all()[`${runIndex}:${item}`] = entry;
+		get: (paymentKey) => all()[paymentKey],
+		set: (paymentKey, entry) => {
+			all()[paymentKey] = entry;
 		},
 	};
 }
 
-/** A ledger that remembers nothing (tests of the session without n8n). */
+/** A ledger that lives as long as the object (tests of the session without n8n). */
 export function memoryLedger(): ItemLedger {
-	const entries = new Map<number, LedgerEntry>();
-	return { get: (item) => entries.get(item), set: (item, entry) => void entries.set(item, entry) };
+	const entries = new Map<string, LedgerEntry>();
+	return { get: (paymentKey) => entries.get(paymentKey), set: (paymentKey, entry) => void entries.set(paymentKey, entry) };
 }

@@ -1,16 +1,18 @@
 import type { ChargeVerdict } from '../errors';
+import { settle } from '../errors';
 import type { HttpFn } from '../http';
-import { RPC_TIMEOUT_MS } from '../limits';
+import { LOG_RANGE_BLOCKS, LOG_READS_AT_ONCE, RPC_TIMEOUT_MS } from '../limits';
 import type { KnownNetwork } from './assets';
 
 /**
- * Read-only chain checks (balances, EIP-3009 authorization state, transactions) as plain
- * JSON-RPC calls through the same HTTP seam as everything else. Signing never needs these;
- * a failing RPC only makes a verdict "unknown".
+ * Read-only chain checks (balances, EIP-3009 authorization state, transactions, event logs)
+ * as plain JSON-RPC calls through the same HTTP seam as everything else: the one place the
+ * package reads the chain. Signing never needs these; a failing RPC only makes a verdict
+ * "unknown".
  *
- * The calls are fixed ABI encodings of two view functions of the USDC contract; their
- * selectors are the first 4 bytes of keccak-256 of the signatures (checked against viem in
- * test/unit/onchain.test.ts).
+ * The calls are fixed ABI encodings of two view functions of the USDC contract and the
+ * topics of two of its events; selectors and topics are the first 4 / all 32 bytes of
+ * keccak-256 of the signatures (checked against viem in test/unit/onchain.test.ts).
  */
 export const SELECTORS = Object.freeze({
 	/** balanceOf(address) */
@@ -19,6 +21,46 @@ export const SELECTORS = Object.freeze({
 	authorizationState: '0xe94a0102',
 });
 
+export const TOPICS = Object.freeze({
+	/** Transfer(address indexed from, address indexed to, uint256 value) */
+	transfer: '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef',
+	/** AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce): emitted once per EIP-3009 nonce. */
+	nonceUsed: '0x98de503528ee59b575ef0c0a2576a82497bfc029a5685b209e9ec333479b10a5',
+});
+
+/** One event log of the USDC contract. */
+export interface ChainLog {
+	/** The contract that emitted it (lower case). */
+	address: string;
+	blockNumber: bigint;
+	transactionHash: string;
+	logIndex: number;
+	topics: string[];
+	data: string;
+}
+
+/** Where and when an EIP-3009 nonce was used, read from the token's own events. */
+export interface AuthorizationUse {
+	transaction: string;
+	blockNumber: bigint;
+	/** ISO time of the block; undefined when the block could not be read. */
+	paidAt?: string;
+	/** From the USDC Transfer event of the same transaction, when it carries one from the payer. */
+	payTo?: string;
+	amountAtomic?: bigint;
+}
+
+export interface LogQuery {
+	/** Topic filters, null for "any"; the contract is always USDC. */
+	topics: Array<string | null>;
+	fromBlock: bigint;
+	toBlock: bigint;
+	/** Read the newest blocks first (and stop early with `enough`). */
+	newestFirst?: boolean;
+	/** Stops reading once this says the logs found so far are enough. */
+	enough?: (found: ChainLog[]) => boolean;
+}
+
 export interface ChainReader {
 	usdcBalance(address: `0x${string}`): Promise<bigint>;
 	ethBalance(address: `0x${string}`): Promise<bigint>;
@@ -26,21 +68,69 @@ export interface ChainReader {
 	authorizationUsed(payer: `0x${string}`, nonce: `0x${string}`): Promise<boolean>;
 	/** Whether a transaction hash is mined on this chain, and how it ended. */
 	transactionStatus(hash: string): Promise<TransactionStatus>;
+	blockNumber(): Promise<bigint>;
+	/** USDC event logs, read in block ranges the RPC accepts (LOG_RANGE_BLOCKS, halved when refused). */
+	logs(query: LogQuery): Promise<ChainLog[]>;
+	/** The transaction that used (payer, nonce), searched in the last `lookbackBlocks` blocks; undefined if not there. */
+	findAuthorizationUse(payer: `0x${string}`, nonce: `0x${string}`, lookbackBlocks: number): Promise<AuthorizationUse | undefined>;
 }
 
 export type TransactionStatus = 'success' | 'reverted' | 'not found';
+
+/** A JSON-RPC error answer, with its code (e.g. -32005 for a block range the RPC refuses). */
+export class RpcError extends Error {
+	constructor(
+		message: string,
+		readonly code?: number,
+	) {
+		super(message);
+		this.name = 'RpcError';
+	}
+}
 
 export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: string, timeoutMs = RPC_TIMEOUT_MS): Promise<ChainReader> {
 	let id = 0;
 	const rpc = async (method: string, params: unknown[]): Promise<unknown> => {
 		const response = await http({ method: 'POST', url: rpcUrl, body: { jsonrpc: '2.0', id: ++id, method, params }, timeoutMs });
-		const body = response.body as { result?: unknown; error?: { message?: string } } | undefined;
-		if (response.status !== 200 || !body || typeof body !== 'object') throw new Error(`RPC answered HTTP ${response.status}`);
-		if (body.error) throw new Error(`RPC error: ${String(body.error.message ?? 'unknown').slice(0, 200)}`);
+		const body = response.body as { result?: unknown; error?: { message?: string; code?: unknown } } | undefined;
+		if (response.status !== 200 || !body || typeof body !== 'object') throw new RpcError(`RPC answered HTTP ${response.status}`);
+		if (body.error) {
+			throw new RpcError(`RPC error: ${String(body.error.message ?? 'unknown').slice(0, 200)}`, typeof body.error.code === 'number' ? body.error.code : undefined);
+		}
 		return body.result;
 	};
 	const call = async (data: string): Promise<bigint> => quantity(await rpc('eth_call', [{ to: network.usdc.address, data }, 'latest']));
-	return {
+
+	/** One eth_getLogs over [from, to]; a range the RPC refuses is read again in two halves. */
+	const logsIn = async (topics: Array<string | null>, from: bigint, to: bigint): Promise<ChainLog[]> => {
+		const read = await settle(rpc('eth_getLogs', [{ address: network.usdc.address, topics, fromBlock: hex(from), toBlock: hex(to) }]));
+		if (read.ok) return parseLogs(read.value);
+		if (!isRangeRefusal(read.error) || to <= from) throw read.error;
+		const middle = from + (to - from) / 2n;
+		const [low, high] = await Promise.all([logsIn(topics, from, middle), logsIn(topics, middle + 1n, to)]);
+		return [...low, ...high];
+	};
+
+	const logs = async (query: LogQuery): Promise<ChainLog[]> => {
+		// Full ranges from the end read first: the newest blocks when searching backwards.
+		const span = BigInt(LOG_RANGE_BLOCKS);
+		const ranges: Array<[bigint, bigint]> = [];
+		if (query.newestFirst) {
+			for (let to = query.toBlock; to >= query.fromBlock; to -= span) ranges.push([to - span + 1n > query.fromBlock ? to - span + 1n : query.fromBlock, to]);
+		} else {
+			for (let from = query.fromBlock; from <= query.toBlock; from += span) ranges.push([from, from + span - 1n < query.toBlock ? from + span - 1n : query.toBlock]);
+		}
+		const found: ChainLog[] = [];
+		for (let start = 0; start < ranges.length; start += LOG_READS_AT_ONCE) {
+			const batch = ranges.slice(start, start + LOG_READS_AT_ONCE);
+			const results = await Promise.all(batch.map(async ([from, to]) => await logsIn(query.topics, from, to)));
+			for (const result of results) found.push(...result);
+			if (query.enough?.(found)) break;
+		}
+		return found.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+	};
+
+	const reader: ChainReader = {
 		usdcBalance: async (address) => await call(`${SELECTORS.balanceOf}${word(address)}`),
 		ethBalance: async (address) => quantity(await rpc('eth_getBalance', [address, 'latest'])),
 		authorizationUsed: async (payer, nonce) => (await call(`${SELECTORS.authorizationState}${word(payer)}${word(nonce)}`)) !== 0n,
@@ -50,19 +140,81 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 			if (!receipt) return 'not found';
 			return receipt.status === '0x1' ? 'success' : 'reverted';
 		},
+		blockNumber: async () => quantity(await rpc('eth_blockNumber', [])),
+		logs,
+		findAuthorizationUse: async (payer, nonce, lookbackBlocks) => {
+			const latest = await reader.blockNumber();
+			const fromBlock = latest > BigInt(lookbackBlocks) ? latest - BigInt(lookbackBlocks) + 1n : 0n;
+			const found = await logs({
+				topics: [TOPICS.nonceUsed, `0x${word(payer)}`, `0x${word(nonce)}`],
+				fromBlock,
+				toBlock: latest,
+				newestFirst: true,
+				enough: (so) => so.length > 0,
+			});
+			const use = found[0];
+			if (!use) return undefined;
+			const [receipt, block] = await Promise.all([
+				settle(rpc('eth_getTransactionReceipt', [use.transactionHash])),
+				settle(rpc('eth_getBlockByNumber', [hex(use.blockNumber), false])),
+			]);
+			const transfer = receipt.ok ? transferFrom(parseLogs((receipt.value as { logs?: unknown } | null)?.logs ?? []), payer, network.usdc.address) : undefined;
+			const timestamp = block.ok ? (block.value as { timestamp?: unknown } | null)?.timestamp : undefined;
+			return {
+				transaction: use.transactionHash,
+				blockNumber: use.blockNumber,
+				paidAt: typeof timestamp === 'string' && /^0x[0-9a-f]+$/i.test(timestamp) ? new Date(Number(BigInt(timestamp)) * 1000).toISOString() : undefined,
+				...(transfer ? { payTo: transfer.to, amountAtomic: transfer.value } : {}),
+			};
+		},
 	};
+	return reader;
+}
+
+/** Errors with which RPCs refuse a block range or a result that is too large (Base, Alchemy, Infura, QuickNode wordings). */
+function isRangeRefusal(error: unknown): boolean {
+	if (!(error instanceof RpcError) || error.code === undefined) return false;
+	return error.code === -32005 || /range|too many|more than|limit|exceed/i.test(error.message);
+}
+
+function parseLogs(value: unknown): ChainLog[] {
+	if (!Array.isArray(value)) throw new RpcError('RPC answered logs that are not a list');
+	return value.map((raw) => {
+		const log = raw as Record<string, unknown>;
+		const topics = Array.isArray(log.topics) ? log.topics.filter((t): t is string => typeof t === 'string') : [];
+		return {
+			address: typeof log.address === 'string' ? log.address.toLowerCase() : '',
+			blockNumber: quantity(log.blockNumber),
+			transactionHash: typeof log.transactionHash === 'string' ? log.transactionHash : '',
+			logIndex: Number(quantity(log.logIndex ?? '0x0')),
+			topics,
+			data: typeof log.data === 'string' ? log.data : '0x',
+		};
+	});
+}
+
+/** The USDC Transfer out of `payer` among a transaction's logs. */
+function transferFrom(logs: ChainLog[], payer: string, token: string): { to: string; value: bigint } | undefined {
+	const fromTopic = `0x${word(payer)}`;
+	const transfer = logs.find((l) => l.address === token.toLowerCase() && l.topics[0] === TOPICS.transfer && l.topics[1]?.toLowerCase() === fromTopic);
+	if (!transfer || !transfer.topics[2]) return undefined;
+	return { to: `0x${transfer.topics[2].slice(-40)}`, value: quantity(transfer.data) };
 }
 
 /** One 32-byte ABI word: an address or a bytes32, left-padded hex without 0x. */
 function word(value: string): string {
-	const hex = value.replace(/^0x/i, '').toLowerCase();
-	if (!/^[0-9a-f]{1,64}$/.test(hex)) throw new Error('not an ABI word');
-	return hex.padStart(64, '0');
+	const text = value.replace(/^0x/i, '').toLowerCase();
+	if (!/^[0-9a-f]{1,64}$/.test(text)) throw new Error('not an ABI word');
+	return text.padStart(64, '0');
+}
+
+function hex(value: bigint): string {
+	return `0x${value.toString(16)}`;
 }
 
 /** A JSON-RPC quantity or a uint256 return value. */
 function quantity(value: unknown): bigint {
-	if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{0,64}$/.test(value)) throw new Error('RPC answered something that is not a number');
+	if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{0,64}$/.test(value)) throw new RpcError('RPC answered something that is not a number');
 	return value === '0x' ? 0n : BigInt(value);
 }
 

@@ -1,10 +1,14 @@
-import { NanoBananaError, PaymentError, settle, type PaymentAttempt } from '../errors';
+import { AlreadyPaidError, NanoBananaError, PaymentError, settle, type EarlierPayment, type PaymentAttempt } from '../errors';
 import type { HttpFn, HttpResponse } from '../http';
+import { AUTHORIZATION_LOOKBACK_BLOCKS } from '../limits';
 import { redactText, redactUrl } from '../urls';
+import type { PaymentCall, PaymentEvent, PaymentJournal } from './call';
 import { Funds } from './funds';
 import type { ItemLedger } from './ledger';
 import { formatUsdc } from './money';
+import { nonceFor, nonceSecret, randomNonce } from './nonce';
 import { chainReader, chargeVerdict, type ChainReader } from './onchain';
+import { isLocalUrl } from './receipt';
 import { Budget, policyRefusal, selectRequirement, type PaymentLimits } from './policy';
 import { parseQuote, parseSettlement, type Quote } from './quote';
 import { QuoteCache, type QuoteOutcome } from './quotes';
@@ -14,10 +18,13 @@ import type { Wallet } from './wallet';
 
 /**
  * One paid JSON request, safely:
- *   unpaid request -> 402 quote -> policy -> budget -> funds -> sign -> paid request -> answer + receipt.
- * Never retries a paid request, never signs twice for one item (also across n8n's Retry On
- * Fail, through the item ledger). Anything failing after the signature left this machine
- * becomes a PaymentError carrying the payment facts and the on-chain verdict.
+ *   unpaid request -> 402 quote -> (already paid?) -> policy -> budget -> funds -> sign -> paid request -> answer + receipt.
+ * Never retries a paid request. Every try of one call signs the call's derived nonce, so the
+ * chain settles it at most once; a call that may have been tried before is checked on-chain
+ * first and never signed again once its nonce is used. In one execution, a call already signed
+ * is never signed again (the ledger). Anything failing after the signature left this machine
+ * becomes a PaymentError carrying the payment facts and the on-chain verdict. Before a payment
+ * header leaves, and again with the verdict, the journal gets a record (n8n's log, in the nodes).
  *
  * A session lives for one node run: it holds the quote cache, the balance check and the
  * lazily loaded signer. The budget spans the node's runs in one execution. Nothing is
@@ -30,8 +37,11 @@ export interface PaidRequest {
 	/** Deadline of each request (unpaid and paid), body included. */
 	timeoutMs?: number;
 	limits?: PaymentLimits;
-	/** The item this payment is for: with a ledger, it is never signed for twice in one execution. */
-	item?: number;
+	/**
+	 * The paid call this request is a try of: its nonce is derived from the call's key. Without
+	 * one (tests, the benchmark's floor) the nonce is random and the call can never be recognised again.
+	 */
+	call?: PaymentCall;
 }
 
 export interface PaidAnswer {
@@ -51,8 +61,10 @@ export interface PaymentSessionOptions {
 	budget?: Budget;
 	/** Check the USDC balance before paying (needs the RPC; skipped if it fails). */
 	checkBalance?: boolean;
-	/** What this execution already signed, per item (n8n's node context in the nodes). */
+	/** What this execution already signed, per call (n8n's node context in the nodes). */
 	ledger?: ItemLedger;
+	/** Told before a payment header leaves and when its verdict is known (never throws into the payment). */
+	journal?: PaymentJournal;
 	now?: () => number;
 }
 
@@ -73,6 +85,8 @@ export class PaymentSession {
 	private readonly quotes: QuoteCache;
 	private readonly funds?: Funds;
 	private readonly ledger?: ItemLedger;
+	private readonly journal?: PaymentJournal;
+	private secret?: Buffer;
 	private signer?: Promise<Signer>;
 	private reader?: Promise<ChainReader>;
 	private facts?: Promise<WalletFacts>;
@@ -84,6 +98,7 @@ export class PaymentSession {
 		this.budget = options.budget ?? new Budget();
 		this.now = options.now ?? Date.now;
 		this.ledger = options.ledger;
+		this.journal = options.journal;
 		this.quotes = new QuoteCache(this.now);
 		if (options.checkBalance ?? true) {
 			this.funds = new Funds(async () => await (await this.getReader()).usdcBalance(await this.payer()), this.wallet.network.label);
@@ -118,21 +133,37 @@ export class PaymentSession {
 		return await this.unpaidRequest(request);
 	}
 
+	/** The nonce every try of this call signs (random for a request without a call). */
+	nonceOf(call: PaymentCall | undefined): `0x${string}` {
+		if (!call) return randomNonce();
+		this.secret ??= nonceSecret(this.wallet.privateKey);
+		return nonceFor(this.secret, call.key);
+	}
+
 	async pay(request: PaidRequest): Promise<PaidAnswer> {
-		const earlier = request.item !== undefined ? this.ledger?.get(request.item) : undefined;
+		const call = request.call;
+		const earlier = call ? this.ledger?.get(call.key) : undefined;
 		if (earlier) {
-			// n8n's Retry On Fail runs the node again with the same items: this one was signed for already.
+			// n8n's Retry On Fail runs the node again with the same items: this call was signed for already.
 			throw await this.afterSigning(
-				'This item was already signed for in an earlier try of this execution (Retry On Fail), so it is not signed or sent again',
+				'This call was already signed for in an earlier try of this execution (Retry On Fail), so it is not signed or sent again',
 				earlier.attempt ?? missingAttempt(),
+				{ call },
 			);
 		}
-		// The balance read and the signing code load while the unpaid request is on its way.
+		const nonce = this.nonceOf(call);
+		// The balance read, the signing code and (for a call that may have been tried before) the
+		// chain's word on its nonce all start while the unpaid request is on its way.
 		this.funds?.prefetch();
 		this.getSigner().catch(() => undefined);
+		const usedBefore = call?.mayRepeat ? settle(async () => await (await this.getReader()).authorizationUsed(await this.payer(), nonce)) : undefined;
 		const { outcome, reused } = await this.quotes.get(request.url, async () => await this.unpaidRequest(request));
 		if (outcome.kind === 'answer') return { ...outcome.response };
-		return await this.payWithQuote(request, outcome.quote, reused);
+		// A used nonce can never move money again: report the earlier payment instead of signing.
+		// An RPC that cannot answer leaves the chain to refuse a second settlement of the nonce.
+		const used = await usedBefore;
+		if (used?.ok && used.value) throw await this.alreadyPaid(call as PaymentCall, nonce);
+		return await this.payWithQuote(request, outcome.quote, reused, nonce);
 	}
 
 	private async unpaidRequest(request: PaidRequest): Promise<QuoteOutcome> {
@@ -151,8 +182,8 @@ export class PaymentSession {
 		throw gatewayError(response, 'before any payment', 'Nothing was signed or paid.');
 	}
 
-	/** Pays one quote: one signature, one paid request, never a second of either for this item. */
-	private async payWithQuote(request: PaidRequest, quote: Quote, reused: boolean): Promise<PaidAnswer> {
+	/** Pays one quote: one signature, one paid request, never a second of either for this try. */
+	private async payWithQuote(request: PaidRequest, quote: Quote, reused: boolean, nonce: `0x${string}`): Promise<PaidAnswer> {
 		const requirement = selectRequirement(quote, this.wallet, request.limits ?? {});
 		const amount = requirement.amountAtomic;
 		if (!this.budget.reserve(amount)) {
@@ -169,7 +200,7 @@ export class PaymentSession {
 			this.budget.release(amount);
 			throw funded.error;
 		}
-		const signing = await settle(async () => await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now()));
+		const signing = await settle(async () => await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now(), nonce));
 		if (!signing.ok) {
 			// Nothing left this machine: give the holds back.
 			this.funds?.release(amount);
@@ -177,20 +208,26 @@ export class PaymentSession {
 			throw signing.error;
 		}
 		const signed = signing.value;
-		// From here on the signature may leave this machine: no path signs again for this item,
-		// its amount stays counted in the budget, and any failure carries the payment facts.
-		if (request.item !== undefined) this.ledger?.set(request.item, { state: 'signed', attempt: signed.attempt });
+		// From here on the signature may leave this machine: no path signs again for this call in
+		// this execution, its amount stays counted in the budget, and any failure carries the
+		// payment facts. The log line goes out before the payment header does.
+		if (request.call) this.ledger?.set(request.call.key, { state: 'signed', attempt: signed.attempt });
+		this.record({ kind: 'signed', call: request.call, attempt: signed.attempt });
 		const outcome = await settle(this.sendPaid(request, quote, signed, reused));
-		if (outcome.ok) return outcome.value;
+		if (outcome.ok) {
+			const receipt = outcome.value.receipt;
+			if (receipt) this.record({ kind: 'verdict', call: request.call, attempt: signed.attempt, verdict: receipt.settlement, transaction: receipt.transaction, outcome: 'answered' });
+			return outcome.value;
+		}
 		if (outcome.error instanceof PaymentError) throw outcome.error;
-		throw await this.afterSigning(`Unexpected failure after signing: ${messageOf(outcome.error)}`, signed.attempt);
+		throw await this.afterSigning(`Unexpected failure after signing: ${messageOf(outcome.error)}`, signed.attempt, { call: request.call });
 	}
 
 	private async sendPaid(request: PaidRequest, quote: Quote, signed: SignedPayment, reused: boolean): Promise<PaidAnswer> {
 		const sent = await settle(
 			this.http({ method: 'POST', url: request.url, headers: { ...(request.headers ?? {}), ...signed.headers }, body: request.body, timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
 		);
-		if (!sent.ok) throw await this.afterSigning(`The paid request failed: ${messageOf(sent.error)}`, signed.attempt);
+		if (!sent.ok) throw await this.afterSigning(`The paid request failed: ${messageOf(sent.error)}`, signed.attempt, { call: request.call });
 		const response = sent.value;
 		if (response.status === 402) {
 			const serverReason = parseSettlement(response)?.errorReason ?? reasonOf(response);
@@ -201,25 +238,35 @@ export class PaymentSession {
 				this.quotes.stopReuse(request.url);
 				reason += '. It was signed for a reused quote; later items ask for a fresh one';
 			}
-			throw await this.afterSigning(reason, signed.attempt, { httpStatus: 402, serverReason });
+			throw await this.afterSigning(reason, signed.attempt, { httpStatus: 402, serverReason, call: request.call });
 		}
 		if (response.status < 200 || response.status >= 300) {
 			throw await this.afterSigning(`The service answered HTTP ${response.status} to the paid request${excerptOf(response)}`, signed.attempt, {
 				httpStatus: response.status,
 				serverReason: reasonOf(response),
+				call: request.call,
 			});
 		}
 		if (!response.body || typeof response.body !== 'object') {
 			throw await this.afterSigning(`The service answered the paid request with something that is not JSON${excerptOf(response)}`, signed.attempt, {
 				httpStatus: response.status,
+				call: request.call,
 			});
 		}
 		const receipt = await buildReceipt(response, signed.attempt, () => this.getReader(), this.wallet.network, reused, this.wallet.rpcUrl);
 		return { status: response.status, headers: response.headers, body: response.body, quote, receipt };
 	}
 
-	/** The error for a failure after signing, with the chain's verdict. Never throws. */
-	async afterSigning(reason: string, attempt: PaymentAttempt, extra: { httpStatus?: number; serverReason?: string } = {}): Promise<PaymentError> {
+	/**
+	 * The error for a failure after signing, with the chain's verdict (and, when charged, the
+	 * transaction that used the nonce: this try's or an earlier try's of the same call, which
+	 * share it). Never throws.
+	 */
+	async afterSigning(
+		reason: string,
+		attempt: PaymentAttempt,
+		extra: { httpStatus?: number; serverReason?: string; call?: PaymentCall } = {},
+	): Promise<PaymentError> {
 		// The budget keeps the reservation whatever the verdict: "not charged" is a snapshot,
 		// and the signed authorization could still be settled until it expires.
 		let verdict: Awaited<ReturnType<typeof chargeVerdict>> = { verdict: 'unknown', checkedAt: new Date().toISOString() };
@@ -228,7 +275,51 @@ export class PaymentSession {
 		} catch {
 			// Stays unknown.
 		}
-		return new PaymentError({ reason, attempt, verdict: verdict.verdict, checkedAt: verdict.checkedAt, ...extra });
+		let transaction: string | undefined;
+		if (verdict.verdict === 'charged') {
+			const use = await settle(async () => await (await this.getReader()).findAuthorizationUse(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`, AUTHORIZATION_LOOKBACK_BLOCKS));
+			transaction = use.ok ? use.value?.transaction : undefined;
+		}
+		const { call, ...facts } = extra;
+		this.record({ kind: 'verdict', call, attempt, verdict: verdict.verdict, transaction, outcome: reason });
+		return new PaymentError({ reason, attempt, verdict: verdict.verdict, checkedAt: verdict.checkedAt, transaction, ...facts });
+	}
+
+	/** The report of a call whose nonce the chain shows used: where and when it was paid. Never throws. */
+	private async alreadyPaid(call: PaymentCall, nonce: `0x${string}`): Promise<AlreadyPaidError> {
+		const payer = await settle(this.payer());
+		const earlier: EarlierPayment = {
+			payer: payer.ok ? payer.value : 'unknown',
+			nonce,
+			paymentKey: call.key,
+			checkedAt: new Date().toISOString(),
+		};
+		const use = payer.ok
+			? await settle(async () => await (await this.getReader()).findAuthorizationUse(payer.value, nonce, AUTHORIZATION_LOOKBACK_BLOCKS))
+			: undefined;
+		if (use?.ok && use.value) {
+			earlier.transaction = use.value.transaction;
+			earlier.blockNumber = use.value.blockNumber.toString();
+			earlier.paidAt = use.value.paidAt;
+			if (use.value.payTo) earlier.payTo = use.value.payTo;
+			if (use.value.amountAtomic !== undefined) earlier.amountUsdc = formatUsdc(use.value.amountAtomic);
+			if (!isLocalUrl(this.wallet.rpcUrl)) earlier.explorerUrl = `${this.wallet.network.explorerTxUrl}${use.value.transaction}`;
+		} else {
+			earlier.lookupNote = use?.ok
+				? `its transaction is older than the last ${AUTHORIZATION_LOOKBACK_BLOCKS} blocks searched`
+				: 'its transaction could not be looked up: the RPC did not answer';
+		}
+		this.record({ kind: 'already paid', call, earlier });
+		return new AlreadyPaidError(earlier);
+	}
+
+	/** Hands an event to the journal; a journal that fails never fails the payment. */
+	private record(event: PaymentEvent): void {
+		try {
+			this.journal?.(event);
+		} catch {
+			// The payment's own report still carries every fact.
+		}
 	}
 
 	private getReader(): Promise<ChainReader> {

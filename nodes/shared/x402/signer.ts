@@ -1,6 +1,6 @@
 import { NanoBananaError, type PaymentAttempt } from '../errors';
 import { MAX_VALIDITY_SECONDS } from '../limits';
-import { buildAuthorization, paymentHeaders, paymentPayload, randomNonce, typedDataFor } from './exact';
+import { buildAuthorization, paymentHeaders, paymentPayload, typedDataFor } from './exact';
 import { formatUsdc } from './money';
 import type { Quote, Requirement } from './quote';
 import type { LocalAccount } from './vendor/signing';
@@ -45,8 +45,8 @@ export class Signer {
 		return this.account.address;
 	}
 
-	/** `now` and `nonce` are seams for the tests that compare with the official client. */
-	async sign(quote: Quote, requirement: Requirement, wallet: Wallet, nowMs: number, nonce: `0x${string}` = randomNonce()): Promise<SignedPayment> {
+	/** Signs with `nonce`: the call's derived nonce (see nonce.ts), so every try of one call can be settled at most once. */
+	async sign(quote: Quote, requirement: Requirement, wallet: Wallet, nowMs: number, nonce: `0x${string}`): Promise<SignedPayment> {
 		const nowSeconds = Math.floor(nowMs / 1000);
 		if (requirement.amountAtomic > wallet.capAtomic || requirement.maxTimeoutSeconds > MAX_VALIDITY_SECONDS) {
 			// The policy refuses these first; this is the last line before a signature exists.

@@ -1,0 +1,115 @@
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { createHash } from 'crypto';
+import { inputError, NanoBananaError } from '../shared/errors';
+import type { PaymentCall } from '../shared/x402/call';
+
+/**
+ * Which paid call an item is. The answer decides the call's EIP-3009 nonce (nonce.ts), so it
+ * must be the same for every try of one call and differ between calls, using only what n8n
+ * keeps across a worker that dies, a Retry and Retry On Fail:
+ *
+ *   Idempotency Key set     ["idempotency key", workflow id, node id, the key]
+ *   plain node (default)    ["item", workflow id, origin, node id, run index, item index]
+ *   as an AI-agent tool     ["tool call", workflow id, origin, node id, tool call id, hash of the call's arguments]
+ *
+ * origin is the execution the call first ran in: this execution, or the one n8n's Retry
+ * retries (`retryOf`, which n8n 2.x gives the execution's lifecycle hooks), or the origin an
+ * earlier try in this chain of retries stored in the node's context (saved when the node
+ * finished or failed there). Run and item index are stable across tries: n8n drops a failed
+ * run before retrying, and Retry On Fail re-runs the same items. A tool call has no stable
+ * run index (the older tool wrapper gives each try a new one), so it is the model's tool call
+ * id, where n8n's engine gives one, and the arguments the model sent.
+ */
+const ORIGIN_KEY = 'nanoBananaOrigin';
+
+/** Longest Idempotency Key accepted (an RSS guid or a URL fits). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 500;
+
+export interface CallScope {
+	/** The execution this run's calls first ran in. */
+	readonly origin: string | undefined;
+	/** Whether calls of this run may have been tried before (a Retry, or a continued chain). */
+	readonly continued: boolean;
+	readonly tool: boolean;
+	/** The paid call of one item; throws when it cannot be identified safely. */
+	callFor(itemIndex: number, idempotencyKey: string | undefined): PaymentCall;
+}
+
+export function callScope(context: IExecuteFunctions, runIndex: number, tool: boolean): CallScope {
+	const workflowId = String(context.getWorkflow().id ?? '');
+	const executionId = String(context.getExecutionId() ?? '');
+	const node = context.getNode();
+	const nodeContext = context.getContext('node');
+	const stored = nodeContext[ORIGIN_KEY];
+	const retryOf = retryOfExecution(context);
+	const origin = typeof stored === 'string' && stored ? stored : (retryOf ?? (context.getMode() === 'retry' ? undefined : executionId));
+	if (origin) nodeContext[ORIGIN_KEY] = origin;
+	const continued = origin !== executionId;
+	return {
+		origin,
+		continued,
+		tool,
+		callFor(itemIndex, idempotencyKey) {
+			const where = { workflow: workflowId, execution: executionId, node: node.name, item: itemIndex, run: runIndex, ...(continued && origin ? { retryOf: origin } : {}) };
+			if (idempotencyKey !== undefined) {
+				return { key: JSON.stringify(['idempotency key', workflowId, node.id, idempotencyKey]), mayRepeat: true, where };
+			}
+			if (!origin) {
+				throw new NanoBananaError(
+					'policy',
+					'Payment refused by the "retry" rule: this execution is a Retry, and this n8n version does not tell nodes which execution it retries, so the node cannot tell whether this item was paid before. Nothing was signed or paid.',
+					'Set the Idempotency Key option to something that names the item (a row id, a message id), then Retry again; or run the workflow as a new execution.',
+					{ rule: 'retry' },
+				);
+			}
+			if (tool) {
+				const json = context.getInputData()[itemIndex]?.json ?? {};
+				const { toolCallId, ...args } = json;
+				const callId = typeof toolCallId === 'string' || typeof toolCallId === 'number' ? String(toolCallId) : '';
+				return { key: JSON.stringify(['tool call', workflowId, origin, node.id, callId, digest(args)]), mayRepeat: continued, where };
+			}
+			return { key: JSON.stringify(['item', workflowId, origin, node.id, runIndex, itemIndex]), mayRepeat: continued, where };
+		},
+	};
+}
+
+/** The Idempotency Key of an item: text (or a number), not blank, bounded, no control characters. */
+export function readIdempotencyKey(options: IDataObject): string | undefined {
+	if (!Object.prototype.hasOwnProperty.call(options, 'idempotencyKey')) return undefined;
+	const raw = options.idempotencyKey;
+	const text = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+	if (text === undefined) {
+		throw inputError('Idempotency Key', `must be text or a number, got ${raw === null ? 'null' : typeof raw}`, 'Map a field that names the item, e.g. {{ $json.id }}.');
+	}
+	if (!text) throw inputError('Idempotency Key', 'is empty for this item', 'Map a field every item has, e.g. {{ $json.id }}, or remove the option.');
+	if (text.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+		throw inputError('Idempotency Key', `is ${text.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are accepted`, 'Use a shorter id, or a hash of the long one.');
+	}
+	// eslint-disable-next-line no-control-regex
+	if (/[\u0000-\u001F\u007F]/.test(text)) throw inputError('Idempotency Key', 'contains control characters', 'Use printable text, e.g. a row id.');
+	return text;
+}
+
+/** The execution n8n's Retry retries. n8n 2.x keeps it on the execution's lifecycle hooks; n8n 1.x gives nodes no way to read it. */
+function retryOfExecution(context: IExecuteFunctions): string | undefined {
+	const additionalData: unknown = Reflect.get(context, 'additionalData');
+	const hooks: unknown = additionalData && typeof additionalData === 'object' ? Reflect.get(additionalData, 'hooks') : undefined;
+	const retryOf: unknown = hooks && typeof hooks === 'object' ? Reflect.get(hooks, 'retryOf') : undefined;
+	return typeof retryOf === 'string' && retryOf ? retryOf : undefined;
+}
+
+/** A short, stable digest of JSON data (object keys sorted). */
+export function digest(value: unknown): string {
+	return createHash('sha256').update(canonical(value), 'utf8').digest('hex').slice(0, 32);
+}
+
+function canonical(value: unknown): string {
+	if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+	if (value && typeof value === 'object') {
+		return `{${Object.keys(value)
+			.sort()
+			.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+			.join(',')}}`;
+	}
+	return JSON.stringify(value) ?? 'null';
+}
