@@ -125,6 +125,8 @@ export interface LocalChain {
 	usdcBalance(address: string): Promise<bigint>;
 	/** Count of USDC Transfer events so far, optionally to one address. */
 	transfers(to?: string): Promise<Array<{ from: string; to: string; value: bigint; tx: string }>>;
+	/** The EIP-3009 nonces USDC marked used, from its AuthorizationUsed events, optionally of one payer. */
+	nonceUses(payer?: string): Promise<Array<{ payer: string; nonce: string; tx: string }>>;
 	fund(address: string, atomic: bigint): Promise<void>;
 	rpcRequests(): number;
 	close(): Promise<void>;
@@ -170,26 +172,31 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 	await write('configureMinter', [ownerAddress, 10n ** 18n]);
 	for (const key of payerKeys) await write('mint', [privateKeyToAccount(key).address, usdcPerPayer]);
 
-	// JSON-RPC over HTTP on loopback, for the nodes' read-only checks.
+	// JSON-RPC over HTTP on loopback, for the nodes' read-only checks; batches (a list of calls) as real RPCs take them.
 	let rpcCount = 0;
+	const answer = async (call: { id: unknown; method: string; params?: unknown[] }) => {
+		try {
+			return { jsonrpc: '2.0', id: call.id, result: await provider.request({ method: call.method, params: call.params }) };
+		} catch (error) {
+			const { message, code, data } = error as Error & { code?: number; data?: unknown };
+			return { jsonrpc: '2.0', id: call.id, error: { code: typeof code === 'number' ? code : -32000, message, data } };
+		}
+	};
 	const server = http.createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
 		req.on('end', () => {
 			rpcCount++;
 			void (async () => {
-				let id: unknown = null;
+				let body: unknown;
 				try {
-					const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: unknown; method: string; params?: unknown[] };
-					id = body.id;
-					const result = await provider.request({ method: body.method, params: body.params });
-					res.writeHead(200, { 'content-type': 'application/json' });
-					res.end(JSON.stringify({ jsonrpc: '2.0', id, result }));
-				} catch (error) {
-					res.writeHead(200, { 'content-type': 'application/json' });
-					const { message, code, data } = error as Error & { code?: number; data?: unknown };
-					res.end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: typeof code === 'number' ? code : -32000, message, data } }));
+					body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+				} catch {
+					body = undefined;
 				}
+				const result = Array.isArray(body) ? await Promise.all(body.map(answer)) : body && typeof body === 'object' ? await answer(body as never) : { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } };
+				res.writeHead(200, { 'content-type': 'application/json' });
+				res.end(JSON.stringify(result));
 			})();
 		});
 	});
@@ -218,6 +225,12 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 				.map((l) => ({ from: l.args.from, to: l.args.to, value: l.args.value, tx: l.transactionHash }))
 				.filter((t) => t.from !== '0x0000000000000000000000000000000000000000')
 				.filter((t) => !to || t.to.toLowerCase() === to.toLowerCase());
+		},
+		async nonceUses(payer?: string) {
+			const logs = await publicClient.getContractEvents({ address: USDC, abi: fiatToken.abi, eventName: 'AuthorizationUsed', fromBlock: 0n } as never);
+			return (logs as unknown as Array<{ args: { authorizer: string; nonce: string }; transactionHash: string }>)
+				.map((l) => ({ payer: l.args.authorizer, nonce: l.args.nonce, tx: l.transactionHash }))
+				.filter((u) => !payer || u.payer.toLowerCase() === payer.toLowerCase());
 		},
 		async fund(address: string, atomic: bigint) {
 			await write('mint', [address, atomic]);

@@ -74,6 +74,8 @@ export interface GatewayOptions {
 	jobDurationMs?: number | ((index: number) => number);
 	/** Delay added to every request, to model a remote service. */
 	latencyMs?: number;
+	/** Delay between verifying a payment and settling it (payments stay in flight that long). */
+	settleDelayMs?: number;
 	/** Status answers shaped like Dopamint (guessed) or like a fal.ai queue. */
 	statusShape?: 'dopamint' | 'fal';
 	/** Pad PNG images to at least this many bytes (benchmarks). */
@@ -278,6 +280,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		if (f.beforeSettle === 'error') return send(res, 500, { error: 'internal error before settling' });
 		if (f.beforeSettle === 'hang') return hang(res);
 		if (f.settleFails) return paymentRequired(res, 'settlement failed (fault switch)');
+		// The service goes on settling even if the client is gone meanwhile (a worker that died).
+		if (options.settleDelayMs) await new Promise((r) => setTimeout(r, options.settleDelayMs));
 		const settled = await options.facilitator.settle(payload as never, requirement).catch((e: Error) => ({
 			success: false,
 			errorReason: e.message,

@@ -20,7 +20,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pointAtGateway, startSandbox, type Sandbox } from '../sandbox';
 import { allowCustomRegistry, freePort, installedPackages, installN8n, installThroughN8n, machineNode, N8nRest, n8nEnv, node24, ROOT, run, startN8n, startRegistry, tempHome, type NodeRuntime, type Registry } from './n8n/host';
-import { queueMode } from './n8n/queue';
+import { mcpRetryOnFail } from './n8n/mcp';
+import { executionData, queueMode } from './n8n/queue';
 
 interface Config {
 	name: 'n8n1' | 'n8n2' | 'queue';
@@ -131,6 +132,25 @@ async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, san
 			const text = `${result.stdout}\n${result.stderr}`.toLowerCase();
 			check(`${wf.file}: the private key appears nowhere in n8n's output`, !text.includes(sandbox.payers[0].key.slice(2).toLowerCase()));
 		}
+
+		// An outside agent through the MCP Server Trigger (the official MCP client), on the running app.
+		const server = await startN8n(n8nDir, runtime, env, { port: await freePort() });
+		try {
+			const rest = new N8nRest(server.url);
+			await rest.login();
+			await mcpRetryOnFail({
+				rest,
+				baseUrl: server.url,
+				sandbox,
+				credentialId: 'x402WalletExample',
+				say,
+				check,
+				runData: async (id) => (await executionData(rest, n8nDir, id)).runData as Record<string, unknown[]>,
+			});
+		} finally {
+			await server.stop();
+		}
+		check("the private key appears nowhere in n8n's log", !server.log().toLowerCase().includes(sandbox.payers[0].key.slice(2).toLowerCase()));
 	} finally {
 		if (process.env.E2E_KEEP) say(`kept ${home}`);
 		else rmSync(home, { recursive: true, force: true });
@@ -152,7 +172,7 @@ async function main() {
 		};
 		say(`── ${config.name}: ${config.label}`);
 		const started = Date.now();
-		const sandbox: Sandbox = await startSandbox({ chain: { payers: 1 }, gateway: { jobDurationMs: 1_000 } });
+		const sandbox: Sandbox = await startSandbox({ chain: { payers: 2 }, gateway: { jobDurationMs: 1_000 } });
 		let registry: Registry | undefined;
 		try {
 			const runtime = await config.runtime();

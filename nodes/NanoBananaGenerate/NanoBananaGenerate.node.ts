@@ -9,7 +9,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { generateImage, loadWallet, recordSpending, startRun } from './execute';
+import { generateImage, loadWallet, readRepeatsAhead, recordSpending, startRun } from './execute';
 import { generateProperties } from './description';
 import { runItems } from '../shared/items';
 import { fetchHttp } from '../shared/http';
@@ -49,6 +49,7 @@ export class NanoBananaGenerate implements INodeType {
 		const items = this.getInputData();
 		const wallet = await loadWallet(this);
 		const run = startRun(this, wallet);
+		readRepeatsAhead(this, run, items.length);
 		try {
 			const output = await runItems(this, items.length, run.concurrency, (itemIndex) => generateImage(this, run, itemIndex), run.describePaid);
 			return [output];

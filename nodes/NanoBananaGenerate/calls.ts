@@ -15,7 +15,10 @@ import type { PaymentCall } from '../shared/x402/call';
  * origin is the execution the call first ran in: this execution, or the one n8n's Retry
  * retries (`retryOf`, which n8n 2.x gives the execution's lifecycle hooks), or the origin an
  * earlier try in this chain of retries stored in the node's context (saved when the node
- * finished or failed there). Run and item index are stable across tries: n8n drops a failed
+ * finished or failed there). The MCP Server Trigger runs its tools while answering the MCP
+ * request, before any execution exists: there the origin is that request (the MCP session
+ * and the JSON-RPC id of its tools/call), the same for every try of the call and new for the
+ * next call. Run and item index are stable across tries: n8n drops a failed
  * run before retrying, and Retry On Fail re-runs the same items. A tool call has no stable
  * run index (the older tool wrapper gives each try a new one), so it is the model's tool call
  * id, where n8n's engine gives one, and the arguments the model sent.
@@ -42,9 +45,11 @@ export function callScope(context: IExecuteFunctions, runIndex: number, tool: bo
 	const nodeContext = context.getContext('node');
 	const stored = nodeContext[ORIGIN_KEY];
 	const retryOf = retryOfExecution(context);
-	const origin = typeof stored === 'string' && stored ? stored : (retryOf ?? (context.getMode() === 'retry' ? undefined : executionId));
+	const request = executionId ? undefined : mcpRequest(context);
+	const own = executionId || request;
+	const origin = typeof stored === 'string' && stored ? stored : (retryOf ?? (context.getMode() === 'retry' ? undefined : own));
 	if (origin) nodeContext[ORIGIN_KEY] = origin;
-	const continued = origin !== executionId;
+	const continued = origin !== own;
 	return {
 		origin,
 		continued,
@@ -57,8 +62,10 @@ export function callScope(context: IExecuteFunctions, runIndex: number, tool: bo
 			if (!origin) {
 				throw new NanoBananaError(
 					'policy',
-					'Payment refused by the "retry" rule: this execution is a Retry, and this n8n version does not tell nodes which execution it retries, so the node cannot tell whether this item was paid before. Nothing was signed or paid.',
-					'Set the Idempotency Key option to something that names the item (a row id, a message id), then Retry again; or run the workflow as a new execution.',
+					context.getMode() === 'retry'
+						? 'Payment refused by the "retry" rule: this execution is a Retry, and this n8n version does not tell nodes which execution it retries, so the node cannot tell whether this item was paid before. Nothing was signed or paid.'
+						: 'Payment refused by the "retry" rule: this node runs outside any execution n8n names, so a retry of this call could not be told from a new call. Nothing was signed or paid.',
+					'Set the Idempotency Key option to something that names the item (a row id, a message id), then try again; or run the workflow as a new execution.',
 					{ rule: 'retry' },
 				);
 			}
@@ -88,6 +95,27 @@ export function readIdempotencyKey(options: IDataObject): string | undefined {
 	// eslint-disable-next-line no-control-regex
 	if (/[\u0000-\u001F\u007F]/.test(text)) throw inputError('Idempotency Key', 'contains control characters', 'Use printable text, e.g. a row id.');
 	return text;
+}
+
+/**
+ * The MCP request a tool runs for, when the MCP Server Trigger runs it: its session (the
+ * `mcp-session-id` header) and the JSON-RPC id of the tools/call message. n8n 2.x's trigger
+ * (2.1) hands the tool `{ body, headers }`; earlier ones the body, with the HTTP request on
+ * the execution's additional data.
+ */
+function mcpRequest(context: IExecuteFunctions): string | undefined {
+	const executeData: unknown = typeof context.getExecuteData === 'function' ? context.getExecuteData() : undefined;
+	const main = executeData && typeof executeData === 'object' ? (Reflect.get(executeData, 'data') as { main?: Array<Array<{ json?: unknown }> | null> } | undefined)?.main : undefined;
+	const json = main?.[0]?.[0]?.json;
+	const input = json && typeof json === 'object' ? (json as Record<string, unknown>) : {};
+	const body = (input.body && typeof input.body === 'object' ? input.body : input) as Record<string, unknown>;
+	if (body.method !== 'tools/call' || (typeof body.id !== 'string' && typeof body.id !== 'number')) return undefined;
+	const additionalData: unknown = Reflect.get(context, 'additionalData');
+	const request: unknown = additionalData && typeof additionalData === 'object' ? Reflect.get(additionalData, 'httpRequest') : undefined;
+	const headers = (input.headers && typeof input.headers === 'object' ? input.headers : request && typeof request === 'object' ? Reflect.get(request, 'headers') : undefined) as Record<string, unknown> | undefined;
+	const session = headers?.['mcp-session-id'];
+	if (typeof session !== 'string' || !session) return undefined;
+	return `mcp session ${session} request ${String(body.id)}`;
 }
 
 /** The execution n8n's Retry retries. n8n 2.x keeps it on the execution's lifecycle hooks; n8n 1.x gives nodes no way to read it. */

@@ -6,7 +6,7 @@ import { n8nHttp, type HttpFn } from '../shared/http';
 import { intOption, isToolRun } from '../shared/items';
 import { findImages } from '../shared/jobs/shapes';
 import { checkUrl, defaultHosts, originRule, parseHostList, redactText, type HostRule } from '../shared/urls';
-import type { PaymentEvent } from '../shared/x402/call';
+import type { PaymentCall, PaymentEvent } from '../shared/x402/call';
 import { contextLedger, type ItemLedger } from '../shared/x402/ledger';
 import { formatUsdc, parseUsdc } from '../shared/x402/money';
 import { attemptOf, type Receipt } from '../shared/x402/receipt';
@@ -86,6 +86,26 @@ export function startRun(context: IExecuteFunctions, wallet: Wallet | Error): Ge
 			return `Before the failure, ${paid.length} other item(s) of this run were paid and submitted (jobs: ${jobs}); their output is lost because the node stopped. Turn on Continue On Fail to keep successful items.`;
 		},
 	};
+}
+
+/**
+ * Calls of this run that may have been tried before (an Idempotency Key, a Retry): their nonces'
+ * state is read from the chain at once, alongside the first quote, instead of item by item.
+ */
+export function readRepeatsAhead(context: IExecuteFunctions, run: GenerateRun, count: number): void {
+	if (!run.session) return;
+	const calls: PaymentCall[] = [];
+	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
+		try {
+			const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+			if (options.dryRun === true) continue;
+			const key = readIdempotencyKey(options);
+			if (key !== undefined || run.calls.continued) calls.push(run.calls.callFor(itemIndex, key));
+		} catch {
+			// That item fails on its own turn, naming the problem.
+		}
+	}
+	run.session.expectRepeats(calls);
 }
 
 /** Which run of this node in the execution this is (loops run a node several times; a retry keeps the index). */
@@ -345,7 +365,7 @@ function hostOf(url: string): string {
  */
 function logPayment(context: IExecuteFunctions, event: PaymentEvent): void {
 	const where = event.call?.where ?? {};
-	const place = `workflow ${String(where.workflow ?? '?')}, execution ${String(where.execution ?? '?')}${where.retryOf ? ` (retry of ${String(where.retryOf)})` : ''}, node "${String(where.node ?? '?')}", item ${String(where.item ?? '?')}`;
+	const place = `workflow ${String(where.workflow ?? '?')}, execution ${String(where.execution || 'none yet')}${where.retryOf ? ` (retry of ${String(where.retryOf)})` : ''}, node "${String(where.node ?? '?')}", item ${String(where.item ?? '?')}`;
 	const key = event.call ? `; payment key ${event.call.key.slice(0, 600)}` : '';
 	if (event.kind === 'signed') {
 		const a = event.attempt;

@@ -35,3 +35,6 @@ export const LOG_READS_AT_ONCE = 4;
 
 /** How far back the transaction of an already used payment nonce is searched: a day of Base blocks (one every 2 s). */
 export const AUTHORIZATION_LOOKBACK_BLOCKS = 43_200;
+
+/** eth_calls sent in one JSON-RPC batch (a retried or idempotent batch checks all its nonces in one round trip). */
+export const RPC_BATCH_SIZE = 100;

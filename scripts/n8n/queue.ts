@@ -8,6 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Sandbox } from '../../sandbox';
 import { allowCustomRegistry, freePort, installThroughN8n, installedPackages, N8nRest, n8nEnv, startN8n, tempHome, type N8nProcess, type NodeRuntime } from './host';
+import { crashAndRetry, idempotentWebhook } from './crash';
 import { ensureDebian, postgresBin, startPostgres, startRedis } from './services';
 
 export interface QueueContext {
@@ -21,7 +22,7 @@ export interface QueueContext {
 	check: (name: string, ok: boolean, detail?: unknown) => void;
 }
 
-interface Execution {
+export interface Execution {
 	id: string;
 	status: string;
 	mode?: string;
@@ -32,13 +33,21 @@ interface Execution {
 const WEBHOOK = 'nano-banana-queue';
 const BUDGET_WEBHOOK = 'nano-banana-queue-budget';
 
-function workflow(name: string, path_: string, credentialId: string, endpoint: string, generateOptions: Record<string, unknown>, responseMode: 'lastNode' | 'onReceived') {
+export function workflow(
+	name: string,
+	path_: string,
+	credentialId: string,
+	endpoint: string,
+	generateOptions: Record<string, unknown>,
+	responseMode: 'lastNode' | 'onReceived',
+	split: { field: string; destination?: string } = { field: 'body.prompts', destination: 'prompt' },
+) {
 	const host = new URL(endpoint).hostname;
 	return {
 		name,
 		nodes: [
 			{ parameters: { httpMethod: 'POST', path: path_, responseMode, responseData: 'allEntries', options: {} }, id: randomUUID(), name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID() },
-			{ parameters: { fieldToSplitOut: 'body.prompts', options: { destinationFieldName: 'prompt' } }, id: randomUUID(), name: 'Split Out', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [200, 0] },
+			{ parameters: { fieldToSplitOut: split.field, options: split.destination ? { destinationFieldName: split.destination } : {} }, id: randomUUID(), name: 'Split Out', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [200, 0] },
 			{
 				parameters: { prompt: '={{ $json.prompt }}', aspectRatio: '1:1', outputFormat: 'png', options: { endpointUrl: endpoint, ...generateOptions } },
 				id: randomUUID(),
@@ -63,7 +72,7 @@ function workflow(name: string, path_: string, credentialId: string, endpoint: s
 }
 
 /** n8n stores execution data "flatted"; its own copy of the flatted package reads it. */
-function flattedParse(n8nDir: string, text: string): unknown {
+export function flattedParse(n8nDir: string, text: string): unknown {
 	const candidates = [path.join(n8nDir, 'node_modules', 'flatted'), path.join(n8nDir, 'node_modules', 'n8n', 'node_modules', 'flatted')];
 	const dir = candidates.find((c) => existsSync(c));
 	if (!dir) throw new Error('flatted not found in the n8n installation');
@@ -71,15 +80,15 @@ function flattedParse(n8nDir: string, text: string): unknown {
 	return (require(dir) as { parse(text: string): unknown }).parse(text);
 }
 
-type RunData = Record<string, Array<{ data?: { main?: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, { id?: string; mimeType?: string }> }>> }; error?: { message?: string; description?: string } }>>;
+export type RunData = Record<string, Array<{ data?: { main?: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, { id?: string; mimeType?: string }> }>> }; error?: { message?: string; description?: string } }>>;
 
-async function executionData(rest: N8nRest, n8nDir: string, id: string): Promise<{ runData: RunData; error?: { message?: string; description?: string }; status: string }> {
+export async function executionData(rest: N8nRest, n8nDir: string, id: string): Promise<{ runData: RunData; error?: { message?: string; description?: string }; status: string }> {
 	const result = await rest.must<{ data: string; status: string }>('GET', `/rest/executions/${id}`);
 	const data = flattedParse(n8nDir, result.data) as { resultData?: { runData?: RunData; error?: { message?: string; description?: string } } };
 	return { runData: data.resultData?.runData ?? {}, error: data.resultData?.error, status: result.status };
 }
 
-async function executions(rest: N8nRest, workflowId: string): Promise<Execution[]> {
+export async function executions(rest: N8nRest, workflowId: string): Promise<Execution[]> {
 	const data = await rest.must<{ results: Execution[] } | Execution[]>('GET', `/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=100`);
 	return Array.isArray(data) ? data : data.results;
 }
@@ -266,8 +275,18 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		check('queue: the same load on one worker succeeds', run1.statuses.every((s) => s === 200), run1.statuses);
 		say(`queue: throughput 1 worker ${(40 / run1.seconds).toFixed(2)} images/s (${run1.seconds.toFixed(1)} s), 2 workers ${(40 / run2.seconds).toFixed(2)} images/s (${run2.seconds.toFixed(1)} s): ratio ${(run1.seconds / run2.seconds).toFixed(2)}×`);
 
+		// 6. A worker killed while paying, n8n's Retry, and the same webhook request sent again (payer 1).
+		const crashCredential = await rest.must<{ id: string }>('POST', '/rest/credentials', {
+			name: 'x402 Wallet (crash test)',
+			type: 'x402WalletApi',
+			data: { privateKey: sandbox.payers[1].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl },
+		});
+		const scenario = { rest, main, n8nDir: ctx.n8nDir, sandbox, credentialId: crashCredential.id, payer: sandbox.payers[1].address, activate, say, check };
+		workers[0] = await crashAndRetry({ ...scenario, worker: workers[0], startWorker });
+		await idempotentWebhook(scenario);
+
 		const text = processes.map((p) => p.log()).join('\n').toLowerCase();
-		check("queue: the private key appears nowhere in the main's or workers' logs", !text.includes(sandbox.payers[0].key.slice(2).toLowerCase()));
+		check("queue: the private key appears nowhere in the main's or workers' logs", sandbox.payers.every((p) => !text.includes(p.key.slice(2).toLowerCase())));
 	} finally {
 		for (const p of processes.reverse()) await p.stop();
 		await redis.stop();

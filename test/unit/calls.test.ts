@@ -11,6 +11,8 @@ import { NanoBananaError } from '../../nodes/shared/errors';
 
 interface Shape {
 	executionId?: string;
+	/** What the MCP Server Trigger hands its tools: the MCP request (n8n 2.x, trigger 2.1: `{ body, headers }`). */
+	mcp?: { body: IDataObject; headers: IDataObject };
 	mode?: string;
 	retryOf?: string;
 	nodeContext?: Record<string, unknown>;
@@ -23,7 +25,8 @@ function context(shape: Shape = {}): IExecuteFunctions {
 	const nodeContext = shape.nodeContext ?? {};
 	return {
 		getWorkflow: () => ({ id: shape.workflowId ?? 'wf-1', name: 'w', active: true }),
-		getExecutionId: () => shape.executionId ?? 'exec-1',
+		getExecutionId: () => (shape.mcp ? undefined : (shape.executionId ?? 'exec-1')),
+		getExecuteData: () => ({ data: { main: [[{ json: shape.mcp ?? {} }]] }, node: {}, source: null }),
 		getMode: () => shape.mode ?? 'webhook',
 		getNode: () => ({ id: 'node-uuid', name: 'Generate', type: shape.type ?? 'n8n-nodes-nano-banana.nanoBananaGenerate', typeVersion: 1, position: [0, 0], parameters: {} }),
 		getContext: () => nodeContext,
@@ -123,5 +126,24 @@ describe('as an AI-agent tool', () => {
 		expect(keyOf({ input: [{ prompt: 'a cherry', aspectRatio: '16:9' }], type: toolType }, 0, 1, true).key).not.toBe(tries[0]);
 		// Each MCP tool call is its own execution.
 		expect(keyOf({ input, type: toolType, executionId: 'exec-2' }, 0, 0, true).key).not.toBe(tries[0]);
+	});
+});
+
+describe('as a tool of the MCP Server Trigger (no execution yet while it answers the MCP request)', () => {
+	const toolType = 'n8n-nodes-nano-banana.nanoBananaGenerateTool';
+	const mcp = (id: number, session = 'session-a') => ({ body: { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'Nano_Banana', arguments: { prompt: 'a banana' } } }, headers: { 'mcp-session-id': session } });
+	const input = [{ prompt: 'a banana' }];
+
+	it('names the call by the MCP session and the JSON-RPC id of the tools/call: the same for each try, new for the next call', () => {
+		const tries = [0, 1, 2].map((run) => keyOf({ mcp: mcp(7), input, type: toolType }, 0, run, true));
+		expect(new Set(tries.map((t) => t.key)).size).toBe(1);
+		expect(tries[0].key).toContain('mcp session session-a request 7');
+		expect(tries[0].mayRepeat).toBe(false);
+		expect(keyOf({ mcp: mcp(8), input, type: toolType }, 0, 0, true).key).not.toBe(tries[0].key);
+		expect(keyOf({ mcp: mcp(7, 'session-b'), input, type: toolType }, 0, 0, true).key).not.toBe(tries[0].key);
+	});
+
+	it('refuses to pay when neither an execution nor an MCP request names the call', () => {
+		expect(() => keyOf({ mcp: { body: mcp(7).body, headers: {} }, input, type: toolType }, 0, 0, true)).toThrow(/"retry" rule: this node runs outside any execution n8n names/);
 	});
 });

@@ -112,3 +112,27 @@ it('splits a range an RPC refuses in halves, and says when the nonce is not in t
 	expect(covered).toBe(4_000);
 	expect(Math.min(...accepted.map(([from]) => from))).toBe(6_001);
 });
+
+it('reads many authorization states in one JSON-RPC batch, and one by one from an RPC that refuses batches', async () => {
+	const nonces = Array.from({ length: 150 }, (_, i) => `0x${i.toString(16).padStart(64, '0')}` as const);
+	const used = (data: string) => (BigInt(`0x${data.slice(-64)}`) % 3n === 0n ? `0x${'1'.padStart(64, '0')}` : `0x${'0'.padStart(64, '0')}`);
+	const posts: unknown[] = [];
+	const batching = await chainReader(async (request) => {
+		posts.push(request.body);
+		const calls = request.body as Array<{ id: number; params: Array<{ data: string }> }>;
+		return { status: 200, headers: {}, url: request.url, body: calls.map((c) => ({ jsonrpc: '2.0', id: c.id, result: used(c.params[0].data) })).reverse() };
+	}, NETWORKS.base, 'https://rpc.example/');
+	const expected = nonces.map((_, i) => i % 3 === 0);
+	expect(await batching.authorizationsUsed(PAYER, nonces)).toEqual(expected);
+	expect(posts).toHaveLength(2); // 100 + 50: two round trips for 150 nonces
+
+	let single = 0;
+	const plain = await chainReader(async (request) => {
+		if (Array.isArray(request.body)) return { status: 200, headers: {}, url: request.url, body: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'batch requests are not supported' } } };
+		single++;
+		const { id, params } = request.body as { id: number; params: Array<{ data: string }> };
+		return { status: 200, headers: {}, url: request.url, body: { jsonrpc: '2.0', id, result: used(params[0].data) } };
+	}, NETWORKS.base, 'https://rpc.example/');
+	expect(await plain.authorizationsUsed(PAYER, nonces)).toEqual(expected);
+	expect(single).toBe(150);
+});

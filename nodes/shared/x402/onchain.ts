@@ -1,7 +1,7 @@
 import type { ChargeVerdict } from '../errors';
 import { settle } from '../errors';
 import type { HttpFn } from '../http';
-import { LOG_RANGE_BLOCKS, LOG_READS_AT_ONCE, RPC_TIMEOUT_MS } from '../limits';
+import { LOG_RANGE_BLOCKS, LOG_READS_AT_ONCE, RPC_BATCH_SIZE, RPC_TIMEOUT_MS } from '../limits';
 import type { KnownNetwork } from './assets';
 
 /**
@@ -66,6 +66,8 @@ export interface ChainReader {
 	ethBalance(address: `0x${string}`): Promise<bigint>;
 	/** true when the token contract marks (payer, nonce) as used, i.e. the transfer happened. */
 	authorizationUsed(payer: `0x${string}`, nonce: `0x${string}`): Promise<boolean>;
+	/** The same for many nonces, in JSON-RPC batches (one round trip per RPC_BATCH_SIZE); calls one by one if the RPC refuses batches. */
+	authorizationsUsed(payer: `0x${string}`, nonces: Array<`0x${string}`>): Promise<boolean[]>;
 	/** Whether a transaction hash is mined on this chain, and how it ended. */
 	transactionStatus(hash: string): Promise<TransactionStatus>;
 	blockNumber(): Promise<bigint>;
@@ -100,6 +102,19 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 		return body.result;
 	};
 	const call = async (data: string): Promise<bigint> => quantity(await rpc('eth_call', [{ to: network.usdc.address, data }, 'latest']));
+	/** Several eth_calls in one JSON-RPC batch request; each answer matched by its id. */
+	const callBatch = async (datas: string[]): Promise<bigint[]> => {
+		const ids = datas.map(() => ++id);
+		const body = datas.map((data, i) => ({ jsonrpc: '2.0', id: ids[i], method: 'eth_call', params: [{ to: network.usdc.address, data }, 'latest'] }));
+		const response = await http({ method: 'POST', url: rpcUrl, body, timeoutMs });
+		if (response.status !== 200 || !Array.isArray(response.body)) throw new RpcError(`RPC answered a batch with HTTP ${response.status} and no list`);
+		const byId = new Map((response.body as Array<{ id?: unknown; result?: unknown; error?: { message?: string } }>).map((r) => [r.id, r]));
+		return ids.map((i) => {
+			const answer = byId.get(i);
+			if (!answer || answer.error) throw new RpcError(`RPC error in a batch: ${String(answer?.error?.message ?? 'no answer').slice(0, 200)}`);
+			return quantity(answer.result);
+		});
+	};
 
 	/** One eth_getLogs over [from, to]; a range the RPC refuses is read again in two halves. */
 	const logsIn = async (topics: Array<string | null>, from: bigint, to: bigint): Promise<ChainLog[]> => {
@@ -134,6 +149,18 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 		usdcBalance: async (address) => await call(`${SELECTORS.balanceOf}${word(address)}`),
 		ethBalance: async (address) => quantity(await rpc('eth_getBalance', [address, 'latest'])),
 		authorizationUsed: async (payer, nonce) => (await call(`${SELECTORS.authorizationState}${word(payer)}${word(nonce)}`)) !== 0n,
+		authorizationsUsed: async (payer, nonces) => {
+			const datas = nonces.map((nonce) => `${SELECTORS.authorizationState}${word(payer)}${word(nonce)}`);
+			const out: boolean[] = [];
+			for (let start = 0; start < datas.length; start += RPC_BATCH_SIZE) {
+				const chunk = datas.slice(start, start + RPC_BATCH_SIZE);
+				const batched = await settle(callBatch(chunk));
+				// An RPC without batches: one call each, a few at a time.
+				const values = batched.ok ? batched.value : await inParallel(chunk, LOG_READS_AT_ONCE, call);
+				out.push(...values.map((v) => v !== 0n));
+			}
+			return out;
+		},
 		transactionStatus: async (hash) => {
 			if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) return 'not found';
 			const receipt = (await rpc('eth_getTransactionReceipt', [hash])) as { status?: string } | null;
@@ -169,6 +196,21 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 		},
 	};
 	return reader;
+}
+
+/** `work` over every input, at most `limit` at once, results in input order. */
+async function inParallel<T, R>(inputs: T[], limit: number, work: (input: T) => Promise<R>): Promise<R[]> {
+	const results: R[] = new Array(inputs.length);
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: Math.min(limit, inputs.length) }, async () => {
+			while (next < inputs.length) {
+				const i = next++;
+				results[i] = await work(inputs[i]);
+			}
+		}),
+	);
+	return results;
 }
 
 /** Errors with which RPCs refuse a block range or a result that is too large (Base, Alchemy, Infura, QuickNode wordings). */

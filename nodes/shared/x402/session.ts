@@ -87,6 +87,8 @@ export class PaymentSession {
 	private readonly ledger?: ItemLedger;
 	private readonly journal?: PaymentJournal;
 	private secret?: Buffer;
+	/** The chain's word on the nonces of calls that may have been tried before, read in one go (expectRepeats). */
+	private repeats?: Promise<Map<string, boolean>>;
 	private signer?: Promise<Signer>;
 	private reader?: Promise<ChainReader>;
 	private facts?: Promise<WalletFacts>;
@@ -140,6 +142,29 @@ export class PaymentSession {
 		return nonceFor(this.secret, call.key);
 	}
 
+	/**
+	 * Calls of this run that may have been tried before: their nonces are read from the chain
+	 * now, in batched requests alongside the first quote, so that no item waits for its own read.
+	 */
+	expectRepeats(calls: PaymentCall[]): void {
+		const repeated = calls.filter((c) => c.mayRepeat);
+		if (!repeated.length || this.repeats) return;
+		const nonces = repeated.map((c) => this.nonceOf(c));
+		this.repeats = (async () => {
+			const used = await (await this.getReader()).authorizationsUsed(await this.payer(), nonces);
+			return new Map(nonces.map((nonce, i) => [nonce, used[i]]));
+		})();
+		this.repeats.catch(() => undefined);
+	}
+
+	/** Whether the chain shows this nonce used: from the run's batched read when it has it, else asked now. */
+	private async usedNonce(nonce: `0x${string}`): Promise<boolean> {
+		const known = this.repeats ? await this.repeats.catch(() => undefined) : undefined;
+		const answer = known?.get(nonce);
+		if (answer !== undefined) return answer;
+		return await (await this.getReader()).authorizationUsed(await this.payer(), nonce);
+	}
+
 	async pay(request: PaidRequest): Promise<PaidAnswer> {
 		const call = request.call;
 		const earlier = call ? this.ledger?.get(call.key) : undefined;
@@ -156,7 +181,7 @@ export class PaymentSession {
 		// chain's word on its nonce all start while the unpaid request is on its way.
 		this.funds?.prefetch();
 		this.getSigner().catch(() => undefined);
-		const usedBefore = call?.mayRepeat ? settle(async () => await (await this.getReader()).authorizationUsed(await this.payer(), nonce)) : undefined;
+		const usedBefore = call?.mayRepeat ? settle(this.usedNonce(nonce)) : undefined;
 		const { outcome, reused } = await this.quotes.get(request.url, async () => await this.unpaidRequest(request));
 		if (outcome.kind === 'answer') return { ...outcome.response };
 		// A used nonce can never move money again: report the earlier payment instead of signing.
