@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { createHash } from 'crypto';
 import { inputError, NanoBananaError } from '../shared/errors';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../shared/limits';
 import type { PaymentCall } from '../shared/x402/call';
 
 /**
@@ -25,8 +26,6 @@ import type { PaymentCall } from '../shared/x402/call';
  */
 const ORIGIN_KEY = 'nanoBananaOrigin';
 
-/** Longest Idempotency Key accepted (an RSS guid or a URL fits). */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 500;
 
 export interface CallScope {
 	/** The execution this run's calls first ran in. */

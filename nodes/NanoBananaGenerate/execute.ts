@@ -3,9 +3,10 @@ import { downloadImage } from '../shared/binary';
 import { buildGenerateBody, DOPAMINT_ENDPOINT, parseGenerateAnswer, type GenerateBody } from '../shared/dopamint';
 import { inputError, isoFromSeconds, PaymentError, settle } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
+import { REQUEST_TIMEOUT_MS } from '../shared/limits';
 import { intOption, isToolRun } from '../shared/items';
 import { findImages } from '../shared/jobs/shapes';
-import { checkUrl, defaultHosts, originRule, parseHostList, redactText, type HostRule } from '../shared/urls';
+import { checkUrl, defaultHosts, hostOf, originRule, parseHostList, redactText, type HostRule } from '../shared/urls';
 import type { PaymentCall, PaymentEvent } from '../shared/x402/call';
 import { contextLedger, type ItemLedger } from '../shared/x402/ledger';
 import { formatUsdc, parseUsdc } from '../shared/x402/money';
@@ -169,7 +170,7 @@ function readOptions(options: IDataObject, wallet: Wallet | undefined): ItemOpti
 		if (!/^0x[0-9a-fA-F]{40}$/.test(payTo)) throw inputError('Expected Recipient', `"${payTo.slice(0, 60)}" is not an address`, 'Use a 0x address of 40 hex characters, or leave it empty.');
 		limits.payTo = payTo;
 	}
-	const timeoutSeconds = options.requestTimeoutSeconds === undefined ? 120 : Number(options.requestTimeoutSeconds);
+	const timeoutSeconds = options.requestTimeoutSeconds === undefined ? REQUEST_TIMEOUT_MS / 1000 : Number(options.requestTimeoutSeconds);
 	if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) {
 		throw inputError('Request Timeout (Seconds)', 'must be between 1 and 900', 'E.g. 120.');
 	}
@@ -348,14 +349,6 @@ function walletJson(wallet: Wallet, facts: WalletFacts, priceAtomic?: bigint): I
 	return json;
 }
 
-/** Only the host: an RPC URL often embeds an API key. */
-function hostOf(url: string): string {
-	try {
-		return new URL(url).host;
-	} catch {
-		return 'the configured URL';
-	}
-}
 
 /**
  * The record of a payment that outlives the worker: a line in n8n's log before the payment

@@ -5,11 +5,9 @@ import { inputError, NanoBananaError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
 import { intOption, isToolRun, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
-import { DOWNLOAD_GRACE_MS, DOWNLOAD_TIMEOUT_MS } from '../shared/limits';
+import { DOWNLOAD_GRACE_MS, DOWNLOAD_TIMEOUT_MS, DOWNLOADS_AT_ONCE } from '../shared/limits';
 import { defaultHosts, parseHostList, redactText } from '../shared/urls';
 
-/** Images downloaded at the same time, per execution (memory stays flat when many jobs end together). */
-const DOWNLOADS_AT_ONCE = 4;
 
 export interface WaitRun {
 	http: HttpFn;

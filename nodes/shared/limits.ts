@@ -1,6 +1,6 @@
 /**
- * The fixed limits that hold whatever a server sends or asks. One home, so the
- * README's "Limits" section and the code cannot drift apart.
+ * The fixed limits that hold whatever a server sends or asks. One home, and the README's
+ * "Limits" table is held to it by test/unit/limits.test.ts.
  */
 
 /** Longest validity of a signed payment authorization (validBefore − now). Dopamint asks 300 s. */
@@ -38,3 +38,24 @@ export const AUTHORIZATION_LOOKBACK_BLOCKS = 43_200;
 
 /** eth_calls sent in one JSON-RPC batch (a retried or idempotent batch checks all its nonces in one round trip). */
 export const RPC_BATCH_SIZE = 100;
+
+/** A quote is reused by later items of a run for at most this long (and never past its own maxTimeoutSeconds). */
+export const QUOTE_REUSE_MS = 120_000;
+
+/** Default deadline of each Generate request (unpaid and paid): the Request Timeout option's default. */
+export const REQUEST_TIMEOUT_MS = 120_000;
+
+/** Images Wait for Job downloads at the same time, per run (memory stays flat when many jobs end together). */
+export const DOWNLOADS_AT_ONCE = 4;
+
+/** Consecutive transient failures of status requests (network, 5xx, 429) tolerated before an item fails. */
+export const MAX_TRANSIENT_ERRORS = 5;
+
+/** Deadline of each chain read of the credential test (the dialog waits for it). */
+export const CREDENTIAL_TEST_RPC_TIMEOUT_MS = 8_000;
+
+/** Upper bound for the credential's Max Payment per Request: a typo must not turn a 10-cent cap into a 10,000-dollar one. */
+export const MAX_CAP_USDC = '1000';
+
+/** Longest Idempotency Key accepted (an RSS guid or a URL fits). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 500;

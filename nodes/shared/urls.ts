@@ -146,6 +146,15 @@ export function redactUrl(url: URL | string): string {
 	return `${parsed.protocol}//${parsed.host}${path}${parsed.search ? '?…' : ''}`;
 }
 
+/** Only the host of a URL (an RPC URL often embeds an API key in its path or query). */
+export function hostOf(url: string): string {
+	try {
+		return new URL(url).host;
+	} catch {
+		return 'the configured URL';
+	}
+}
+
 /** Removes `user:pass@` from any URL-like text (for text that is not a parseable URL). */
 export function redactText(text: string): string {
 	return text.replace(/\/\/[^/\s@]*@/g, '//');

@@ -1,6 +1,91 @@
-/** isToolRun works on n8n 2.x contexts (isToolExecution) and on n8n 1.x ones, which lack the method. */
-import type { IExecuteFunctions } from 'n8n-workflow';
-import { isToolRun } from '../../nodes/shared/items';
+/**
+ * The per-item loop both nodes share (runItems): input order, the concurrency bound,
+ * pairedItem on every item (error items too), Continue On Fail, stopping on the first
+ * failure without abandoning items in flight, and cancellation. And isToolRun on n8n 1.x / 2.x contexts.
+ */
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import { inputError } from '../../nodes/shared/errors';
+import { isToolRun, runItems } from '../../nodes/shared/items';
+
+function context(options: { continueOnFail?: boolean; signal?: AbortSignal } = {}) {
+	const warnings: string[] = [];
+	const ctx = {
+		continueOnFail: () => options.continueOnFail ?? false,
+		getExecutionCancelSignal: () => options.signal,
+		getNode: () => ({ id: 'n', name: 'Generate', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} }),
+		logger: { warn: (message: string) => warnings.push(message) },
+	} as unknown as IExecuteFunctions;
+	return { ctx, warnings };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+it('keeps input order, pairs every output item with its input, and never runs more than the bound at once', async () => {
+	let active = 0;
+	let most = 0;
+	const out = await runItems(context().ctx, 12, 3, async (i) => {
+		active++;
+		most = Math.max(most, active);
+		await sleep(((i * 7) % 5) * 3); // items end out of order
+		active--;
+		return i % 4 === 0 ? [{ json: { i, part: 'a' } }, { json: { i, part: 'b' } }] : [{ json: { i } }];
+	});
+	expect(most).toBe(3);
+	expect(out.map((item) => item.json.i)).toEqual([0, 0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11]);
+	expect(out.every((item) => (item.pairedItem as { item: number }).item === item.json.i)).toBe(true);
+});
+
+it('with Continue On Fail: a failed item becomes an error item paired with its input, the others go on', async () => {
+	const out = await runItems(context({ continueOnFail: true }).ctx, 3, 2, async (i) => {
+		if (i === 1) throw inputError('Prompt', 'is empty', 'Describe the image.');
+		return [{ json: { i } }];
+	});
+	expect(out).toEqual([
+		{ json: { i: 0 }, pairedItem: { item: 0 } },
+		{ json: expect.objectContaining({ error: 'Prompt: is empty', errorKind: 'input', hint: 'Describe the image.' }), pairedItem: { item: 1 } },
+		{ json: { i: 2 }, pairedItem: { item: 2 } },
+	]);
+});
+
+it('without it: the first failure starts no new item, lets the ones in flight finish, and fails naming what was done', async () => {
+	const finished: number[] = [];
+	const failure = await runItems(
+		context().ctx,
+		10,
+		2,
+		async (i) => {
+			if (i === 1) {
+				await sleep(5);
+				throw inputError('Seed', 'is not a number');
+			}
+			await sleep(i === 0 ? 20 : 1); // item 0 is still in flight when item 1 fails
+			finished.push(i);
+			return [{ json: { jobId: `job-${i}` } }];
+		},
+		(done) => `done: ${done.flat().map((d) => String(d.json.jobId)).join(', ')}`,
+	).catch((e: unknown) => e);
+	expect(failure).toBeInstanceOf(NodeOperationError);
+	expect((failure as NodeOperationError).message).toBe('Seed: is not a number');
+	expect((failure as NodeOperationError).description).toContain('done: job-0');
+	expect(finished).toEqual([0]); // in flight, finished; nothing new was started after the failure
+});
+
+it('stops starting items when the execution is cancelled and says so', async () => {
+	const cancel = new AbortController();
+	const started: number[] = [];
+	const { ctx } = context({ signal: cancel.signal });
+	const result = runItems(ctx, 20, 2, async (i): Promise<INodeExecutionData[]> => {
+		started.push(i);
+		if (i === 3) cancel.abort();
+		await sleep(2);
+		return [{ json: { i } }];
+	}).catch((e: unknown) => e);
+	const error = await result;
+	expect(error).toBeInstanceOf(NodeOperationError);
+	expect((error as Error).message).toMatch(/canceled/);
+	expect(started.length).toBeLessThanOrEqual(5);
+});
 
 it('asks n8n 2.x whether this is a tool run, and says no on n8n 1.x, which cannot tell', () => {
 	expect(isToolRun({ isToolExecution: () => true } as unknown as IExecuteFunctions)).toBe(true);

@@ -1,6 +1,6 @@
 import { NanoBananaError, settle } from '../errors';
 import { DeadlineError, header, type HttpFn, type HttpResponse } from '../http';
-import { DOWNLOAD_GRACE_MS, POLL_REQUEST_TIMEOUT_MS } from '../limits';
+import { DOWNLOAD_GRACE_MS, MAX_TRANSIENT_ERRORS, POLL_REQUEST_TIMEOUT_MS } from '../limits';
 import { assertAllowedUrl, redactText, redactUrl, type HostRule } from '../urls';
 import { findImages, readStatus, type ImageRef } from './shapes';
 
@@ -56,7 +56,7 @@ export function nextGapMs(ageMs: number, intervalMs: number, maxIntervalMs: numb
 export async function pollJob(statusUrl: string, options: PollOptions): Promise<PollResult> {
 	const now = options.now ?? Date.now;
 	const random = options.random ?? Math.random;
-	const maxTransient = options.maxTransientErrors ?? 5;
+	const maxTransient = options.maxTransientErrors ?? MAX_TRANSIENT_ERRORS;
 	const statusHref = assertAllowedUrl(statusUrl, options.allowedHosts, 'Status URL').href;
 	const started = now();
 	const deadline = started + options.maxWaitMs;

@@ -1,5 +1,6 @@
 import { settle } from '../errors';
 import type { HttpResponse } from '../http';
+import { QUOTE_REUSE_MS } from '../limits';
 import type { Quote } from './quote';
 
 /**
@@ -9,8 +10,6 @@ import type { Quote } from './quote';
  */
 export type QuoteOutcome = { kind: 'quote'; quote: Quote } | { kind: 'answer'; response: HttpResponse };
 
-/** A quote is reused for at most this long, and never longer than its own maxTimeoutSeconds. */
-export const QUOTE_REUSE_MS = 120_000;
 
 export class QuoteCache {
 	/** Per endpoint URL: the last quote, or the unpaid request that will produce it. */

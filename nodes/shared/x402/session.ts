@@ -1,6 +1,6 @@
 import { AlreadyPaidError, NanoBananaError, PaymentError, settle, type EarlierPayment, type PaymentAttempt } from '../errors';
 import type { HttpFn, HttpResponse } from '../http';
-import { AUTHORIZATION_LOOKBACK_BLOCKS } from '../limits';
+import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
 import { redactText, redactUrl } from '../urls';
 import type { PaymentCall, PaymentEvent, PaymentJournal } from './call';
 import { Funds } from './funds';
@@ -73,8 +73,6 @@ export interface WalletFacts {
 	/** Undefined when the RPC did not answer. */
 	usdcBalance?: bigint;
 }
-
-const DEFAULT_TIMEOUT_MS = 120_000;
 
 export class PaymentSession {
 	readonly budget: Budget;
@@ -192,7 +190,7 @@ export class PaymentSession {
 	}
 
 	private async unpaidRequest(request: PaidRequest): Promise<QuoteOutcome> {
-		const sent = await settle(this.http({ method: 'POST', url: request.url, headers: request.headers, body: request.body, timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
+		const sent = await settle(this.http({ method: 'POST', url: request.url, headers: request.headers, body: request.body, timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS }));
 		if (!sent.ok) {
 			throw new NanoBananaError(
 				'http',
@@ -250,7 +248,7 @@ export class PaymentSession {
 
 	private async sendPaid(request: PaidRequest, quote: Quote, signed: SignedPayment, reused: boolean): Promise<PaidAnswer> {
 		const sent = await settle(
-			this.http({ method: 'POST', url: request.url, headers: { ...(request.headers ?? {}), ...signed.headers }, body: request.body, timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS }),
+			this.http({ method: 'POST', url: request.url, headers: { ...(request.headers ?? {}), ...signed.headers }, body: request.body, timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS }),
 		);
 		if (!sent.ok) throw await this.afterSigning(`The paid request failed: ${messageOf(sent.error)}`, signed.attempt, { call: request.call });
 		const response = sent.value;

@@ -1,4 +1,5 @@
 import { inputError } from '../errors';
+import { MAX_CAP_USDC } from '../limits';
 import { isNetworkKey, NETWORKS, type KnownNetwork } from './assets';
 import { formatUsdc, parseUsdc } from './money';
 
@@ -12,8 +13,6 @@ export interface Wallet {
 	readonly rpcUrl: string;
 }
 
-/** Upper bound for the credential cap: a typo must not turn a 10-cent cap into a 10,000-dollar one. */
-export const MAX_CAP_USDC = '1000';
 
 /**
  * Validates a private key without ever putting it (or any part of it) in a message.

@@ -1,5 +1,7 @@
 import type { INodeCredentialTestResult } from 'n8n-workflow';
 import type { HttpFn } from '../http';
+import { CREDENTIAL_TEST_RPC_TIMEOUT_MS } from '../limits';
+import { hostOf } from '../urls';
 import { formatUsdc } from './money';
 import { chainReader } from './onchain';
 import { payerAddress } from './signer';
@@ -20,7 +22,7 @@ export async function checkWallet(data: Record<string, unknown>, http: HttpFn): 
 	const address = await payerAddress(wallet);
 	const where = `${wallet.network.label}, cap ${describeCap(wallet)} per request`;
 	try {
-		const reader = await chainReader(http, wallet.network, wallet.rpcUrl, 8_000);
+		const reader = await chainReader(http, wallet.network, wallet.rpcUrl, CREDENTIAL_TEST_RPC_TIMEOUT_MS);
 		const [usdc, eth] = await Promise.all([reader.usdcBalance(address), reader.ethBalance(address)]);
 		return {
 			status: 'OK',
@@ -38,13 +40,4 @@ function formatEth(wei: bigint): string {
 	const whole = wei / 10n ** 18n;
 	const fraction = ((wei % 10n ** 18n) / 10n ** 12n).toString().padStart(6, '0').replace(/0+$/, '');
 	return `${whole}.${fraction || '0'}`;
-}
-
-/** Only the host: an RPC URL often embeds an API key. */
-function hostOf(url: string): string {
-	try {
-		return new URL(url).host;
-	} catch {
-		return 'the configured URL';
-	}
 }
