@@ -9,11 +9,10 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { generateImage, loadWallet, readRepeatsAhead, recordSpending, startRun } from './execute';
-import { generateProperties } from './description';
-import { runItems } from '../shared/items';
 import { fetchHttp } from '../shared/http';
 import { checkWallet } from '../shared/x402/walletCheck';
+import { route } from './actions/router';
+import { generateProperties } from './description';
 
 export class NanoBananaGenerate implements INodeType {
 	description: INodeTypeDescription = {
@@ -46,15 +45,6 @@ export class NanoBananaGenerate implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
-		const wallet = await loadWallet(this);
-		const run = startRun(this, wallet);
-		readRepeatsAhead(this, run, items.length);
-		try {
-			const output = await runItems(this, items.length, run.concurrency, (itemIndex) => generateImage(this, run, itemIndex), run.describePaid);
-			return [output];
-		} finally {
-			recordSpending(this, run);
-		}
+		return await route(this);
 	}
 }

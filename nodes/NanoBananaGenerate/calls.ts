@@ -1,8 +1,9 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { createHash } from 'crypto';
-import { inputError, NanoBananaError } from '../shared/errors';
+import { InputError } from '../shared/errors';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../shared/limits';
 import type { PaymentCall } from '../shared/x402/call';
+import { PolicyError } from '../shared/x402/policy';
 
 /**
  * Which paid call an item is. The answer decides the call's EIP-3009 nonce (nonce.ts), so it
@@ -59,13 +60,13 @@ export function callScope(context: IExecuteFunctions, runIndex: number, tool: bo
 				return { key: JSON.stringify(['idempotency key', workflowId, node.id, idempotencyKey]), mayRepeat: true, where };
 			}
 			if (!origin) {
-				throw new NanoBananaError(
-					'policy',
+				throw new PolicyError(
+					'retry',
+					undefined,
 					context.getMode() === 'retry'
-						? 'Payment refused by the "retry" rule: this execution is a Retry, and this n8n version does not tell nodes which execution it retries, so the node cannot tell whether this item was paid before. Nothing was signed or paid.'
-						: 'Payment refused by the "retry" rule: this node runs outside any execution n8n names, so a retry of this call could not be told from a new call. Nothing was signed or paid.',
-					'Set the Idempotency Key option to something that names the item (a row id, a message id), then try again; or run the workflow as a new execution.',
-					{ rule: 'retry' },
+						? 'this execution is a Retry, and this n8n version does not tell nodes which execution it retries, so the node cannot tell whether this item was paid before'
+						: 'this node runs outside any execution n8n names, so a retry of this call could not be told from a new call',
+					'an execution n8n names, or an Idempotency Key',
 				);
 			}
 			if (tool) {
@@ -85,14 +86,14 @@ export function readIdempotencyKey(options: IDataObject): string | undefined {
 	const raw = options.idempotencyKey;
 	const text = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
 	if (text === undefined) {
-		throw inputError('Idempotency Key', `must be text or a number, got ${raw === null ? 'null' : typeof raw}`, 'Map a field that names the item, e.g. {{ $json.id }}.');
+		throw new InputError('Idempotency Key', `must be text or a number, got ${raw === null ? 'null' : typeof raw}`, 'Map a field that names the item, e.g. {{ $json.id }}.');
 	}
-	if (!text) throw inputError('Idempotency Key', 'is empty for this item', 'Map a field every item has, e.g. {{ $json.id }}, or remove the option.');
+	if (!text) throw new InputError('Idempotency Key', 'is empty for this item', 'Map a field every item has, e.g. {{ $json.id }}, or remove the option.');
 	if (text.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-		throw inputError('Idempotency Key', `is ${text.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are accepted`, 'Use a shorter id, or a hash of the long one.');
+		throw new InputError('Idempotency Key', `is ${text.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are accepted`, 'Use a shorter id, or a hash of the long one.');
 	}
 	// eslint-disable-next-line no-control-regex
-	if (/[\u0000-\u001F\u007F]/.test(text)) throw inputError('Idempotency Key', 'contains control characters', 'Use printable text, e.g. a row id.');
+	if (/[\u0000-\u001F\u007F]/.test(text)) throw new InputError('Idempotency Key', 'contains control characters', 'Use printable text, e.g. a row id.');
 	return text;
 }
 

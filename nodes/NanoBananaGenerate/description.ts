@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { allowedHostsOption, binaryFieldProperty, concurrencyOption } from '../shared/descriptions';
 import { ASPECT_RATIOS, DOPAMINT_ENDPOINT, DOPAMINT_PAY_TO, OUTPUT_FORMATS } from '../shared/dopamint';
 
 export const generateProperties: INodeProperties[] = [
@@ -72,22 +73,8 @@ export const generateProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			{
-				displayName: 'Allowed Image Hosts',
-				name: 'allowedHosts',
-				type: 'string',
-				default: '',
-				placeholder: 'cdn.example.com, *.fal.media',
-				description:
-					'Sync Mode only: hosts the finished images (and their redirects) may be downloaded from, comma-separated. The Endpoint URL\'s host and Dopamint are always allowed.',
-			},
-			{
-				displayName: 'Binary Field',
-				name: 'binaryPropertyName',
-				type: 'string',
-				default: 'data',
-				description: 'Sync Mode only: the binary field the image is written to',
-			},
+			allowedHostsOption("Sync Mode only: hosts the finished images (and their redirects) may be downloaded from, besides the Endpoint URL's host and Dopamint", 'Allowed Image Hosts'),
+			binaryFieldProperty('Sync Mode only: the binary field the image is written to'),
 			{
 				displayName: 'Budget per Execution (USDC)',
 				name: 'budgetUsdc',
@@ -97,14 +84,7 @@ export const generateProperties: INodeProperties[] = [
 				description:
 					'Most this node may spend in one execution, over all items and every run of the node (loops included). Items past it fail without paying. Read from the first item.',
 			},
-			{
-				displayName: 'Concurrency',
-				name: 'concurrency',
-				type: 'number',
-				default: 10,
-				typeOptions: { minValue: 1, maxValue: 50 },
-				description: 'How many items are paid and submitted at the same time. Read from the first item.',
-			},
+			concurrencyOption('items are paid and submitted', 10, 50),
 			{
 				displayName: 'Dry Run',
 				name: 'dryRun',

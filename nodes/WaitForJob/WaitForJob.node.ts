@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { runItems } from '../shared/items';
 import { waitProperties } from './description';
-import { startWait, waitForJob } from './execute';
+import { setUpWait, waitForJob } from './execute';
 
 export class WaitForJob implements INodeType {
 	description: INodeTypeDescription = {
@@ -26,8 +26,8 @@ export class WaitForJob implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const run = startWait(this);
-		const output = await runItems(this, this.getInputData().length, run.concurrency, (itemIndex) => waitForJob(this, run, itemIndex));
+		const setup = setUpWait(this);
+		const output = await runItems(this, this.getInputData().length, setup.concurrency, async (itemIndex) => await waitForJob(this, setup, itemIndex));
 		return [output];
 	}
 }

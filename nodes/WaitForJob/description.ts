@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { allowedHostsOption, binaryFieldProperty, concurrencyOption } from '../shared/descriptions';
 
 export const waitProperties: INodeProperties[] = [
 	{
@@ -55,14 +56,9 @@ export const waitProperties: INodeProperties[] = [
 		default: true,
 		description: 'Whether to download the images into binary data (otherwise only their URLs are output)',
 	},
-	{
-		displayName: 'Binary Field',
-		name: 'binaryPropertyName',
-		type: 'string',
-		default: 'data',
+	binaryFieldProperty('Binary field the image is written to. With one item per job, later images go to data_1, data_2 and so on.', {
 		displayOptions: { show: { downloadImages: [true] } },
-		description: 'Binary field the image is written to. With one item per job, later images go to data_1, data_2 and so on.',
-	},
+	}),
 	{
 		displayName: 'Output',
 		name: 'output',
@@ -80,23 +76,8 @@ export const waitProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			{
-				displayName: 'Allowed Hosts',
-				name: 'allowedHosts',
-				type: 'string',
-				default: '',
-				placeholder: 'cdn.example.com, *.fal.media, 127.0.0.1:8080',
-				description:
-					'Hosts that status, result and image URLs (and their redirects) may point to, comma-separated. A bare host allows any port, host:port only that port, *.example.com any subdomain. Dopamint is always allowed; item data never adds hosts.',
-			},
-			{
-				displayName: 'Concurrency',
-				name: 'concurrency',
-				type: 'number',
-				default: 50,
-				typeOptions: { minValue: 1, maxValue: 200 },
-				description: 'How many jobs are polled at the same time. Read from the first item.',
-			},
+			allowedHostsOption('Hosts that status, result and image URLs (and their redirects) may point to, besides Dopamint'),
+			concurrencyOption('jobs are polled', 50, 200),
 		],
 	},
 ];

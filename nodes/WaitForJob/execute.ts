@@ -1,77 +1,62 @@
+/**
+ * One Wait for Job item: poll the job until it ends (bounded, cancellable), then output its
+ * images as binary (or their URLs). It never pays.
+ */
+
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
-import { downloadImage } from '../shared/binary';
-import { inputError, NanoBananaError } from '../shared/errors';
+import { downloadImage, imageMeta } from '../shared/binary';
+import { defaultHosts } from '../shared/dopamint';
+import { InputError, JobError } from '../shared/errors';
 import { n8nHttp, type HttpFn } from '../shared/http';
-import { intOption, isToolRun, limiter, type Limiter } from '../shared/items';
+import { isToolRun, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
 import { DOWNLOAD_GRACE_MS, DOWNLOAD_TIMEOUT_MS, DOWNLOADS_AT_ONCE } from '../shared/limits';
-import { defaultHosts, parseHostList, redactText } from '../shared/urls';
-
+import { parseHostList, redactText } from '../shared/urls';
+import { binaryField, numberWithin, oneOf, wholeNumber, yesNo } from '../shared/validate';
 
 export interface WaitRun {
 	http: HttpFn;
-	/** A problem with the run-wide options: every item fails with it. */
-	runError?: unknown;
 	concurrency: number;
 	downloads: Limiter;
 	tool: boolean;
 	signal?: AbortSignal;
 }
 
-export function startWait(context: IExecuteFunctions): WaitRun {
+/** The run, or why none of its items can be waited for (a run-wide option). */
+export type WaitSetup = ({ ok: true; run: WaitRun } | { ok: false; error: unknown }) & { concurrency: number };
+
+export function setUpWait(context: IExecuteFunctions): WaitSetup {
 	const first = context.getNodeParameter('options', 0, {}) as IDataObject;
-	let concurrency = 50;
-	let runError: unknown;
 	try {
-		concurrency = intOption(first.concurrency, 'Concurrency', 50, 1, 200);
+		const concurrency = wholeNumber(first.concurrency, 'Concurrency', 50, 1, 200);
+		return {
+			ok: true,
+			concurrency,
+			run: { http: n8nHttp(context), concurrency, downloads: limiter(DOWNLOADS_AT_ONCE), tool: isToolRun(context), signal: context.getExecutionCancelSignal() },
+		};
 	} catch (error) {
-		runError = error;
+		return { ok: false, error, concurrency: 50 };
 	}
-	return {
-		http: n8nHttp(context),
-		runError,
-		concurrency,
-		downloads: limiter(DOWNLOADS_AT_ONCE),
-		tool: isToolRun(context),
-		signal: context.getExecutionCancelSignal(),
-	};
 }
 
-function seconds(context: IExecuteFunctions, name: string, label: string, itemIndex: number, fallback: number, min: number, max: number): number {
-	const value = Number(context.getNodeParameter(name, itemIndex, fallback));
-	if (!Number.isFinite(value) || value < min || value > max) {
-		throw inputError(label, `must be between ${min} and ${max}, got ${String(value)}`, `E.g. ${fallback}.`);
-	}
-	return value;
-}
-
-function oneOf(value: unknown, label: string, allowed: string[]): string {
-	if (typeof value !== 'string' || !allowed.includes(value)) {
-		throw inputError(label, `${JSON.stringify(value)} is not allowed`, `Use one of: ${allowed.join(', ')}.`);
-	}
-	return value;
-}
-
-export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemIndex: number): Promise<INodeExecutionData[]> {
-	if (run.runError) throw run.runError;
+export async function waitForJob(context: IExecuteFunctions, setup: WaitSetup, itemIndex: number): Promise<INodeExecutionData[]> {
+	if (!setup.ok) throw setup.error;
+	const run = setup.run;
 	const started = Date.now();
 	const input = context.getInputData()[itemIndex]?.json ?? {};
 	const statusUrl = String(context.getNodeParameter('statusUrl', itemIndex, '') ?? '').trim();
 	// An error item from upstream (Generate with Continue On Fail: refused or failed, its payment facts in it)
 	// has no job to wait for: it is passed on unchanged, so one refused item does not fail the others' images.
 	if (!statusUrl && typeof input.error === 'string') return [{ json: { ...input } }];
-	if (!statusUrl) throw inputError('Status URL', 'is empty', 'Map statusUrl from the Nano-Banana Generate output, e.g. {{ $json.statusUrl }}.');
-	const intervalS = seconds(context, 'pollIntervalSeconds', 'Poll Interval (Seconds)', itemIndex, 1, 0.2, 600);
-	const maxIntervalS = seconds(context, 'maxPollIntervalSeconds', 'Max Poll Interval (Seconds)', itemIndex, 10, 0.2, 600);
-	if (maxIntervalS < intervalS) throw inputError('Max Poll Interval (Seconds)', `(${maxIntervalS}) is below Poll Interval (${intervalS})`, 'Make it at least as long as Poll Interval.');
-	const maxWaitMin = seconds(context, 'maxWaitMinutes', 'Max Wait (Minutes)', itemIndex, 10, 0.05, 240);
+	if (!statusUrl) throw new InputError('Status URL', 'is empty', 'Map statusUrl from the Nano-Banana Generate output, e.g. {{ $json.statusUrl }}.');
+	const intervalS = numberWithin(context.getNodeParameter('pollIntervalSeconds', itemIndex, 1), 'Poll Interval (Seconds)', 1, 0.2, 600);
+	const maxIntervalS = numberWithin(context.getNodeParameter('maxPollIntervalSeconds', itemIndex, 10), 'Max Poll Interval (Seconds)', 10, 0.2, 600);
+	if (maxIntervalS < intervalS) throw new InputError('Max Poll Interval (Seconds)', `(${maxIntervalS}) is below Poll Interval (${intervalS})`, 'Make it at least as long as Poll Interval.');
+	const maxWaitMin = numberWithin(context.getNodeParameter('maxWaitMinutes', itemIndex, 10), 'Max Wait (Minutes)', 10, 0.05, 240);
 	const onTimeout = oneOf(context.getNodeParameter('onTimeout', itemIndex, 'fail'), 'On Timeout', ['fail', 'output']);
-	const downloadImages = context.getNodeParameter('downloadImages', itemIndex, true);
-	if (typeof downloadImages !== 'boolean') throw inputError('Download Images', `must be true or false, got ${JSON.stringify(downloadImages)}`, 'Use a boolean.');
-	const download = downloadImages && !run.tool;
-	const field = download ? String(context.getNodeParameter('binaryPropertyName', itemIndex, 'data')).trim() : 'data';
-	if (!/^[\w.-]{1,100}$/.test(field)) throw inputError('Binary Field', `"${field.slice(0, 100)}" is not a valid field name`, 'Use letters, digits, "_", "-" or ".", e.g. data.');
+	const download = yesNo(context.getNodeParameter('downloadImages', itemIndex, true), 'Download Images') && !run.tool;
+	const field = download ? binaryField(context.getNodeParameter('binaryPropertyName', itemIndex, 'data')) : 'data';
 	const perJob = oneOf(context.getNodeParameter('output', itemIndex, 'perImage'), 'Output', ['perImage', 'perJob']) === 'perJob';
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	// What the node may fetch is set on the node, never by item data.
@@ -94,12 +79,10 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 	const downloadTimeout = () => Math.min(DOWNLOAD_TIMEOUT_MS, Math.max(1_000, itemDeadline - Date.now()));
 	if (result.outcome === 'timeout') {
 		if (onTimeout === 'output') return [{ json: { ...facts, status: 'timeout', lastStatus: result.lastStatus ?? null } }];
-		throw new NanoBananaError(
-			'job',
-			`The job was still running after ${maxWaitMin} minute(s) (${result.polls} checks, last status "${result.lastStatus ?? 'unknown'}")`,
-			'Raise Max Wait, or set On Timeout to "Output the Item" and loop back to this node.',
-			{ ...facts, status: 'timeout' },
-		);
+		throw new JobError(`The job was still running after ${maxWaitMin} minute(s) (${result.polls} checks, last status "${result.lastStatus ?? 'unknown'}")`, {
+			hint: 'Raise Max Wait, or set On Timeout to "Output the Item" and loop back to this node.',
+			details: { ...facts, status: 'timeout' },
+		});
 	}
 	if (!download) {
 		const images = result.images.map((img, index) => ({ index, url: redactText(img.url), mimeType: img.contentType ?? null, width: img.width ?? null, height: img.height ?? null }));
@@ -111,10 +94,7 @@ export async function waitForJob(context: IExecuteFunctions, run: WaitRun, itemI
 			const image = await run.downloads(
 				async () => await downloadImage(context, run.http, ref, { allowedHosts, baseName: `nano-banana-${jobId}-${index}`, timeoutMs: downloadTimeout() }),
 			);
-			return {
-				meta: { index, url: image.url, mimeType: image.mimeType, fileName: image.fileName, sizeBytes: image.sizeBytes, width: image.width ?? null, height: image.height ?? null },
-				binary: image.binary,
-			};
+			return { meta: imageMeta(index, image), binary: image.binary };
 		}),
 	);
 	if (perJob) {

@@ -1,5 +1,5 @@
-import type { IBinaryData, IExecuteFunctions } from 'n8n-workflow';
-import { inputError, NanoBananaError } from './errors';
+import type { IBinaryData, IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { HttpError, InputError, JobError } from './errors';
 import { formatBytes, header, type ByteStream, type HttpFn } from './http';
 import type { ImageRef } from './jobs/shapes';
 import { MAX_IMAGE_BYTES } from './limits';
@@ -45,7 +45,7 @@ export async function downloadImage(
 		source = dataUri[2] ? Buffer.from(payload, 'base64') : Buffer.from(safeDecode(payload), 'utf8');
 		counted.bytes = source.length;
 	} else if (/^[a-z][a-z0-9+.-]*:/i.test(ref.url) && !/^https?:/i.test(ref.url)) {
-		throw inputError('image URL', `only http(s) and data: image URLs are read, not ${ref.url.split(':')[0].slice(0, 20)}:`, 'The service returned an image URL this node does not fetch.');
+		throw new InputError('image URL', `only http(s) and data: image URLs are read, not ${ref.url.split(':')[0].slice(0, 20)}:`, 'The service returned an image URL this node does not fetch.');
 	} else {
 		const url = assertAllowedUrl(ref.url, options.allowedHosts, 'image URL');
 		shownUrl = redactUrl(url);
@@ -53,11 +53,11 @@ export async function downloadImage(
 		const response = await http({ method: 'GET', url: url.href, stream: true, timeoutMs: options.timeoutMs, maxBytes: MAX_IMAGE_BYTES, followRedirects: options.allowedHosts });
 		if (response.status === 402) {
 			drain(response.body);
-			throw new NanoBananaError('job', `The image URL asks for payment (HTTP 402): ${shownUrl}`, 'Wait for Job never pays for downloads.', { url: shownUrl }, 402);
+			throw new JobError(`The image URL asks for payment (HTTP 402): ${shownUrl}`, { hint: 'Wait for Job never pays for downloads.', details: { url: shownUrl }, httpStatus: 402 });
 		}
 		if (response.status < 200 || response.status >= 300) {
 			drain(response.body);
-			throw new NanoBananaError('http', `Downloading the image failed with HTTP ${response.status}: ${shownUrl}`, 'Image URLs may expire; run Wait for Job again soon after generation.', { url: shownUrl }, response.status);
+			throw new HttpError(`Downloading the image failed with HTTP ${response.status}: ${shownUrl}`, { hint: 'Image URLs may expire; run Wait for Job again soon after generation.', details: { url: shownUrl }, httpStatus: response.status });
 		}
 		const declared = Number(header(response, 'content-length'));
 		if (Number.isFinite(declared) && declared > MAX_IMAGE_BYTES) {
@@ -75,13 +75,16 @@ export async function downloadImage(
 	return { binary, url: outputUrl, mimeType, fileName, sizeBytes: bytesRead?.() ?? counted.bytes, width: ref.width, height: ref.height };
 }
 
-function tooLarge(what: string, bytes: number): NanoBananaError {
-	return new NanoBananaError(
-		'http',
-		`The image at ${what} is ${formatBytes(bytes)}, larger than the ${formatBytes(MAX_IMAGE_BYTES)} this node accepts; it was not downloaded`,
-		'The service sent far more than an image should be; check the URL.',
-		{ maxBytes: MAX_IMAGE_BYTES },
-	);
+function tooLarge(what: string, bytes: number): HttpError {
+	return new HttpError(`The image at ${what} is ${formatBytes(bytes)}, larger than the ${formatBytes(MAX_IMAGE_BYTES)} this node accepts; it was not downloaded`, {
+		hint: 'The service sent far more than an image should be; check the URL.',
+		details: { maxBytes: MAX_IMAGE_BYTES },
+	});
+}
+
+/** An image's metadata as both nodes output it beside the binary. */
+export function imageMeta(index: number, image: DownloadedImage): IDataObject {
+	return { index, url: image.url, mimeType: image.mimeType, fileName: image.fileName, sizeBytes: image.sizeBytes, width: image.width ?? null, height: image.height ?? null };
 }
 
 function safeDecode(text: string): string {

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { NanoBananaError, settle } from './errors';
+import { HttpError, resultOf } from './errors';
 import { MAX_JSON_BYTES, MAX_REDIRECTS } from './limits';
-import { checkUrl, redactUrl, redirectTarget, type HostRule } from './urls';
+import { checkUrl, redactText, redactUrl, redirectTarget, type HostRule } from './urls';
 
 /**
  * The one HTTP mechanism of the shared modules. Every request the nodes make goes
@@ -71,26 +71,39 @@ export function header(response: { headers: Record<string, string> }, name: stri
 }
 
 /** A request cut short by its deadline. */
-export class DeadlineError extends NanoBananaError {
+export class DeadlineError extends HttpError {
 	constructor(url: URL, timeoutMs: number) {
-		super(
-			'http',
-			`No complete answer from ${redactUrl(url)} within ${formatSeconds(timeoutMs)} (the deadline for the whole exchange)`,
-			'The server is slow or holds the connection open. Try again later, or raise the node\'s timeout.',
-			{ url: redactUrl(url), timeoutMs },
-		);
+		super(`No complete answer from ${redactUrl(url)} within ${formatSeconds(timeoutMs)} (the deadline for the whole exchange)`, {
+			hint: "The server is slow or holds the connection open. Try again later, or raise the node's timeout.",
+			details: { url: redactUrl(url), timeoutMs },
+		});
+		this.name = 'DeadlineError';
 	}
 }
 
 /** A body larger than the limit for its kind. */
-export class TooLargeError extends NanoBananaError {
+export class TooLargeError extends HttpError {
 	constructor(url: URL, maxBytes: number) {
-		super(
-			'http',
-			`The answer of ${redactUrl(url)} is larger than ${formatBytes(maxBytes)}; it was dropped`,
-			'The server sent far more than expected; check the URL.',
-			{ url: redactUrl(url), maxBytes },
-		);
+		super(`The answer of ${redactUrl(url)} is larger than ${formatBytes(maxBytes)}; it was dropped`, {
+			hint: 'The server sent far more than expected; check the URL.',
+			details: { url: redactUrl(url), maxBytes },
+		});
+		this.name = 'TooLargeError';
+	}
+}
+
+/** The start of an answer's body as it may be shown: text or JSON, without credentials in URLs, at most `max` characters. */
+export function excerptOf(body: unknown, max = 200): string {
+	if (body === undefined || body === null || body === '') return '';
+	const text = typeof body === 'string' ? body : safeStringify(body);
+	return redactText(text).slice(0, max);
+}
+
+function safeStringify(value: unknown): string {
+	try {
+		return JSON.stringify(value) ?? '';
+	} catch {
+		return String(value);
 	}
 }
 
@@ -112,18 +125,18 @@ export function boundedHttp(transport: Transport, cancelSignal?: AbortSignal): H
 				destroy(response.body);
 				const rules = request.method === 'GET' && hop < MAX_REDIRECTS ? request.followRedirects : undefined;
 				if (request.method === 'GET' && request.followRedirects && hop >= MAX_REDIRECTS) {
-					throw new NanoBananaError('http', `${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times`, undefined, {}, response.status);
+					throw new HttpError(`${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times`, { httpStatus: response.status });
 				}
 				url = redirectTarget(header(response, 'location'), url, rules, response.status);
 				continue;
 			}
 			if (request.stream) {
 				const counter = { bytes: 0 };
-				const streamed = await settle(guardStream(response.body, maxBytes, url, signal, timedOut, counter));
+				const streamed = await resultOf(guardStream(response.body, maxBytes, url, signal, timedOut, counter));
 				if (!streamed.ok) throw timedOut(streamed.error);
 				return { status: response.status, headers: response.headers, body: streamed.value, url: url.href, bytesRead: () => counter.bytes };
 			}
-			const read = await settle(readBytes(response.body, maxBytes, url, signal));
+			const read = await resultOf(readBytes(response.body, maxBytes, url, signal));
 			if (!read.ok) throw timedOut(read.error);
 			return { status: response.status, headers: response.headers, body: parseMaybeJson(read.value.toString('utf8')), url: url.href };
 		}

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { errorItemJson, inputError, NanoBananaError, toNodeError } from './errors';
+import { errorItemJson, NanoBananaError, toNodeError } from './errors';
 
 /**
  * The per-item loop both nodes share: bounded concurrency, output in input
@@ -10,13 +10,19 @@ import { errorItemJson, inputError, NanoBananaError, toNodeError } from './error
  * lets the ones in flight finish (an in-flight item may be paying: it is never
  * abandoned half-way), then fails the node saying what had already completed.
  */
+export interface RunItemsOptions {
+	/** How to describe completed items in the failure message (e.g. job ids that were paid). */
+	describeDone?: (done: INodeExecutionData[][]) => string | undefined;
+	/** The node pays: its error items say what happened to the money (errorItemJson). */
+	paying?: boolean;
+}
+
 export async function runItems(
 	context: IExecuteFunctions,
 	count: number,
 	concurrency: number,
 	run: (itemIndex: number) => Promise<INodeExecutionData[]>,
-	/** How to describe completed items in the failure message (e.g. job ids that were paid). */
-	describeDone?: (done: INodeExecutionData[][]) => string | undefined,
+	options: RunItemsOptions = {},
 ): Promise<INodeExecutionData[]> {
 	const results: INodeExecutionData[][] = new Array(count);
 	const keepGoing = context.continueOnFail();
@@ -35,14 +41,12 @@ export async function runItems(
 				results[itemIndex] = out.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
 			} catch (error) {
 				if (cancelSignal?.aborted) {
-					if (error instanceof NanoBananaError && error.kind === 'payment') {
-						const d = error.details;
-						interrupted.push(`item ${itemIndex}: ${String(d.amountUsdc)} USDC to ${String(d.payTo)}, payer ${String(d.payer)}, nonce ${String(d.nonce)}, ${String(d.paymentStatus)}`);
-					}
+					const summary = error instanceof NanoBananaError ? error.summary() : undefined;
+					if (summary) interrupted.push(`item ${itemIndex}: ${summary}`);
 					return;
 				}
 				if (keepGoing) {
-					results[itemIndex] = [{ json: errorItemJson(error), pairedItem: { item: itemIndex } }];
+					results[itemIndex] = [{ json: errorItemJson(error, { paying: options.paying }), pairedItem: { item: itemIndex } }];
 				} else if (!failure) {
 					failure = { error, itemIndex };
 				}
@@ -62,21 +66,11 @@ export async function runItems(
 	if (failure) {
 		const nodeError = toNodeError(context.getNode(), failure.error, failure.itemIndex);
 		const done = results.filter((r) => r !== undefined);
-		const note = done.length ? describeDone?.(done) : undefined;
+		const note = done.length ? options.describeDone?.(done) : undefined;
 		if (note) nodeError.description = [nodeError.description, note].filter(Boolean).join(' ');
 		throw nodeError;
 	}
 	return results.flat();
-}
-
-/** A whole-number option: its default when unset, else it must be within bounds (an input error names it). */
-export function intOption(value: unknown, label: string, fallback: number, min: number, max: number): number {
-	if (value === undefined || value === null || value === '') return fallback;
-	const n = typeof value === 'string' ? Number(value.trim()) : value;
-	if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-		throw inputError(label, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`, `E.g. ${fallback}.`);
-	}
-	return n;
 }
 
 export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;

@@ -1,5 +1,4 @@
-import { inputError, NanoBananaError } from './errors';
-import { DOPAMINT_HOST } from './dopamint';
+import { HttpError, InputError } from './errors';
 
 /**
  * URLs the nodes may send requests to, and how they are shown.
@@ -20,25 +19,20 @@ const RULE = /^(\*\.)?(\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::(\d{1,5
 /** Parses the Allowed Hosts option: a comma- or space-separated list. Throws naming the field. */
 export function parseHostList(value: unknown, field = 'Allowed Hosts'): HostRule[] {
 	if (value === undefined || value === null || value === '') return [];
-	if (typeof value !== 'string') throw inputError(field, 'must be text: host names separated by commas', 'E.g. cdn.example.com, *.fal.media, 127.0.0.1:8080.');
+	if (typeof value !== 'string') throw new InputError(field, 'must be text: host names separated by commas', 'E.g. cdn.example.com, *.fal.media, 127.0.0.1:8080.');
 	const rules: HostRule[] = [];
 	for (const entry of value.split(/[,\s]+/).map((h) => h.trim().toLowerCase()).filter(Boolean)) {
 		const bare = entry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
 		if (entry.includes('@')) {
-			throw inputError(field, 'an entry contains a user name or password (an "@")', 'Write host names only, like cdn.example.com or 127.0.0.1:8080: no credentials.');
+			throw new InputError(field, 'an entry contains a user name or password (an "@")', 'Write host names only, like cdn.example.com or 127.0.0.1:8080: no credentials.');
 		}
 		const match = RULE.exec(bare);
 		if (!match) {
-			throw inputError(field, `"${redactText(entry).slice(0, 100)}" is not a host name`, 'Write host names like cdn.example.com, *.example.com or 127.0.0.1:8080, separated by commas.');
+			throw new InputError(field, `"${redactText(entry).slice(0, 100)}" is not a host name`, 'Write host names like cdn.example.com, *.example.com or 127.0.0.1:8080, separated by commas.');
 		}
 		rules.push({ host: `${match[1] ?? ''}${match[2]}`, ...(match[3] ? { port: match[3] } : {}) });
 	}
 	return rules;
-}
-
-/** What Wait for Job may fetch without options: Dopamint's host. Item data never adds to it. */
-export function defaultHosts(): HostRule[] {
-	return [{ host: DOPAMINT_HOST }];
 }
 
 /** The exact origin (host and port) of a URL the user set on the node, as a rule. */
@@ -75,12 +69,12 @@ export function hostAllowed(url: URL, rules: HostRule[]): boolean {
 export function checkUrl(url: unknown, field: string, hint = 'Use the http(s) URL the service returned.'): URL {
 	const text = typeof url === 'string' ? url.trim() : '';
 	const parsed = parseUrl(text);
-	if (!parsed) throw inputError(field, `"${redactText(text).slice(0, 200)}" is not a URL`, hint);
+	if (!parsed) throw new InputError(field, `"${redactText(text).slice(0, 200)}" is not a URL`, hint);
 	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-		throw inputError(field, `only http(s) URLs are requested, not ${parsed.protocol}`, hint);
+		throw new InputError(field, `only http(s) URLs are requested, not ${parsed.protocol}`, hint);
 	}
 	if (parsed.username || parsed.password) {
-		throw inputError(
+		throw new InputError(
 			field,
 			`the URL ${redactUrl(parsed)} contains a user name or password`,
 			'Remove the credentials from the URL. They would be sent to the server and shown in outputs and logs.',
@@ -94,7 +88,7 @@ export function assertAllowedUrl(url: unknown, rules: HostRule[], field: string)
 	const parsed = checkUrl(url, field);
 	if (!hostAllowed(parsed, rules)) {
 		const suggestion = parsed.port ? `${parsed.hostname}:${parsed.port}` : parsed.hostname;
-		throw inputError(
+		throw new InputError(
 			field,
 			`host "${parsed.host}" is not allowed (allowed: ${rules.map(describeRule).join(', ') || 'none'})`,
 			`If you trust it, add "${suggestion}" to the node's Allowed Hosts option.`,
@@ -105,27 +99,23 @@ export function assertAllowedUrl(url: unknown, rules: HostRule[], field: string)
 
 /** Where a redirect points, checked like any other URL of that request. */
 export function redirectTarget(location: string | undefined, from: URL, rules: HostRule[] | undefined, status: number): URL {
-	if (!location) throw new NanoBananaError('http', `${redactUrl(from)} answered a redirect (HTTP ${status}) without a Location`, undefined, {}, status);
+	if (!location) throw new HttpError(`${redactUrl(from)} answered a redirect (HTTP ${status}) without a Location`, { httpStatus: status });
 	const target = parseUrl(location, from);
-	if (!target) throw new NanoBananaError('http', `${redactUrl(from)} redirected (HTTP ${status}) to something that is not a URL`, undefined, {}, status);
+	if (!target) throw new HttpError(`${redactUrl(from)} redirected (HTTP ${status}) to something that is not a URL`, { httpStatus: status });
 	const shown = redactUrl(target);
 	if (!rules) {
-		throw new NanoBananaError(
-			'http',
-			`${redactUrl(from)} answered with a redirect (HTTP ${status}) to ${shown}; payment and chain requests never follow redirects`,
-			'Set the Endpoint URL to the final address of the service.',
-			{ redirectTo: shown },
-			status,
-		);
+		throw new HttpError(`${redactUrl(from)} answered with a redirect (HTTP ${status}) to ${shown}; payment and chain requests never follow redirects`, {
+			hint: 'Set the Endpoint URL to the final address of the service.',
+			details: { redirectTo: shown },
+			httpStatus: status,
+		});
 	}
 	if ((target.protocol !== 'http:' && target.protocol !== 'https:') || target.username || target.password || !hostAllowed(target, rules)) {
-		throw new NanoBananaError(
-			'http',
-			`${redactUrl(from)} redirected (HTTP ${status}) to ${shown}, which is not allowed (allowed: ${rules.map(describeRule).join(', ')})`,
-			'If you trust that host, add it to the node\'s Allowed Hosts option.',
-			{ redirectTo: shown },
-			status,
-		);
+		throw new HttpError(`${redactUrl(from)} redirected (HTTP ${status}) to ${shown}, which is not allowed (allowed: ${rules.map(describeRule).join(', ')})`, {
+			hint: "If you trust that host, add it to the node's Allowed Hosts option.",
+			details: { redirectTo: shown },
+			httpStatus: status,
+		});
 	}
 	return target;
 }
@@ -158,4 +148,24 @@ export function hostOf(url: string): string {
 /** Removes `user:pass@` from any URL-like text (for text that is not a parseable URL). */
 export function redactText(text: string): string {
 	return text.replace(/\/\/[^/\s@]*@/g, '//');
+}
+
+/** Loopback and private addresses: a chain there is not Base's public chain (the sandbox, a fork), which no public explorer shows. */
+export function isLocalUrl(url: string): boolean {
+	let host: string;
+	try {
+		host = new URL(url).hostname.toLowerCase();
+	} catch {
+		return false;
+	}
+	return (
+		host === 'localhost' ||
+		host.endsWith('.localhost') ||
+		host === '[::1]' ||
+		/^127\./.test(host) ||
+		/^10\./.test(host) ||
+		/^192\.168\./.test(host) ||
+		/^172\.(1[6-9]|2\d|3[01])\./.test(host) ||
+		/^\[f[cd]/.test(host)
+	);
 }

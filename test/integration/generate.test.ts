@@ -82,7 +82,7 @@ it('a batch of 20: own prompts, order and pairing kept, bounded concurrency, bud
 			expect(item.json.request).toMatchObject({ prompt: `banana number ${i}`, aspect_ratio: items[i].ratio });
 		}
 		for (const item of refused) {
-			expect(item.json).toMatchObject({ errorKind: 'policy', rule: 'budget', paymentStatus: 'not charged', signed: false });
+			expect(item.json).toMatchObject({ errorKind: 'policy', rule: 'budget', settlement: 'not charged', signed: false });
 			expect(item.json.error).toMatch(/"budget" rule/);
 		}
 		expect((await sandbox.chain.transfers(PAY_TO)).slice(before)).toHaveLength(10);
@@ -166,7 +166,7 @@ describe('invalid fields fail their item, name the field, and pay nothing', () =
 		);
 		const [json] = jsonOf(result.output('Generate'));
 		expect(json.error).toMatch(message);
-		expect(json).toMatchObject({ errorKind: 'input', paymentStatus: 'not charged', signed: false });
+		expect(json).toMatchObject({ errorKind: 'input', settlement: 'not charged', signed: false });
 		expect(json.hint).toEqual(expect.any(String));
 		expect(sandbox.gateway.counts.generate).toBe(0);
 	});
@@ -203,7 +203,7 @@ describe('policy refusals through the node pay nothing and name the rule', () =>
 		const result = await run({ endpoint: sandbox.gateway.endpoint, generate: { options }, generateExtra: { onError: 'continueRegularOutput' } }, 2, credential);
 		const [json] = jsonOf(result.output('Generate'));
 		expect(json.error).toMatch(message);
-		expect(json).toMatchObject({ errorKind: 'policy', paymentStatus: 'not charged', signed: false });
+		expect(json).toMatchObject({ errorKind: 'policy', settlement: 'not charged', signed: false });
 		expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
 		expect(await sandbox.chain.usdcBalance(sandbox.payers[2].address)).toBe(balance);
 	});
@@ -230,7 +230,7 @@ it('Continue On Fail keeps pairing and says whether money was taken', async () =
 	expect(out[1].json).toMatchObject({
 		errorKind: 'payment',
 		signed: true,
-		paymentStatus: 'charged',
+		settlement: 'charged',
 		amountUsdc: '0.0527',
 		payTo: PAY_TO,
 		nonce: expect.stringMatching(/^0x[0-9a-f]{64}$/),
@@ -332,7 +332,7 @@ it('a budget-refused item passes through Wait for Job unchanged while the paid o
 	const out = result.output('Wait');
 	expect(out).toHaveLength(2);
 	expect(out[0].binary?.data?.mimeType).toBe('image/png');
-	expect(out[1].json).toMatchObject({ rule: 'budget', signed: false, paymentStatus: 'not charged' });
+	expect(out[1].json).toMatchObject({ rule: 'budget', signed: false, settlement: 'not charged' });
 	expect(out[1].binary).toBeUndefined();
 	expect(out.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 	expect((await sandbox.chain.transfers(PAY_TO)).length - before).toBe(1);

@@ -9,7 +9,8 @@ import { recoverTypedDataAddress } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { runWorkflow } from '../../sandbox/engine';
-import { NanoBananaError, PaymentError } from '../../nodes/shared/errors';
+import { NanoBananaError } from '../../nodes/shared/errors';
+import { PaymentError } from '../../nodes/shared/x402/payment';
 import { fetchHttp } from '../../nodes/shared/http';
 import { MAX_VALIDITY_SECONDS } from '../../nodes/shared/limits';
 import { PaymentSession } from '../../nodes/shared/x402/session';
@@ -72,7 +73,7 @@ describe('1. a signed authorization is short-lived, whatever the server asks', (
 		sandbox.gateway.faults.quoteOverrides = { maxTimeoutSeconds: value };
 		const error = await failure(session().pay({ url: sandbox.gateway.endpoint, body: { prompt: 'absurd' } }));
 		expect(error.kind).toBe('quote');
-		expect(error.message).toMatch(/maxTimeoutSeconds is not a positive whole number of seconds\. Nothing was signed\./);
+		expect(error.message).toMatch(/maxTimeoutSeconds is not a positive whole number of seconds\. Nothing was signed or paid\./);
 		expect(sandbox.gateway.counts.paid).toBe(0);
 	});
 
@@ -131,7 +132,7 @@ describe('6. a payment header goes only to the Endpoint URL', () => {
 		const error = await failure(session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }));
 		expect(error).toBeInstanceOf(PaymentError);
 		expect(error.message).toContain(`answered with a redirect (HTTP 307) to ${hostile.url}/collect; payment and chain requests never follow redirects`);
-		expect((error as PaymentError).verdict).toBe('not charged');
+		expect((error as PaymentError).settlement).toBe('not charged');
 		expect(error.message).toMatch(/was NOT taken as of .*; the signed authorization stays valid until \d{4}-/);
 		expect(hostile.requests).toHaveLength(0);
 		expect(await transfers()).toBe(before);
@@ -155,14 +156,14 @@ describe('4. messages match the verdict', () => {
 		});
 		const [json] = jsonOf(result.output('Generate'));
 		expectNoKey(result.run, sandbox.payers[3].key);
-		expect(json).toMatchObject({ signed: true, paymentStatus: 'charged' });
+		expect(json).toMatchObject({ signed: true, settlement: 'charged' });
 		expect(json.error).toMatch(/^The service answered the paid request without a job id: .*The payment of 0\.0527 USDC WAS taken/);
 	});
 
 	it('not charged: always with "valid until"', async () => {
 		sandbox.gateway.faults.beforeSettle = 'error';
 		const error = (await failure(session(3).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }))) as PaymentError;
-		expect(error.verdict).toBe('not charged');
+		expect(error.settlement).toBe('not charged');
 		expect(error.paid).toBe(false);
 		expect(error.message).toMatch(/was NOT taken as of \d{4}-.*; the signed authorization stays valid until \d{4}-\d\d-\d\dT/);
 		expect(error.message).not.toMatch(/took the payment|WAS taken/);
@@ -171,7 +172,7 @@ describe('4. messages match the verdict', () => {
 	it('unknown (RPC unreachable): "the payment may have been taken"', async () => {
 		sandbox.gateway.faults.afterSettle = 'error';
 		const error = (await failure(session(3, { rpcUrl: `${hostile.url}/nothing-here` }).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }))) as PaymentError;
-		expect(error.verdict).toBe('unknown');
+		expect(error.settlement).toBe('unknown');
 		expect(error.paid).toBeUndefined();
 		expect(error.message).toMatch(/The payment of 0\.0527 USDC may have been taken: it could not be checked on-chain\./);
 	});
@@ -182,7 +183,7 @@ it('10. a paid answer above 5 MB is dropped and reported with its verdict', asyn
 	const error = (await failure(session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'huge' } }))) as PaymentError;
 	expect(error).toBeInstanceOf(PaymentError);
 	expect(error.message).toMatch(/^The paid request failed: The answer of http:\/\/127\.0\.0\.1:\d+\/api\/.* is larger than 5 MB; it was dropped\. The payment of 0\.0527 USDC WAS taken/);
-	expect(error.verdict).toBe('charged');
+	expect(error.settlement).toBe('charged');
 });
 
 it('14. the receipt says who claims what: a forged settlement header is not taken for a payment', async () => {
@@ -222,7 +223,7 @@ describe("5. n8n's Retry On Fail never signs twice for one item in one execution
 		expect(result.error?.description).toMatch(/Amount: 0\.0527 USDC \(52700 atomic\) on base/);
 		expect(result.error?.description).toMatch(/Nonce: 0x[0-9a-f]{64}/);
 		expect(result.error?.description).toMatch(/Valid until: \d{4}-\d\d-\d\dT.* \(validBefore \d+\)/);
-		expect(result.error?.description).toMatch(/On-chain verdict: charged/);
+		expect(result.error?.description).toMatch(/Settlement: charged/);
 		expectNoKey(result.run, sandbox.payers[5].key);
 	});
 
@@ -250,7 +251,7 @@ describe("5. n8n's Retry On Fail never signs twice for one item in one execution
 		);
 		expect(result.status).toBe('success');
 		const [first, second] = jsonOf(result.output('Generate'));
-		expect(first).toMatchObject({ signed: true, paymentStatus: 'charged' });
+		expect(first).toMatchObject({ signed: true, settlement: 'charged' });
 		expect(second.jobId).toEqual(expect.any(String));
 		expect(sandbox.gateway.counts.paid).toBe(2);
 		expect(await transfers()).toBe(before + 2);
@@ -269,9 +270,9 @@ it('2. a report survives a validBefore that is not a date', () => {
 		validBefore: '1000000000000000000000000000000',
 		x402Version: 1,
 	};
-	const error = new PaymentError({ reason: 'The paid request failed', attempt, verdict: 'not charged', checkedAt: '2026-11-25T00:00:00.000Z' });
+	const error = new PaymentError({ reason: 'The paid request failed', attempt, settlement: 'not charged', checkedAt: '2026-11-25T00:00:00.000Z' });
 	expect(error.message).toMatch(/stays valid until 1000000000000000000000000000000\./);
-	expect(error.details).toMatchObject({ signed: true, payer: attempt.payer, payTo: PAY_TO, amountUsdc: '0.0527', nonce: attempt.nonce, validBefore: attempt.validBefore, paymentStatus: 'not charged' });
+	expect(error.details).toMatchObject({ signed: true, payer: attempt.payer, payTo: PAY_TO, amountUsdc: '0.0527', nonce: attempt.nonce, validBefore: attempt.validBefore, settlement: 'not charged' });
 	expect(error.facts()).toContain('Nonce: 0xcdcd');
 });
 

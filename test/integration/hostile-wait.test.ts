@@ -134,7 +134,7 @@ describe('9. no credentials in URLs', () => {
 		const result = await runWorkflow(generateFlow({ endpoint, generateExtra: { onError: 'continueRegularOutput' } }), { credentials: credentials() });
 		const [json] = jsonOf(result.output('Generate'));
 		expect(json.error).toMatch(/^Endpoint URL: the URL http:\/\/127\.0\.0\.1:\d+\/api\/.* contains a user name or password/);
-		expect(json).toMatchObject({ signed: false, paymentStatus: 'not charged' });
+		expect(json).toMatchObject({ signed: false, settlement: 'not charged' });
 		expect(JSON.stringify(result.run)).not.toContain('hunter2');
 		expect(sandbox.gateway.counts.generate).toBe(0);
 	});
@@ -201,7 +201,7 @@ describe('11. total deadlines, not idle timeouts', () => {
 		expect(Date.now() - started).toBeLessThan(6_000);
 		const [json] = jsonOf(result.output('Generate'));
 		expect(json.error).toMatch(/No complete answer from .*\/silent within 2 s .*Nothing was signed or paid\./);
-		expect(json).toMatchObject({ signed: false, paymentStatus: 'not charged' });
+		expect(json).toMatchObject({ signed: false, settlement: 'not charged' });
 	});
 
 	it('Generate against a trickling server fails within Request Timeout too', async () => {

@@ -7,7 +7,7 @@
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { createFacilitator } from '../../sandbox/facilitator';
 import { chain, GENERATE_TOOL_TYPE, n8nLogger, node, runWorkflow, TOOL_HOST_TYPE, TRIGGER_TYPE } from '../../sandbox/engine';
-import { AlreadyPaidError, PaymentError } from '../../nodes/shared/errors';
+import { AlreadyPaidError, PaymentError } from '../../nodes/shared/x402/payment';
 import { fetchHttp } from '../../nodes/shared/http';
 import type { PaymentCall } from '../../nodes/shared/x402/call';
 import { Budget } from '../../nodes/shared/x402/policy';
@@ -46,7 +46,7 @@ describe('one call, several tries', () => {
 		sandbox.gateway.faults.beforeSettle = 'error';
 		const first = await failure<PaymentError>(session(0).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'once' }, call: call('row-1', false) }));
 		expect(first).toBeInstanceOf(PaymentError);
-		expect(first.verdict).toBe('not charged');
+		expect(first.settlement).toBe('not charged');
 		const firstHeader = sandbox.gateway.paymentHeaders[0];
 
 		// The second try, in a new session (another execution, another process): same key, same nonce.
@@ -115,7 +115,7 @@ describe('one call, several tries', () => {
 			const transfer = (await sandbox.chain.transfers(PAY_TO)).slice(before)[0];
 			// Never an unknown failure: the chain's verdict and the transaction of the one payment.
 			expect(refused[0]).toBeInstanceOf(PaymentError);
-			expect(refused[0].verdict).toBe('charged');
+			expect(refused[0].settlement).toBe('charged');
 			expect(refused[0].transaction).toBe(transfer.tx);
 			expect(refused[0].message).toMatch(/WAS taken, once .* in transaction 0x/);
 		} finally {
@@ -152,7 +152,7 @@ describe('in the engine: the Idempotency Key option', () => {
 		expect(out.map((j) => j.errorKind)).toEqual(['already paid', 'already paid']);
 		out.forEach((json, i) => {
 			const payment = paid[i].payment as Record<string, unknown>;
-			expect(json).toMatchObject({ alreadyPaid: true, signed: false, paymentStatus: 'charged', transaction: payment.transaction, nonce: payment.nonce });
+			expect(json).toMatchObject({ alreadyPaid: true, signed: false, settlement: 'charged', transaction: payment.transaction, nonce: payment.nonce });
 			expect(json.error).toMatch(/^Already paid/);
 			expect(json.hint).toMatch(/Idempotency Key/);
 		});
@@ -199,7 +199,7 @@ describe("in the engine: n8n's Retry of an execution that died while paying", ()
 		const original = await runWorkflow(workflow, { credentials, executionId: 'exec-original' });
 		expect(await transfers()).toBe(before + 3);
 		const originalOut = jsonOf(original.output('Generate'));
-		expect(originalOut[2]).toMatchObject({ signed: true, paymentStatus: 'not charged' });
+		expect(originalOut[2]).toMatchObject({ signed: true, settlement: 'not charged' });
 		const duskHeader = sandbox.gateway.paymentHeaders.find((h) => nonceOf(h) === originalOut[2].nonce) as string;
 
 		// The worker died: nothing of Generate was saved (no node context, no output). n8n's Retry
@@ -236,12 +236,12 @@ describe("in the engine: n8n's Retry of an execution that died while paying", ()
 		expect(late.success).toBe(false);
 		expect(await transfers()).toBe(before + 4);
 
-		// The record: three "already paid" lines, and for dusk a "payment signed" line written before its header left, then its verdict.
+		// The record: three "already paid" lines, and for dusk a "payment signed" line written before its header left, then its settlement.
 		expect(logged).not.toContain('LATE');
 		expect(logged.filter((l) => l.includes('already paid, not signed again'))).toHaveLength(3);
 		const signed = logged.find((l) => l.includes('payment signed'));
 		expect(signed).toMatch(new RegExp(`^n8n-nodes-nano-banana: payment signed, about to be sent: 0\\.0527 USDC from 0x[0-9a-fA-F]{40} to ${PAY_TO} on base, nonce ${String(originalOut[2].nonce)}, valid until \\d{4}-.*; workflow test-workflow, execution exec-retry \\(retry of exec-original\\), node "Generate", item 2; payment key \\["item","test-workflow","exec-original","Generate",0,2\\]$`));
-		expect(logged.find((l) => l.includes('payment verdict'))).toMatch(/payment verdict charged, transaction 0x[0-9a-f]{64} \(answered\)/);
+		expect(logged.find((l) => l.includes('payment charged'))).toMatch(/payment charged, transaction 0x[0-9a-f]{64} \(answered\)/);
 		expectNoKey(logged, sandbox.payers[6].key);
 	});
 });

@@ -111,7 +111,7 @@ it('a refused reused quote fails that call without a second signature; later cal
 	const first = await s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'one' } });
 	const error = await failure(s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'two' } }));
 	expect(error.kind).toBe('payment');
-	expect(error.details.paymentStatus).toBe('not charged');
+	expect(error.details.settlement).toBe('not charged');
 	expect(error.message).toMatch(/refused the payment \(HTTP 402.*\)\. It was signed for a reused quote; later items ask for a fresh one/);
 	expect(sandbox.gateway.counts).toMatchObject({ unpaid: 1, paid: 2, settled: 1 });
 	const third = await s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'three' } });
@@ -136,7 +136,7 @@ it('does not sign again when a refused reused quote cannot be checked on-chain',
 	await s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'one' } });
 	const error = await failure(s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'two' } }));
 	expect(error.kind).toBe('payment');
-	expect(error.details.paymentStatus).toBe('unknown');
+	expect(error.details.settlement).toBe('unknown');
 	expect(error.message).toMatch(/refused the payment \(HTTP 402/);
 	expect(sandbox.gateway.counts).toMatchObject({ unpaid: 1, paid: 2, settled: 1 });
 });
@@ -181,7 +181,7 @@ it('a failed payment stays counted in the budget even when the chain says "not c
 	sandbox.gateway.faults.beforeSettle = 'error';
 	const s = session(wallet(2), new Budget(100_000n));
 	const first = await failure(s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'fails' } }));
-	expect(first.details.paymentStatus).toBe('not charged');
+	expect(first.details.settlement).toBe('not charged');
 	sandbox.gateway.faults.beforeSettle = undefined;
 	const second = await failure(s.pay({ url: sandbox.gateway.endpoint, body: { prompt: 'over budget' } }));
 	expect(second.message).toMatch(/"budget" rule: paying 0\.0527 USDC would bring this execution's spending to 0\.1054 USDC/);
@@ -215,7 +215,7 @@ describe('faults after signing: "may have been taken", with the on-chain verdict
 		expect(error.kind).toBe('payment');
 		expect(error.message).toMatch(message);
 		expect(error.details).toMatchObject({
-			paymentStatus: verdict,
+			settlement: verdict,
 			payTo: PAY_TO,
 			amountAtomic: '52700',
 			amountUsdc: '0.0527',
@@ -233,7 +233,7 @@ describe('faults after signing: "may have been taken", with the on-chain verdict
 	it('says "unknown" when the RPC cannot be asked', async () => {
 		sandbox.gateway.faults.afterSettle = 'error';
 		const error = await failure(session(wallet(3, { rpcUrl: 'http://127.0.0.1:9' })).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }));
-		expect(error.details.paymentStatus).toBe('unknown');
+		expect(error.details.settlement).toBe('unknown');
 		expect(error.message).toMatch(/may have been taken: it could not be checked on-chain/);
 		expect(sandbox.gateway.counts.paid).toBe(1);
 	});
@@ -241,7 +241,7 @@ describe('faults after signing: "may have been taken", with the on-chain verdict
 	it('a body the service rejects after the signature is reported, not charged', async () => {
 		const error = await failure(session(wallet(3)).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x', aspect_ratio: '7:3' } }));
 		expect(error.message).toMatch(/HTTP 400 to the paid request/);
-		expect(error.details.paymentStatus).toBe('not charged');
+		expect(error.details.settlement).toBe('not charged');
 	});
 });
 

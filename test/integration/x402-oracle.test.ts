@@ -10,7 +10,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { createFacilitator } from '../../sandbox/facilitator';
 import type { HttpResponse } from '../../nodes/shared/http';
-import { parseQuote } from '../../nodes/shared/x402/quote';
+import { parseQuote } from '../../nodes/shared/x402/wire';
 import { selectRequirement } from '../../nodes/shared/x402/policy';
 import { Signer } from '../../nodes/shared/x402/signer';
 import { randomNonce } from '../../nodes/shared/x402/nonce';

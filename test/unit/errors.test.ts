@@ -1,5 +1,7 @@
 import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
-import { inWords, PaymentError, NanoBananaError, toNodeError, errorItemJson } from '../../nodes/shared/errors';
+import { errorItemJson, InputError, inWords, JobError, toNodeError } from '../../nodes/shared/errors';
+import { PaymentError } from '../../nodes/shared/x402/payment';
+import { PolicyError } from '../../nodes/shared/x402/policy';
 
 const node: INode = { id: '1', name: 'Generate', type: 'n8n-nodes-nano-banana.nanoBananaGenerate', typeVersion: 1, position: [0, 0], parameters: {} };
 const attempt = {
@@ -18,7 +20,7 @@ describe('the error mapper', () => {
 	it.each(['read ECONNRESET', 'connect ETIMEDOUT 1.2.3.4:443', 'getaddrinfo ENOTFOUND x402.dopamint.ai', 'connect ECONNREFUSED 127.0.0.1:9'])(
 		'keeps the payment verdict in the message n8n shows after "%s" (n8n would otherwise say "retry")',
 		(cause) => {
-			const mapped = toNodeError(node, new PaymentError({ reason: `The paid request failed: ${cause}`, attempt, verdict: 'charged' }), 0);
+			const mapped = toNodeError(node, new PaymentError({ reason: `The paid request failed: ${cause}`, attempt, settlement: 'charged' }), 0);
 			expect(mapped).toBeInstanceOf(NodeOperationError);
 			expect(mapped.message).toMatch(/^The paid request failed: .*The payment of 0\.0527 USDC WAS taken/);
 			expect(mapped.message).not.toMatch(/retry/i);
@@ -32,18 +34,25 @@ describe('the error mapper', () => {
 	});
 
 	it('maps HTTP-status errors to NodeApiError with the code, others to NodeOperationError', () => {
-		const api = toNodeError(node, new NanoBananaError('job', 'The job was not found (HTTP 404)', 'Check the URL', {}, 404), 3);
+		const api = toNodeError(node, new JobError('The job was not found (HTTP 404)', { hint: 'Check the URL', httpStatus: 404 }), 3);
 		expect(api).toBeInstanceOf(NodeApiError);
 		expect(api.message).toBe('The job was not found (HTTP 404)');
 		expect((api as NodeApiError).httpCode).toBe('404');
 		expect(api.description).toBe('Check the URL');
-		const op = toNodeError(node, new NanoBananaError('policy', 'Payment refused by the "max price" rule', 'Raise it'), 1);
+		const op = toNodeError(node, new PolicyError('max price', undefined, 'the service asks 0.0527 USDC, the limit is 0.01 USDC', '0.01'), 1);
 		expect(op).toBeInstanceOf(NodeOperationError);
-		expect(op.message).toBe('Payment refused by the "max price" rule');
+		expect(op.message).toBe('Payment refused by the "max price" rule: the service asks 0.0527 USDC, the limit is 0.01 USDC. Nothing was signed or paid.');
 	});
 
-	it('error items say whether anything was signed', () => {
-		expect(errorItemJson(new NanoBananaError('policy', 'refused'))).toMatchObject({ error: 'refused', paymentStatus: 'not charged', signed: false });
-		expect(errorItemJson(new PaymentError({ reason: 'failed', attempt, verdict: 'unknown' }))).toMatchObject({ signed: true, paymentStatus: 'unknown', nonce: attempt.nonce });
+	it("error items say what happened to the money only where the node was paying", () => {
+		const refused = new PolicyError('budget', undefined, 'over the budget', '0.1');
+		expect(errorItemJson(refused)).toMatchObject({ errorKind: 'policy', settlement: 'not charged', signed: false, rule: 'budget' });
+		expect(errorItemJson(new PaymentError({ reason: 'failed', attempt, settlement: 'unknown' }))).toMatchObject({ signed: true, settlement: 'unknown', nonce: attempt.nonce });
+		// An input error says nothing of money by itself; from the paying node (Generate) it says nothing was signed.
+		const input = new InputError('Status URL', 'is empty');
+		expect(errorItemJson(input)).not.toHaveProperty('settlement');
+		expect(errorItemJson(input)).not.toHaveProperty('signed');
+		expect(errorItemJson(input, { paying: true })).toMatchObject({ settlement: 'not charged', signed: false, errorKind: 'input', field: 'Status URL' });
+		expect(errorItemJson(new JobError('The job failed: nsfw'))).not.toHaveProperty('settlement');
 	});
 });

@@ -5,7 +5,7 @@
  */
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { inputError } from '../../nodes/shared/errors';
+import { InputError } from '../../nodes/shared/errors';
 import { isToolRun, runItems } from '../../nodes/shared/items';
 
 function context(options: { continueOnFail?: boolean; signal?: AbortSignal } = {}) {
@@ -38,7 +38,7 @@ it('keeps input order, pairs every output item with its input, and never runs mo
 
 it('with Continue On Fail: a failed item becomes an error item paired with its input, the others go on', async () => {
 	const out = await runItems(context({ continueOnFail: true }).ctx, 3, 2, async (i) => {
-		if (i === 1) throw inputError('Prompt', 'is empty', 'Describe the image.');
+		if (i === 1) throw new InputError('Prompt', 'is empty', 'Describe the image.');
 		return [{ json: { i } }];
 	});
 	expect(out).toEqual([
@@ -57,13 +57,13 @@ it('without it: the first failure starts no new item, lets the ones in flight fi
 		async (i) => {
 			if (i === 1) {
 				await sleep(5);
-				throw inputError('Seed', 'is not a number');
+				throw new InputError('Seed', 'is not a number');
 			}
 			await sleep(i === 0 ? 20 : 1); // item 0 is still in flight when item 1 fails
 			finished.push(i);
 			return [{ json: { jobId: `job-${i}` } }];
 		},
-		(done) => `done: ${done.flat().map((d) => String(d.json.jobId)).join(', ')}`,
+		{ describeDone: (done) => `done: ${done.flat().map((d) => String(d.json.jobId)).join(', ')}` },
 	).catch((e: unknown) => e);
 	expect(failure).toBeInstanceOf(NodeOperationError);
 	expect((failure as NodeOperationError).message).toBe('Seed: is not a number');

@@ -1,5 +1,5 @@
 import { Budget, selectRequirement } from '../../nodes/shared/x402/policy';
-import type { Quote, Requirement } from '../../nodes/shared/x402/quote';
+import type { Quote, Requirement } from '../../nodes/shared/x402/wire';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet';
 
 const wallet = walletFromCredential({ privateKey: `0x${'ab'.repeat(32)}`, network: 'base', maxPaymentUsdc: 0.1 });

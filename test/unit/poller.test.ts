@@ -3,7 +3,7 @@
  * request deadlines never exceed the time left, backoff, Retry-After, transient failures,
  * and what is never retried.
  */
-import { NanoBananaError } from '../../nodes/shared/errors';
+import { HttpError } from '../../nodes/shared/errors';
 import { DeadlineError, type HttpRequest, type HttpResponse } from '../../nodes/shared/http';
 import { pollJob, type PollOptions } from '../../nodes/shared/jobs/poller';
 import { parseHostList } from '../../nodes/shared/urls';
@@ -107,7 +107,7 @@ it('tolerates a few transient failures (5xx, 429, a slow answer), not more', asy
 });
 
 it('never retries a refused redirect or an oversized answer', async () => {
-	const refused = new NanoBananaError('http', 'https://x402.dopamint.ai/s redirected (HTTP 302) to http://evil/, which is not allowed');
+	const refused = new HttpError('https://x402.dopamint.ai/s redirected (HTTP 302) to http://evil/, which is not allowed');
 	const h = harness(() => ({ takesMs: 10, then: refused }));
 	await expect(pollJob(STATUS, h.options)).rejects.toBe(refused);
 	expect(h.requests).toHaveLength(1);

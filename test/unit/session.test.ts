@@ -3,7 +3,7 @@
  * quote reuse and expiry, the validity ceiling, the budget, and the item ledger that
  * keeps Retry On Fail from signing twice. The real chain is in test/integration.
  */
-import { PaymentError } from '../../nodes/shared/errors';
+import { PaymentError } from '../../nodes/shared/x402/payment';
 import type { HttpRequest, HttpResponse } from '../../nodes/shared/http';
 import { memoryLedger } from '../../nodes/shared/x402/ledger';
 import { Budget } from '../../nodes/shared/x402/policy';
@@ -92,7 +92,7 @@ it('a call already signed for in this execution is reported again, never signed 
 	const again = await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, call }).catch((e: unknown) => e);
 	expect(again).toBeInstanceOf(PaymentError);
 	expect((again as PaymentError).message).toMatch(/already signed for in an earlier try of this execution/);
-	expect((again as PaymentError).verdict).toBe('unknown');
+	expect((again as PaymentError).settlement).toBe('unknown');
 	expect(g.count('paid')).toBe(1);
 	expect(budget.spentAtomic).toBe(52_700n);
 });

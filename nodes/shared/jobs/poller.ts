@@ -1,7 +1,7 @@
-import { NanoBananaError, settle } from '../errors';
-import { DeadlineError, header, type HttpFn, type HttpResponse } from '../http';
+import { JobError, NanoBananaError, resultOf } from '../errors';
+import { DeadlineError, excerptOf, header, type HttpFn, type HttpResponse } from '../http';
 import { DOWNLOAD_GRACE_MS, MAX_TRANSIENT_ERRORS, POLL_REQUEST_TIMEOUT_MS } from '../limits';
-import { assertAllowedUrl, redactText, redactUrl, type HostRule } from '../urls';
+import { assertAllowedUrl, redactUrl, type HostRule } from '../urls';
 import { findImages, readStatus, type ImageRef } from './shapes';
 
 /**
@@ -77,7 +77,7 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 		const sentAt = now();
 		let response: HttpResponse | undefined;
 		let failure: string | undefined;
-		const sent = await settle(options.http({ method: 'GET', url: statusHref, timeoutMs: timeLeft(deadline), followRedirects: options.allowedHosts }));
+		const sent = await resultOf(options.http({ method: 'GET', url: statusHref, timeoutMs: timeLeft(deadline), followRedirects: options.allowedHosts }));
 		if (sent.ok) response = sent.value;
 		// A slow answer is worth another try; a refused redirect or an oversized answer is not.
 		else if (sent.error instanceof NanoBananaError && !(sent.error instanceof DeadlineError)) throw sent.error;
@@ -102,9 +102,9 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 					return { outcome: 'done', images, body, polls, waitedMs: now() - started };
 				}
 				if (reading.state === 'failed') {
-					throw new NanoBananaError('job', `The job failed: ${reading.reason}`, 'The service reported the failure; check the prompt (some prompts are refused) and generate again.', {
-						statusUrl: redactUrl(statusHref),
-						reason: reading.reason,
+					throw new JobError(`The job failed: ${reading.reason}`, {
+						hint: 'The service reported the failure; check the prompt (some prompts are refused) and generate again.',
+						details: { statusUrl: redactUrl(statusHref), reason: reading.reason },
 					});
 				}
 				lastStatus = reading.word;
@@ -113,13 +113,11 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 		if (failure !== undefined) {
 			transient++;
 			if (transient > maxTransient) {
-				throw new NanoBananaError(
-					'job',
-					`Polling ${redactUrl(statusHref)} failed ${transient} times in a row (last: ${failure})`,
-					'The status service is unreachable or failing; try again later, or raise Max Wait.',
-					{ statusUrl: redactUrl(statusHref) },
-					response?.status,
-				);
+				throw new JobError(`Polling ${redactUrl(statusHref)} failed ${transient} times in a row (last: ${failure})`, {
+					hint: 'The status service is unreachable or failing; try again later, or raise Max Wait.',
+					details: { statusUrl: redactUrl(statusHref) },
+					httpStatus: response?.status,
+				});
 			}
 		}
 		const remaining = deadline - now();
@@ -136,25 +134,21 @@ type Reading = ReturnType<typeof readStatus>;
 
 function checkStatusResponse(response: HttpResponse, url: string): Exclude<Reading, { state: 'unreadable' }> {
 	if (response.status === 402) {
-		throw new NanoBananaError(
-			'job',
-			`The status URL asks for payment (HTTP 402): ${redactUrl(url)}`,
-			'Wait for Job never pays. The service wants payment for polling: this is not a job status URL this node can follow.',
-			{ statusUrl: redactUrl(url) },
-			402,
-		);
+		throw new JobError(`The status URL asks for payment (HTTP 402): ${redactUrl(url)}`, {
+			hint: 'Wait for Job never pays. The service wants payment for polling: this is not a job status URL this node can follow.',
+			details: { statusUrl: redactUrl(url) },
+			httpStatus: 402,
+		});
 	}
 	if (response.status === 404 || response.status === 410) {
-		throw new NanoBananaError(
-			'job',
-			`The job was not found (HTTP ${response.status}) at ${redactUrl(url)}`,
-			'Check that Status URL comes from the Generate node of the same run. Jobs may expire on the service after a while.',
-			{ statusUrl: redactUrl(url) },
-			response.status,
-		);
+		throw new JobError(`The job was not found (HTTP ${response.status}) at ${redactUrl(url)}`, {
+			hint: 'Check that Status URL comes from the Generate node of the same run. Jobs may expire on the service after a while.',
+			details: { statusUrl: redactUrl(url) },
+			httpStatus: response.status,
+		});
 	}
 	if (response.status < 200 || response.status >= 300) {
-		throw new NanoBananaError('job', `The status URL answered HTTP ${response.status}${excerpt(response.body)}`, undefined, { statusUrl: redactUrl(url) }, response.status);
+		throw new JobError(`The status URL answered HTTP ${response.status}${excerpt(response.body)}`, { details: { statusUrl: redactUrl(url) }, httpStatus: response.status });
 	}
 	const reading = readStatus(response.body);
 	if (reading.state === 'unreadable') throw unreadable('The job status could not be read', response.body, url);
@@ -166,25 +160,21 @@ async function fetchResult(url: string, options: PollOptions, timeoutMs: number)
 	const response = await options.http({ method: 'GET', url: href, timeoutMs, followRedirects: options.allowedHosts });
 	if (response.status === 402 || response.status === 404 || response.status === 410) checkStatusResponse(response, url);
 	if (response.status < 200 || response.status >= 300) {
-		throw new NanoBananaError('job', `The job result at ${redactUrl(url)} answered HTTP ${response.status}${excerpt(response.body)}`, undefined, { resultUrl: redactUrl(url) }, response.status);
+		throw new JobError(`The job result at ${redactUrl(url)} answered HTTP ${response.status}${excerpt(response.body)}`, { details: { resultUrl: redactUrl(url) }, httpStatus: response.status });
 	}
 	return { images: findImages(response.body), body: response.body };
 }
 
-function unreadable(message: string, body: unknown, url: string): NanoBananaError {
-	const text = excerpt(body);
-	return new NanoBananaError(
-		'job',
-		`${message}${text}`,
-		'The service answered in a shape this node does not know. Open an issue with this excerpt so the shape can be added.',
-		{ statusUrl: redactUrl(url), excerpt: text.slice(2) },
-	);
+function unreadable(message: string, body: unknown, url: string): JobError {
+	return new JobError(`${message}${excerpt(body)}`, {
+		hint: 'The service answered in a shape this node does not know. Open an issue with this excerpt so the shape can be added.',
+		details: { statusUrl: redactUrl(url), excerpt: excerptOf(body, 300) },
+	});
 }
 
 function excerpt(body: unknown): string {
-	if (body === undefined || body === null || body === '') return '';
-	const text = redactText(typeof body === 'string' ? body : JSON.stringify(body));
-	return `: ${text.slice(0, 300)}`;
+	const text = excerptOf(body, 300);
+	return text ? `: ${text}` : '';
 }
 
 /** Retry-After as seconds or an HTTP date, in ms from now. */

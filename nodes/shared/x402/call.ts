@@ -1,4 +1,4 @@
-import type { ChargeVerdict, EarlierPayment, PaymentAttempt } from '../errors';
+import type { EarlierPayment, PaymentAttempt, Settlement } from './payment';
 
 /**
  * One paid call as the chain will know it. Every try of one call (n8n's Retry On Fail, a
@@ -15,10 +15,10 @@ export interface PaymentCall {
 	where?: Record<string, string | number>;
 }
 
-/** What the payment session reports as it goes, for a record that outlives the execution (n8n's log). */
+/** What the payment session reports as it goes, for a record that outlives the execution (n8n's log): signed, then settled (or already paid). */
 export type PaymentEvent =
 	| { kind: 'signed'; call?: PaymentCall; attempt: PaymentAttempt }
-	| { kind: 'verdict'; call?: PaymentCall; attempt: PaymentAttempt; verdict: ChargeVerdict; transaction?: string | null; outcome: string }
+	| { kind: 'settled'; call?: PaymentCall; attempt: PaymentAttempt; settlement: Settlement; transaction?: string | null; outcome: string }
 	| { kind: 'already paid'; call?: PaymentCall; earlier: EarlierPayment };
 
 export type PaymentJournal = (event: PaymentEvent) => void;

@@ -1,14 +1,14 @@
 import type { KnownNetwork } from './assets';
-import type { Quote, Requirement } from './quote';
+import type { Requirement } from './wire';
 import type { TypedDataToSign } from './vendor/signing';
 
 /**
- * The x402 "exact" scheme on EVM, client side: the EIP-3009 authorization, its EIP-712
- * typed data, and the payment header, for x402 v1 (`X-PAYMENT`) and v2
- * (`PAYMENT-SIGNATURE`). Written to the same bytes as the official `@x402/core` +
- * `@x402/evm` client (the tests compare them field by field for the same nonce and time);
- * the signature itself comes from the bundled viem account code.
+ * The x402 "exact" scheme on EVM, client side: the EIP-3009 authorization and its EIP-712
+ * typed data, written to the same values as the official `@x402/evm` client (the tests
+ * compare them for the same nonce and time). The signature comes from the bundled viem
+ * account code; the payment header that carries it is wire.ts's.
  */
+
 export interface Authorization {
 	from: `0x${string}`;
 	to: `0x${string}`;
@@ -67,16 +67,4 @@ export function typedDataFor(network: KnownNetwork, authorization: Authorization
 			nonce: authorization.nonce,
 		},
 	};
-}
-
-/** The payment payload as the official client writes it, key order included. */
-export function paymentPayload(quote: Quote, accepted: Record<string, unknown>, authorization: Authorization, signature: `0x${string}`): Record<string, unknown> {
-	const payload = { authorization, signature };
-	if (quote.x402Version === 1) return { x402Version: 1, scheme: accepted.scheme, network: accepted.network, payload };
-	return { x402Version: 2, payload, extensions: quote.raw.extensions, resource: quote.raw.resource, accepted };
-}
-
-export function paymentHeaders(payload: Record<string, unknown>): Record<string, string> {
-	const encoded = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
-	return payload.x402Version === 1 ? { 'X-PAYMENT': encoded } : { 'PAYMENT-SIGNATURE': encoded };
 }

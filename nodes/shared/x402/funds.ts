@@ -1,4 +1,4 @@
-import { NanoBananaError } from '../errors';
+import { NotSignedError } from '../errors';
 import { formatUsdc } from './money';
 
 /**
@@ -30,11 +30,13 @@ export class Funds {
 		if (balance === undefined) return;
 		const needed = this.pending + amount;
 		if (balance < needed) {
-			throw new NanoBananaError(
-				'funds',
-				`Insufficient USDC: the wallet held ${formatUsdc(balance)} USDC when this run started, and this payment of ${formatUsdc(amount)} USDC brings this run's payments to ${formatUsdc(needed)} USDC. Nothing was signed or paid.`,
-				`Send USDC on ${this.networkLabel} to the wallet (its address is in the Dry Run output and the credential test), then run again.`,
-				{ balanceUsdc: formatUsdc(balance), priceUsdc: formatUsdc(amount), neededUsdc: formatUsdc(needed) },
+			throw new NotSignedError(
+				`Insufficient USDC: the wallet held ${formatUsdc(balance)} USDC when this run started, and this payment of ${formatUsdc(amount)} USDC brings this run's payments to ${formatUsdc(needed)} USDC`,
+				{
+					kind: 'funds',
+					hint: `Send USDC on ${this.networkLabel} to the wallet (its address is in the Dry Run output and the credential test), then run again.`,
+					details: { balanceUsdc: formatUsdc(balance), priceUsdc: formatUsdc(amount), neededUsdc: formatUsdc(needed) },
+				},
 			);
 		}
 		this.pending = needed;

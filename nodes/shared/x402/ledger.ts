@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import type { PaymentAttempt } from '../errors';
+import type { PaymentAttempt } from './payment';
 
 /**
  * What one execution signed, per paid call (its payment key), so that a call tried again in the

@@ -34,3 +34,10 @@ function numberToPlain(value: number): string | undefined {
 	// toFixed avoids exponent notation; round to the token's precision.
 	return value.toFixed(USDC_DECIMALS);
 }
+
+/** Wei as ETH with at most 6 decimals ("0.0" for nothing). */
+export function formatEth(wei: bigint): string {
+	const whole = wei / 10n ** 18n;
+	const fraction = ((wei % 10n ** 18n) / 10n ** 12n).toString().padStart(6, '0').replace(/0+$/, '');
+	return `${whole}.${fraction || '0'}`;
+}

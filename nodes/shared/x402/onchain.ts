@@ -1,8 +1,8 @@
-import type { ChargeVerdict } from '../errors';
-import { settle } from '../errors';
+import { resultOf } from '../errors';
 import type { HttpFn } from '../http';
 import { LOG_RANGE_BLOCKS, LOG_READS_AT_ONCE, RPC_BATCH_SIZE, RPC_TIMEOUT_MS } from '../limits';
 import type { KnownNetwork } from './assets';
+import type { Settlement } from './payment';
 
 /**
  * Read-only chain checks (balances, EIP-3009 authorization state, transactions, event logs)
@@ -118,7 +118,7 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 
 	/** One eth_getLogs over [from, to]; a range the RPC refuses is read again in two halves. */
 	const logsIn = async (topics: Array<string | null>, from: bigint, to: bigint): Promise<ChainLog[]> => {
-		const read = await settle(rpc('eth_getLogs', [{ address: network.usdc.address, topics, fromBlock: hex(from), toBlock: hex(to) }]));
+		const read = await resultOf(rpc('eth_getLogs', [{ address: network.usdc.address, topics, fromBlock: hex(from), toBlock: hex(to) }]));
 		if (read.ok) return parseLogs(read.value);
 		if (!isRangeRefusal(read.error) || to <= from) throw read.error;
 		const middle = from + (to - from) / 2n;
@@ -154,7 +154,7 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 			const out: boolean[] = [];
 			for (let start = 0; start < datas.length; start += RPC_BATCH_SIZE) {
 				const chunk = datas.slice(start, start + RPC_BATCH_SIZE);
-				const batched = await settle(callBatch(chunk));
+				const batched = await resultOf(callBatch(chunk));
 				// An RPC without batches: one call each, a few at a time.
 				const values = batched.ok ? batched.value : await inParallel(chunk, LOG_READS_AT_ONCE, call);
 				out.push(...values.map((v) => v !== 0n));
@@ -182,8 +182,8 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 			const use = found[0];
 			if (!use) return undefined;
 			const [receipt, block] = await Promise.all([
-				settle(rpc('eth_getTransactionReceipt', [use.transactionHash])),
-				settle(rpc('eth_getBlockByNumber', [hex(use.blockNumber), false])),
+				resultOf(rpc('eth_getTransactionReceipt', [use.transactionHash])),
+				resultOf(rpc('eth_getBlockByNumber', [hex(use.blockNumber), false])),
 			]);
 			const transfer = receipt.ok ? transferFrom(parseLogs((receipt.value as { logs?: unknown } | null)?.logs ?? []), payer, network.usdc.address) : undefined;
 			const timestamp = block.ok ? (block.value as { timestamp?: unknown } | null)?.timestamp : undefined;
@@ -260,17 +260,17 @@ function quantity(value: unknown): bigint {
 	return value === '0x' ? 0n : BigInt(value);
 }
 
-/** Asks the token contract whether a signed authorization was used. Never throws. */
-export async function chargeVerdict(
+/** Asks the token contract whether a signed authorization was used: its settlement. Never throws. */
+export async function settlementOf(
 	reader: () => Promise<ChainReader>,
 	payer: `0x${string}`,
 	nonce: `0x${string}`,
-): Promise<{ verdict: ChargeVerdict; checkedAt: string }> {
+): Promise<{ settlement: Settlement; checkedAt: string }> {
 	const checkedAt = new Date().toISOString();
 	try {
 		const used = await (await reader()).authorizationUsed(payer, nonce);
-		return { verdict: used ? 'charged' : 'not charged', checkedAt };
+		return { settlement: used ? 'charged' : 'not charged', checkedAt };
 	} catch {
-		return { verdict: 'unknown', checkedAt };
+		return { settlement: 'unknown', checkedAt };
 	}
 }

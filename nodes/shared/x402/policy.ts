@@ -1,8 +1,8 @@
-import { NanoBananaError } from '../errors';
+import { NotSignedError } from '../errors';
 import { sameAddress } from './assets';
 import { MAX_VALIDITY_SECONDS } from '../limits';
 import { formatUsdc } from './money';
-import type { Quote, Requirement } from './quote';
+import type { Quote, Requirement } from './wire';
 import type { Wallet } from './wallet';
 
 /**
@@ -17,7 +17,7 @@ export interface PaymentLimits {
 	payTo?: string;
 }
 
-export type PolicyRule = 'scheme' | 'network' | 'asset' | 'validity' | 'max price' | 'recipient' | 'budget';
+export type PolicyRule = 'scheme' | 'network' | 'asset' | 'validity' | 'max price' | 'recipient' | 'budget' | 'retry';
 
 interface Refusal {
 	rule: PolicyRule;
@@ -25,25 +25,31 @@ interface Refusal {
 	limit: string;
 }
 
-export function policyRefusal(rule: PolicyRule, quoted: Requirement | undefined, message: string, limit: string): NanoBananaError {
-	return new NanoBananaError(
-		'policy',
-		`Payment refused by the "${rule}" rule: ${message}. Nothing was signed or paid.`,
-		hintFor(rule),
-		{
-			rule,
-			limit,
-			...(quoted
-				? {
-						quotedPriceUsdc: formatUsdc(quoted.amountAtomic),
-						quotedPriceAtomic: quoted.amountAtomic.toString(),
-						quotedNetwork: quoted.network,
-						quotedAsset: quoted.asset,
-						quotedPayTo: quoted.payTo,
-					}
-				: {}),
-		},
-	);
+/** A payment rule refused: names the rule, the quoted price and the limit. Nothing is signed. */
+export class PolicyError extends NotSignedError {
+	readonly rule: PolicyRule;
+
+	constructor(rule: PolicyRule, quoted: Requirement | undefined, message: string, limit: string) {
+		super(`Payment refused by the "${rule}" rule: ${message}`, {
+			kind: 'policy',
+			hint: hintFor(rule),
+			details: {
+				rule,
+				limit,
+				...(quoted
+					? {
+							quotedPriceUsdc: formatUsdc(quoted.amountAtomic),
+							quotedPriceAtomic: quoted.amountAtomic.toString(),
+							quotedNetwork: quoted.network,
+							quotedAsset: quoted.asset,
+							quotedPayTo: quoted.payTo,
+						}
+					: {}),
+			},
+		});
+		this.name = 'PolicyError';
+		this.rule = rule;
+	}
 }
 
 function hintFor(rule: PolicyRule): string {
@@ -62,6 +68,8 @@ function hintFor(rule: PolicyRule): string {
 			return 'The service wants the money sent to another address than "Expected Recipient". Check the Endpoint URL or update the pinned address.';
 		case 'budget':
 			return 'Raise "Budget per Execution", or send fewer items in one run.';
+		case 'retry':
+			return 'Set the Idempotency Key option to something that names the item (a row id, a message id), then try again; or run the workflow as a new execution.';
 	}
 }
 
@@ -125,7 +133,7 @@ export function selectRequirement(quote: Quote, wallet: Wallet, limits: PaymentL
 	const order: PolicyRule[] = ['scheme', 'network', 'asset', 'validity', 'max price', 'recipient', 'budget'];
 	refusals.sort((a, b) => order.indexOf(b.refusal.rule) - order.indexOf(a.refusal.rule));
 	const { req, refusal } = refusals[0];
-	throw policyRefusal(refusal.rule, req, refusal.message, refusal.limit);
+	throw new PolicyError(refusal.rule, req, refusal.message, refusal.limit);
 }
 
 /**

@@ -1,8 +1,9 @@
-import type { ChargeVerdict, PaymentAttempt } from '../errors';
 import type { HttpResponse } from '../http';
-import type { ChainReader, TransactionStatus } from './onchain';
-import { parseSettlement } from './quote';
+import { isLocalUrl } from '../urls';
 import type { KnownNetwork } from './assets';
+import type { ChainReader, TransactionStatus } from './onchain';
+import type { PaymentAttempt, Settlement } from './payment';
+import { parseSettlementClaim } from './wire';
 
 /**
  * The receipt of a paid answer. It says who claims what: the server's settlement header
@@ -21,7 +22,7 @@ export interface Receipt {
 	nonce: string;
 	validBefore: string;
 	/** The chain's word: the authorization is used ("charged"), unused ("not charged"), or the RPC did not answer ("unknown"). */
-	settlement: ChargeVerdict;
+	settlement: Settlement;
 	/** The server's claim in its settlement header: success, failure, or no readable header. */
 	serverSettlement: 'success' | 'failure' | 'none';
 	/** The transaction hash the server claims; null when it names none. */
@@ -43,13 +44,13 @@ export async function buildReceipt(
 	/** The RPC the verdicts came from: a local one means a local chain, which no public explorer shows. */
 	rpcUrl: string,
 ): Promise<Receipt> {
-	const claim = parseSettlement(response);
+	const claim = parseSettlementClaim(response);
 	const transaction = claim?.transaction && /^0x[0-9a-fA-F]{64}$/.test(claim.transaction) ? claim.transaction : null;
 	const checkedAt = new Date().toISOString();
 	const [settlement, transactionOnChain] = await Promise.all([
 		reader()
 			.then(async (r) => ((await r.authorizationUsed(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`)) ? 'charged' : 'not charged'))
-			.catch((): ChargeVerdict => 'unknown'),
+			.catch((): Settlement => 'unknown'),
 		transaction
 			? reader()
 					.then(async (r) => await r.transactionStatus(transaction))
@@ -58,7 +59,7 @@ export async function buildReceipt(
 	]);
 	return {
 		...attempt,
-		settlement: settlement as ChargeVerdict,
+		settlement: settlement as Settlement,
 		serverSettlement: claim ? (claim.success ? 'success' : 'failure') : 'none',
 		transaction,
 		transactionOnChain,
@@ -66,26 +67,6 @@ export async function buildReceipt(
 		checkedAt,
 		quoteReused,
 	};
-}
-
-/** Loopback and private addresses: a chain there is not Base's public chain (the sandbox, a fork). */
-export function isLocalUrl(url: string): boolean {
-	let host: string;
-	try {
-		host = new URL(url).hostname.toLowerCase();
-	} catch {
-		return false;
-	}
-	return (
-		host === 'localhost' ||
-		host.endsWith('.localhost') ||
-		host === '[::1]' ||
-		/^127\./.test(host) ||
-		/^10\./.test(host) ||
-		/^192\.168\./.test(host) ||
-		/^172\.(1[6-9]|2\d|3[01])\./.test(host) ||
-		/^\[f[cd]/.test(host)
-	);
 }
 
 /** The payment facts of a receipt, as a failure report needs them. */

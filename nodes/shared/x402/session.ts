@@ -1,20 +1,21 @@
-import { AlreadyPaidError, NanoBananaError, PaymentError, settle, type EarlierPayment, type PaymentAttempt } from '../errors';
-import type { HttpFn, HttpResponse } from '../http';
+import { NotSignedError, resultOf } from '../errors';
+import { excerptOf, type HttpFn, type HttpResponse } from '../http';
 import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
-import { redactText, redactUrl } from '../urls';
+import { isLocalUrl, redactUrl } from '../urls';
 import type { PaymentCall, PaymentEvent, PaymentJournal } from './call';
 import { Funds } from './funds';
 import type { ItemLedger } from './ledger';
 import { formatUsdc } from './money';
 import { nonceFor, nonceSecret, randomNonce } from './nonce';
-import { chainReader, chargeVerdict, type ChainReader } from './onchain';
-import { isLocalUrl } from './receipt';
-import { Budget, policyRefusal, selectRequirement, type PaymentLimits } from './policy';
-import { parseQuote, parseSettlement, type Quote } from './quote';
-import { QuoteCache, type QuoteOutcome } from './quotes';
+import { chainReader, settlementOf, type ChainReader } from './onchain';
+import { AlreadyPaidError, PaymentError, type EarlierPayment, type PaymentAttempt } from './payment';
+import { Budget, PolicyError, selectRequirement, type PaymentLimits } from './policy';
+import { QuoteCache, type QuoteOutcome } from './quoteCache';
 import { buildReceipt, type Receipt } from './receipt';
 import { Signer, type SignedPayment } from './signer';
 import type { Wallet } from './wallet';
+import { walletFacts, type WalletFacts } from './walletFacts';
+import { parseQuote, parseSettlementClaim, type Quote } from './wire';
 
 /**
  * One paid JSON request, safely:
@@ -50,7 +51,6 @@ export interface PaidAnswer {
 	body: unknown;
 	/** Absent when the service answered without asking for payment. */
 	receipt?: Receipt;
-	quote?: Quote;
 }
 
 export interface PaymentSessionOptions {
@@ -68,11 +68,6 @@ export interface PaymentSessionOptions {
 	now?: () => number;
 }
 
-export interface WalletFacts {
-	address: `0x${string}`;
-	/** Undefined when the RPC did not answer. */
-	usdcBalance?: bigint;
-}
 
 export class PaymentSession {
 	readonly budget: Budget;
@@ -110,21 +105,9 @@ export class PaymentSession {
 		return (await this.getSigner()).address;
 	}
 
-	/** The wallet's USDC balance, or undefined when the RPC does not answer. */
-	async balance(): Promise<bigint | undefined> {
-		try {
-			return await (await this.getReader()).usdcBalance(await this.payer());
-		} catch {
-			return undefined;
-		}
-	}
-
 	/** Who pays and what it holds (read once per session): what the credential test finds, for the Dry Run output. */
 	walletFacts(): Promise<WalletFacts> {
-		this.facts ??= (async () => {
-			const address = await this.payer();
-			return { address, usdcBalance: await this.balance() };
-		})();
+		this.facts ??= (async () => await walletFacts(await this.payer(), async () => await this.getReader()))();
 		return this.facts;
 	}
 
@@ -179,7 +162,7 @@ export class PaymentSession {
 		// chain's word on its nonce all start while the unpaid request is on its way.
 		this.funds?.prefetch();
 		this.getSigner().catch(() => undefined);
-		const usedBefore = call?.mayRepeat ? settle(this.usedNonce(nonce)) : undefined;
+		const usedBefore = call?.mayRepeat ? resultOf(this.usedNonce(nonce)) : undefined;
 		const { outcome, reused } = await this.quotes.get(request.url, async () => await this.unpaidRequest(request));
 		if (outcome.kind === 'answer') return { ...outcome.response };
 		// A used nonce can never move money again: report the earlier payment instead of signing.
@@ -190,19 +173,16 @@ export class PaymentSession {
 	}
 
 	private async unpaidRequest(request: PaidRequest): Promise<QuoteOutcome> {
-		const sent = await settle(this.http({ method: 'POST', url: request.url, headers: request.headers, body: request.body, timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS }));
+		const sent = await resultOf(this.http({ method: 'POST', url: request.url, headers: request.headers, body: request.body, timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS }));
 		if (!sent.ok) {
-			throw new NanoBananaError(
-				'http',
-				`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(sent.error)}. Nothing was signed or paid.`,
-				'Check the Endpoint URL and the network connection of your n8n instance.',
-				{ signed: false, paymentStatus: 'not charged' },
-			);
+			throw new GatewayError(`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(sent.error)}`, {
+				hint: 'Check the Endpoint URL and the network connection of your n8n instance.',
+			});
 		}
 		const response = sent.value;
 		if (response.status === 402) return { kind: 'quote', quote: parseQuote(response, request.url, this.now()) };
 		if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
-		throw gatewayError(response, 'before any payment', 'Nothing was signed or paid.');
+		throw gatewayError(response);
 	}
 
 	/** Pays one quote: one signature, one paid request, never a second of either for this try. */
@@ -211,19 +191,19 @@ export class PaymentSession {
 		const amount = requirement.amountAtomic;
 		if (!this.budget.reserve(amount)) {
 			const limit = formatUsdc(this.budget.limitAtomic ?? 0n);
-			throw policyRefusal(
+			throw new PolicyError(
 				'budget',
 				requirement,
 				`paying ${formatUsdc(amount)} USDC would bring this execution's spending to ${formatUsdc(this.budget.spentAtomic + amount)} USDC, over the budget of ${limit} USDC`,
 				limit,
 			);
 		}
-		const funded = await settle(async () => await this.funds?.reserve(amount));
+		const funded = await resultOf(async () => await this.funds?.reserve(amount));
 		if (!funded.ok) {
 			this.budget.release(amount);
 			throw funded.error;
 		}
-		const signing = await settle(async () => await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now(), nonce));
+		const signing = await resultOf(async () => await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now(), nonce));
 		if (!signing.ok) {
 			// Nothing left this machine: give the holds back.
 			this.funds?.release(amount);
@@ -236,24 +216,24 @@ export class PaymentSession {
 		// payment facts. The log line goes out before the payment header does.
 		if (request.call) this.ledger?.set(request.call.key, { state: 'signed', attempt: signed.attempt });
 		this.record({ kind: 'signed', call: request.call, attempt: signed.attempt });
-		const outcome = await settle(this.sendPaid(request, quote, signed, reused));
+		const outcome = await resultOf(this.sendPaid(request, signed, reused));
 		if (outcome.ok) {
 			const receipt = outcome.value.receipt;
-			if (receipt) this.record({ kind: 'verdict', call: request.call, attempt: signed.attempt, verdict: receipt.settlement, transaction: receipt.transaction, outcome: 'answered' });
+			if (receipt) this.record({ kind: 'settled', call: request.call, attempt: signed.attempt, settlement: receipt.settlement, transaction: receipt.transaction, outcome: 'answered' });
 			return outcome.value;
 		}
 		if (outcome.error instanceof PaymentError) throw outcome.error;
 		throw await this.afterSigning(`Unexpected failure after signing: ${messageOf(outcome.error)}`, signed.attempt, { call: request.call });
 	}
 
-	private async sendPaid(request: PaidRequest, quote: Quote, signed: SignedPayment, reused: boolean): Promise<PaidAnswer> {
-		const sent = await settle(
+	private async sendPaid(request: PaidRequest, signed: SignedPayment, reused: boolean): Promise<PaidAnswer> {
+		const sent = await resultOf(
 			this.http({ method: 'POST', url: request.url, headers: { ...(request.headers ?? {}), ...signed.headers }, body: request.body, timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS }),
 		);
 		if (!sent.ok) throw await this.afterSigning(`The paid request failed: ${messageOf(sent.error)}`, signed.attempt, { call: request.call });
 		const response = sent.value;
 		if (response.status === 402) {
-			const serverReason = parseSettlement(response)?.errorReason ?? reasonOf(response);
+			const serverReason = parseSettlementClaim(response)?.errorReason ?? reasonOf(response);
 			let reason = `The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`;
 			if (reused) {
 				// The item fails rather than signing again (its refused signature stays valid until it
@@ -264,24 +244,24 @@ export class PaymentSession {
 			throw await this.afterSigning(reason, signed.attempt, { httpStatus: 402, serverReason, call: request.call });
 		}
 		if (response.status < 200 || response.status >= 300) {
-			throw await this.afterSigning(`The service answered HTTP ${response.status} to the paid request${excerptOf(response)}`, signed.attempt, {
+			throw await this.afterSigning(`The service answered HTTP ${response.status} to the paid request${excerpt(response)}`, signed.attempt, {
 				httpStatus: response.status,
 				serverReason: reasonOf(response),
 				call: request.call,
 			});
 		}
 		if (!response.body || typeof response.body !== 'object') {
-			throw await this.afterSigning(`The service answered the paid request with something that is not JSON${excerptOf(response)}`, signed.attempt, {
+			throw await this.afterSigning(`The service answered the paid request with something that is not JSON${excerpt(response)}`, signed.attempt, {
 				httpStatus: response.status,
 				call: request.call,
 			});
 		}
 		const receipt = await buildReceipt(response, signed.attempt, () => this.getReader(), this.wallet.network, reused, this.wallet.rpcUrl);
-		return { status: response.status, headers: response.headers, body: response.body, quote, receipt };
+		return { status: response.status, headers: response.headers, body: response.body, receipt };
 	}
 
 	/**
-	 * The error for a failure after signing, with the chain's verdict (and, when charged, the
+	 * The error for a failure after signing, with the chain's settlement (and, when charged, the
 	 * transaction that used the nonce: this try's or an earlier try's of the same call, which
 	 * share it). Never throws.
 	 */
@@ -292,25 +272,20 @@ export class PaymentSession {
 	): Promise<PaymentError> {
 		// The budget keeps the reservation whatever the verdict: "not charged" is a snapshot,
 		// and the signed authorization could still be settled until it expires.
-		let verdict: Awaited<ReturnType<typeof chargeVerdict>> = { verdict: 'unknown', checkedAt: new Date().toISOString() };
-		try {
-			verdict = await chargeVerdict(() => this.getReader(), attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`);
-		} catch {
-			// Stays unknown.
-		}
+		const { settlement, checkedAt } = await settlementOf(() => this.getReader(), attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`);
 		let transaction: string | undefined;
-		if (verdict.verdict === 'charged') {
-			const use = await settle(async () => await (await this.getReader()).findAuthorizationUse(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`, AUTHORIZATION_LOOKBACK_BLOCKS));
+		if (settlement === 'charged') {
+			const use = await resultOf(async () => await (await this.getReader()).findAuthorizationUse(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`, AUTHORIZATION_LOOKBACK_BLOCKS));
 			transaction = use.ok ? use.value?.transaction : undefined;
 		}
 		const { call, ...facts } = extra;
-		this.record({ kind: 'verdict', call, attempt, verdict: verdict.verdict, transaction, outcome: reason });
-		return new PaymentError({ reason, attempt, verdict: verdict.verdict, checkedAt: verdict.checkedAt, transaction, ...facts });
+		this.record({ kind: 'settled', call, attempt, settlement, transaction, outcome: reason });
+		return new PaymentError({ reason, attempt, settlement, checkedAt, transaction, ...facts });
 	}
 
 	/** The report of a call whose nonce the chain shows used: where and when it was paid. Never throws. */
 	private async alreadyPaid(call: PaymentCall, nonce: `0x${string}`): Promise<AlreadyPaidError> {
-		const payer = await settle(this.payer());
+		const payer = await resultOf(this.payer());
 		const earlier: EarlierPayment = {
 			payer: payer.ok ? payer.value : 'unknown',
 			nonce,
@@ -318,7 +293,7 @@ export class PaymentSession {
 			checkedAt: new Date().toISOString(),
 		};
 		const use = payer.ok
-			? await settle(async () => await (await this.getReader()).findAuthorizationUse(payer.value, nonce, AUTHORIZATION_LOOKBACK_BLOCKS))
+			? await resultOf(async () => await (await this.getReader()).findAuthorizationUse(payer.value, nonce, AUTHORIZATION_LOOKBACK_BLOCKS))
 			: undefined;
 		if (use?.ok && use.value) {
 			earlier.transaction = use.value.transaction;
@@ -368,28 +343,35 @@ function reasonOf(response: HttpResponse): string | undefined {
 	const body = response.body as Record<string, unknown> | undefined;
 	if (body && typeof body === 'object') {
 		for (const key of ['error', 'message', 'errorReason', 'detail']) {
-			if (typeof body[key] === 'string' && body[key]) return redactText(body[key] as string).slice(0, 300);
+			if (typeof body[key] === 'string' && body[key]) return excerptOf(body[key], 300);
 		}
 	}
 	return undefined;
 }
 
-function excerptOf(response: HttpResponse): string {
-	const text = redactText(typeof response.body === 'string' ? response.body : JSON.stringify(response.body ?? ''));
-	return text ? `: ${text.slice(0, 200)}` : '';
+function excerpt(response: HttpResponse): string {
+	const text = excerptOf(response.body);
+	return text ? `: ${text}` : '';
 }
 
-function gatewayError(response: HttpResponse, when: string, tail: string): NanoBananaError {
+/** The service could not be reached, or answered an error, before any payment: nothing was signed. */
+export class GatewayError extends NotSignedError {
+	constructor(message: string, options: { hint?: string; details?: Record<string, unknown>; httpStatus?: number } = {}) {
+		super(message, { ...options, kind: 'gateway' });
+		this.name = 'GatewayError';
+	}
+}
+
+function gatewayError(response: HttpResponse): GatewayError {
 	const reason = reasonOf(response);
-	return new NanoBananaError(
-		'gateway',
-		`The service answered HTTP ${response.status} ${when}${reason ? `: ${reason}` : excerptOf(response)}. ${tail}`,
-		response.status === 400 || response.status === 422
-			? 'The service rejected the request body: check the node parameters.'
-			: response.status >= 500
-				? 'The service has a problem; try again later.'
-				: undefined,
-		{ ...(reason ? { serverReason: reason } : {}) },
-		response.status,
-	);
+	return new GatewayError(`The service answered HTTP ${response.status} before any payment${reason ? `: ${reason}` : excerpt(response)}`, {
+		hint:
+			response.status === 400 || response.status === 422
+				? 'The service rejected the request body: check the node parameters.'
+				: response.status >= 500
+					? 'The service has a problem; try again later.'
+					: undefined,
+		details: reason ? { serverReason: reason } : {},
+		httpStatus: response.status,
+	});
 }

@@ -1,8 +1,9 @@
-import { NanoBananaError, type PaymentAttempt } from '../errors';
 import { MAX_VALIDITY_SECONDS } from '../limits';
-import { buildAuthorization, paymentHeaders, paymentPayload, typedDataFor } from './exact';
+import { buildAuthorization, typedDataFor } from './exact';
 import { formatUsdc } from './money';
-import type { Quote, Requirement } from './quote';
+import type { PaymentAttempt } from './payment';
+import { PolicyError } from './policy';
+import { paymentHeaders, paymentPayload, type Quote, type Requirement } from './wire';
 import type { LocalAccount } from './vendor/signing';
 import type { Wallet } from './wallet';
 
@@ -50,7 +51,7 @@ export class Signer {
 		const nowSeconds = Math.floor(nowMs / 1000);
 		if (requirement.amountAtomic > wallet.capAtomic || requirement.maxTimeoutSeconds > MAX_VALIDITY_SECONDS) {
 			// The policy refuses these first; this is the last line before a signature exists.
-			throw new NanoBananaError('policy', 'The quote exceeds the credential cap or the validity ceiling; nothing was signed or paid.', undefined, { rule: 'signer' });
+			throw new PolicyError(requirement.amountAtomic > wallet.capAtomic ? 'max price' : 'validity', requirement, 'the quote exceeds the credential cap or the validity ceiling (checked again before signing)', requirement.amountAtomic > wallet.capAtomic ? formatUsdc(wallet.capAtomic) : `${MAX_VALIDITY_SECONDS} s`);
 		}
 		const domain = wallet.network.usdc.eip712;
 		// Exactly the one requirement the policy chose, with the token's domain from our table.

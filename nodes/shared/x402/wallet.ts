@@ -1,7 +1,7 @@
-import { inputError } from '../errors';
+import { InputError } from '../errors';
 import { MAX_CAP_USDC } from '../limits';
 import { isNetworkKey, NETWORKS, type KnownNetwork } from './assets';
-import { formatUsdc, parseUsdc } from './money';
+import { parseUsdc } from './money';
 
 /** The wallet as the payment core needs it. The key never leaves this object except into the signer. */
 export interface Wallet {
@@ -20,26 +20,26 @@ export interface Wallet {
  */
 export function normalizePrivateKey(raw: unknown): `0x${string}` {
 	if (typeof raw !== 'string' || raw.trim() === '') {
-		throw inputError('Private Key', 'is empty', 'Paste the 64-character hex private key of the paying wallet into the credential.');
+		throw new InputError('Private Key', 'is empty', 'Paste the 64-character hex private key of the paying wallet into the credential.');
 	}
 	const text = raw.trim();
 	const hex = text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text;
 	if (!/^[0-9a-fA-F]*$/.test(hex)) {
-		throw inputError(
+		throw new InputError(
 			'Private Key',
 			'contains characters that are not hexadecimal',
 			'A private key is 64 characters 0-9 and a-f, optionally prefixed with 0x. A seed phrase (words) is not accepted.',
 		);
 	}
 	if (hex.length !== 64) {
-		throw inputError(
+		throw new InputError(
 			'Private Key',
 			`has ${hex.length} hex characters, 64 are required`,
 			'Copy the whole private key (32 bytes = 64 hex characters), optionally prefixed with 0x.',
 		);
 	}
 	if (/^0+$/.test(hex) || BigInt(`0x${hex}`) >= SECP256K1_N) {
-		throw inputError('Private Key', 'is not a valid secp256k1 private key', 'Export the key again from your wallet.');
+		throw new InputError('Private Key', 'is not a valid secp256k1 private key', 'Export the key again from your wallet.');
 	}
 	return `0x${hex.toLowerCase()}`;
 }
@@ -51,13 +51,13 @@ export function walletFromCredential(data: Record<string, unknown>): Wallet {
 	const privateKey = normalizePrivateKey(data.privateKey);
 	const networkKey = data.network ?? 'base';
 	if (!isNetworkKey(networkKey)) {
-		throw inputError('Network', `"${String(networkKey)}" is not supported`, `Choose one of: ${Object.keys(NETWORKS).join(', ')}.`);
+		throw new InputError('Network', `"${String(networkKey)}" is not supported`, `Choose one of: ${Object.keys(NETWORKS).join(', ')}.`);
 	}
 	const network = NETWORKS[networkKey];
 	const capAtomic = parseUsdc(data.maxPaymentUsdc === undefined ? '0.10' : (data.maxPaymentUsdc as string | number));
 	const ceiling = parseUsdc(MAX_CAP_USDC) as bigint;
 	if (capAtomic === undefined || capAtomic <= 0n || capAtomic > ceiling) {
-		throw inputError(
+		throw new InputError(
 			'Max Payment per Request (USDC)',
 			`must be a number above 0 and at most ${MAX_CAP_USDC}`,
 			'Set the largest amount one request may cost, e.g. 0.10.',
@@ -65,15 +65,11 @@ export function walletFromCredential(data: Record<string, unknown>): Wallet {
 	}
 	const rpcUrl = typeof data.rpcUrl === 'string' && data.rpcUrl.trim() !== '' ? data.rpcUrl.trim() : network.publicRpcUrl;
 	if (!/^https?:\/\/[^\s]+$/i.test(rpcUrl)) {
-		throw inputError('RPC URL', 'must be an http(s) URL', 'Leave it empty to use the network\'s public RPC.');
+		throw new InputError('RPC URL', 'must be an http(s) URL', 'Leave it empty to use the network\'s public RPC.');
 	}
 	if (/^https?:\/\/[^/]*@/i.test(rpcUrl)) {
 		// Never echoed: it would carry the RPC password.
-		throw inputError('RPC URL', 'contains a user name or password', 'Use the provider\'s URL with the key in its path (as Alchemy, Infura and QuickNode give it), or leave it empty.');
+		throw new InputError('RPC URL', 'contains a user name or password', 'Use the provider\'s URL with the key in its path (as Alchemy, Infura and QuickNode give it), or leave it empty.');
 	}
 	return Object.freeze({ privateKey, network, capAtomic, rpcUrl });
-}
-
-export function describeCap(wallet: Wallet): string {
-	return `${formatUsdc(wallet.capAtomic)} USDC`;
 }

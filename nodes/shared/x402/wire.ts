@@ -1,6 +1,14 @@
-import { NanoBananaError } from '../errors';
-import { header, type HttpResponse } from '../http';
+/**
+ * The x402 HTTP wire, client side, in one place (after @x402/core's HTTP client): reading a 402
+ * (v1: JSON body; v2: the PAYMENT-REQUIRED header), writing the payment header (v1 X-PAYMENT,
+ * v2 PAYMENT-SIGNATURE, key order as the official client writes it), and reading the server's
+ * settlement header (X-PAYMENT-RESPONSE / PAYMENT-RESPONSE), which is a claim, not a proof.
+ */
+
+import { NotSignedError } from '../errors';
+import { excerptOf, header, type HttpResponse } from '../http';
 import { networkFromWire, type NetworkKey } from './assets';
+import type { Authorization } from './exact';
 import { formatUsdc, parseAtomic } from './money';
 
 /** One way to pay, as the server offered it (v1 `accepts[]` entry or v2 `accepts[]` entry), normalized. */
@@ -15,7 +23,6 @@ export interface Requirement {
 	maxTimeoutSeconds: number;
 	description?: string;
 	resource?: string;
-	mimeType?: string;
 	/** The entry exactly as received: what gets signed. */
 	raw: Record<string, unknown>;
 }
@@ -24,7 +31,6 @@ export interface Requirement {
 export interface Quote {
 	x402Version: 1 | 2;
 	accepts: Requirement[];
-	error?: string;
 	/** The decoded payment-required object exactly as received. */
 	raw: Record<string, unknown>;
 	resourceUrl: string;
@@ -49,15 +55,21 @@ export function describeQuote(quote: Quote, chosen?: Requirement) {
 	};
 }
 
-function quoteError(message: string, response: HttpResponse): NanoBananaError {
-	const excerpt = typeof response.body === 'string' ? response.body.slice(0, 200) : JSON.stringify(response.body ?? null).slice(0, 200);
-	return new NanoBananaError(
-		'quote',
-		`The service asked for payment (HTTP 402) but ${message}. Nothing was signed.`,
-		'Check the Endpoint URL: it must be an x402 service. If it is, the service may have changed its payment format.',
-		{ excerpt },
-		402,
-	);
+/** A 402 that cannot be read: nothing is signed. */
+export class QuoteError extends NotSignedError {
+	constructor(problem: string, response: HttpResponse) {
+		super(`The service asked for payment (HTTP 402) but ${problem}`, {
+			kind: 'quote',
+			hint: 'Check the Endpoint URL: it must be an x402 service. If it is, the service may have changed its payment format.',
+			details: { excerpt: excerptOf(response.body) },
+			httpStatus: 402,
+		});
+		this.name = 'QuoteError';
+	}
+}
+
+function quoteError(problem: string, response: HttpResponse): QuoteError {
+	return new QuoteError(problem, response);
 }
 
 function decodeBase64Json(value: string): unknown {
@@ -87,7 +99,6 @@ export function parseQuote(response: HttpResponse, requestUrl: string, now = Dat
 	return {
 		x402Version: version,
 		accepts,
-		error: typeof obj.error === 'string' ? obj.error : undefined,
 		raw: obj,
 		resourceUrl: typeof resource?.url === 'string' ? resource.url : requestUrl,
 		receivedAt: now,
@@ -120,7 +131,6 @@ function parseRequirement(entry: unknown, version: 1 | 2, index: number, respons
 		maxTimeoutSeconds: timeout,
 		description: str('description'),
 		resource: str('resource'),
-		mimeType: str('mimeType'),
 		raw: e,
 	};
 }
@@ -133,16 +143,15 @@ function safeJson(text: string): unknown {
 	}
 }
 
-/** The settlement header of a paid answer (`PAYMENT-RESPONSE` v2, `X-PAYMENT-RESPONSE` v1), if readable. */
-export interface Settlement {
+/** What the server's settlement header claims (`PAYMENT-RESPONSE` v2, `X-PAYMENT-RESPONSE` v1). */
+export interface SettlementClaim {
 	success: boolean;
 	transaction?: string;
-	network?: string;
-	payer?: string;
 	errorReason?: string;
 }
 
-export function parseSettlement(response: HttpResponse): Settlement | undefined {
+/** The settlement header of a paid answer, if there is a readable one. */
+export function parseSettlementClaim(response: HttpResponse): SettlementClaim | undefined {
 	const value = header(response, 'payment-response') ?? header(response, 'x-payment-response');
 	if (!value) return undefined;
 	try {
@@ -150,11 +159,21 @@ export function parseSettlement(response: HttpResponse): Settlement | undefined 
 		return {
 			success: decoded.success === true,
 			transaction: typeof decoded.transaction === 'string' && decoded.transaction ? decoded.transaction : undefined,
-			network: typeof decoded.network === 'string' ? decoded.network : undefined,
-			payer: typeof decoded.payer === 'string' ? decoded.payer : undefined,
 			errorReason: typeof decoded.errorReason === 'string' ? decoded.errorReason : undefined,
 		};
 	} catch {
 		return undefined;
 	}
+}
+
+/** The payment payload as the official client writes it, key order included. */
+export function paymentPayload(quote: Quote, accepted: Record<string, unknown>, authorization: Authorization, signature: `0x${string}`): Record<string, unknown> {
+	const payload = { authorization, signature };
+	if (quote.x402Version === 1) return { x402Version: 1, scheme: accepted.scheme, network: accepted.network, payload };
+	return { x402Version: 2, payload, extensions: quote.raw.extensions, resource: quote.raw.resource, accepted };
+}
+
+export function paymentHeaders(payload: Record<string, unknown>): Record<string, string> {
+	const encoded = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
+	return payload.x402Version === 1 ? { 'X-PAYMENT': encoded } : { 'PAYMENT-SIGNATURE': encoded };
 }

@@ -1,7 +1,7 @@
-import { settle } from '../errors';
+import { resultOf } from '../errors';
 import type { HttpResponse } from '../http';
 import { QUOTE_REUSE_MS } from '../limits';
-import type { Quote } from './quote';
+import type { Quote } from './wire';
 
 /**
  * The quote cache of one payment session: concurrent items share one unpaid request
@@ -36,7 +36,7 @@ export class QuoteCache {
 			pending = unpaidRequest();
 			this.entries.set(url, pending);
 		}
-		const shared = await settle(pending);
+		const shared = await resultOf(pending);
 		if (!shared.ok) {
 			this.forget(url, pending);
 			// Another item's unpaid request failed (its own problem): make our own.

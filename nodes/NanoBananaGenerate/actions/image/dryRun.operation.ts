@@ -1,0 +1,52 @@
+/**
+ * Dry Run: ask for the price, check it against the limits, and show who would pay and what it
+ * holds. Nothing is signed.
+ */
+
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { resultOf } from '../../../shared/errors';
+import { formatUsdc } from '../../../shared/x402/money';
+import { selectRequirement, type PolicyError } from '../../../shared/x402/policy';
+import { walletJson } from '../../../shared/x402/walletFacts';
+import { describeQuote, type Requirement } from '../../../shared/x402/wire';
+import type { GenerateRun, ItemRequest } from '../run';
+
+export async function execute(_context: IExecuteFunctions, run: GenerateRun, item: ItemRequest): Promise<INodeExecutionData[]> {
+	// Who would pay and what it holds, read alongside the quote: the credential test computes
+	// the same facts, but n8n shows only "Connection tested successfully" after a passing test.
+	const facts = resultOf(run.session.walletFacts());
+	const outcome = await run.session.quote({ url: item.endpoint, body: item.body, timeoutMs: item.timeoutMs, limits: item.limits });
+	const wallet = await facts;
+	if (!wallet.ok) throw wallet.error;
+	if (outcome.kind === 'answer') {
+		return [{ json: { dryRun: true, endpoint: item.endpoint, request: { ...item.body }, paymentRequired: false, wouldPay: true, wallet: walletJson(run.wallet, wallet.value) } }];
+	}
+	let refusal: string | undefined;
+	let chosen: Requirement | undefined;
+	try {
+		chosen = selectRequirement(outcome.quote, run.wallet, item.limits);
+	} catch (error) {
+		refusal = (error as PolicyError).message;
+	}
+	return [
+		{
+			// What a user reads first: would it pay, from which wallet, holding how much.
+			json: {
+				dryRun: true,
+				wouldPay: !refusal,
+				...(refusal ? { refusal } : {}),
+				wallet: walletJson(run.wallet, wallet.value, chosen?.amountAtomic),
+				quote: describeQuote(outcome.quote, chosen),
+				paymentRequired: true,
+				endpoint: item.endpoint,
+				request: { ...item.body },
+				limits: {
+					maxPriceUsdc: formatUsdc(item.limits.maxAtomic ?? run.wallet.capAtomic),
+					credentialCapUsdc: formatUsdc(run.wallet.capAtomic),
+					network: run.wallet.network.key,
+					...(item.limits.payTo ? { expectedPayTo: item.limits.payTo } : {}),
+				},
+			},
+		},
+	];
+}

@@ -1,0 +1,55 @@
+/**
+ * What a wallet is, as a person needs to see it: the address to fund, its balances, and how
+ * many images they cover at a price. One reading for the credential test and Dry Run.
+ * Never fails over the RPC: a balance that cannot be read is said to be so.
+ */
+
+import type { IDataObject } from 'n8n-workflow';
+import { hostOf } from '../urls';
+import { formatEth, formatUsdc } from './money';
+import type { ChainReader } from './onchain';
+import type { Wallet } from './wallet';
+
+export interface WalletFacts {
+	address: `0x${string}`;
+	/** Undefined when the RPC did not answer. */
+	usdcBalance?: bigint;
+	ethBalance?: bigint;
+}
+
+/** Reads the balances of the paying address (both undefined when the RPC does not answer). */
+export async function walletFacts(address: `0x${string}`, reader: () => Promise<ChainReader>, withEth = false): Promise<WalletFacts> {
+	try {
+		const chain = await reader();
+		const [usdcBalance, ethBalance] = await Promise.all([chain.usdcBalance(address), withEth ? chain.ethBalance(address) : Promise.resolve(undefined)]);
+		return { address, usdcBalance, ethBalance };
+	} catch {
+		return { address };
+	}
+}
+
+/** Why a balance is missing: the RPC's host only (an RPC URL often embeds an API key). */
+export function balanceNote(wallet: Wallet): string {
+	return `The balance could not be read: the RPC at ${hostOf(wallet.rpcUrl)} did not answer (payments do not need it; set RPC URL in the credential to see it).`;
+}
+
+/** The paying wallet as the Dry Run shows it: address, network, USDC held and how many images that covers. */
+export function walletJson(wallet: Wallet, facts: WalletFacts, priceAtomic?: bigint): IDataObject {
+	const json: IDataObject = { address: facts.address, network: wallet.network.label };
+	if (facts.usdcBalance === undefined) return { ...json, usdcBalance: null, balanceNote: balanceNote(wallet) };
+	json.usdcBalance = formatUsdc(facts.usdcBalance);
+	if (priceAtomic !== undefined && priceAtomic > 0n) {
+		json.imagesCovered = Number(facts.usdcBalance / priceAtomic);
+		if (facts.usdcBalance < priceAtomic) json.fundingNote = `Send USDC on ${wallet.network.label} to ${facts.address} before running without Dry Run.`;
+	}
+	return json;
+}
+
+/** The credential test's one sentence (n8n shows it only when the test fails; Dry Run shows the facts). */
+export function walletSentence(wallet: Wallet, facts: WalletFacts): string {
+	const where = `${wallet.network.label}, cap ${formatUsdc(wallet.capAtomic)} USDC per request`;
+	if (facts.usdcBalance === undefined) {
+		return `Key is valid: wallet ${facts.address} (${where}). Its balance could not be read: the RPC at ${hostOf(wallet.rpcUrl)} did not answer. Payments do not need the RPC.`;
+	}
+	return `Wallet ${facts.address} (${where}) holds ${formatUsdc(facts.usdcBalance)} USDC and ${formatEth(facts.ethBalance ?? 0n)} ETH.`;
+}
