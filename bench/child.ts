@@ -2,7 +2,17 @@
  * Benchmark tasks that need a fresh process (cold start, first execution, peak RSS).
  * Run as plain JavaScript (transpiled by bench/run.ts) so no compiler sits in memory.
  */
-import { chain, distClasses, GENERATE_TYPE, initBinaryDataService, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../sandbox/engine';
+import {
+	chain,
+	distClasses,
+	GENERATE_TYPE,
+	initBinaryDataService,
+	ITEMS_TYPE,
+	node,
+	runWorkflow,
+	TRIGGER_TYPE,
+	WAIT_TYPE,
+} from '../sandbox/engine';
 
 const task = process.argv[2];
 const input = JSON.parse(process.env.BENCH_INPUT ?? '{}') as Record<string, unknown>;
@@ -16,17 +26,26 @@ async function firstExecution() {
 		nodes: [
 			node('Start', TRIGGER_TYPE),
 			node('Prompts', ITEMS_TYPE, { items: JSON.stringify([{ prompt: 'first' }]) }),
-			node('Generate', GENERATE_TYPE, { prompt: '={{ $json.prompt }}', options: { endpointUrl: input.endpoint as string } }, { credentials: { x402WalletApi: { id: '1', name: 'w' } } }),
+			node(
+				'Generate',
+				GENERATE_TYPE,
+				{ prompt: '={{ $json.prompt }}', options: { endpointUrl: input.endpoint as string } },
+				{ credentials: { x402WalletApi: { id: '1', name: 'w' } } },
+			),
 		],
 		connections: chain('Start', 'Prompts', 'Generate'),
 	};
-	const options = { credentials: { x402WalletApi: input.credential as Record<string, string> }, classes: distClasses() };
+	const options = {
+		credentials: { x402WalletApi: input.credential as Record<string, string> },
+		classes: distClasses(),
+	};
 	const t0 = performance.now();
 	const first = await runWorkflow(workflow, options);
 	const t1 = performance.now();
 	const second = await runWorkflow(workflow, options);
 	const t2 = performance.now();
-	if (first.status !== 'success' || second.status !== 'success') throw new Error(`run failed: ${first.error?.message ?? second.error?.message}`);
+	if (first.status !== 'success' || second.status !== 'success')
+		throw new Error(`run failed: ${first.error?.message ?? second.error?.message}`);
 	print({ firstMs: t1 - t0, secondMs: t2 - t1 });
 }
 
@@ -39,7 +58,14 @@ async function memory() {
 	const before = process.memoryUsage().rss;
 	const result = await runWorkflow(
 		{
-			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.5, options: { allowedHosts: '127.0.0.1' } })],
+			nodes: [
+				node('Start', TRIGGER_TYPE),
+				node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }),
+				node('Wait', WAIT_TYPE, {
+					pollIntervalSeconds: 0.5,
+					options: { allowedHosts: '127.0.0.1' },
+				}),
+			],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
 		{ classes: distClasses() },
@@ -47,8 +73,17 @@ async function memory() {
 	if (collector) clearInterval(collector);
 	if (result.status !== 'success') throw new Error(`run failed: ${result.error?.message}`);
 	const images = result.output('Wait');
-	const bytes = images.reduce((sum, item) => sum + Number(item.json.image && (item.json.image as { sizeBytes: number }).sizeBytes), 0);
-	print({ peakRssMb: peakRssMb(), startRssMb: before / 1024 / 1024, images: images.length, downloadedMb: bytes / 1024 / 1024 });
+	const bytes = images.reduce(
+		(sum, item) =>
+			sum + Number(item.json.image && (item.json.image as { sizeBytes: number }).sizeBytes),
+		0,
+	);
+	print({
+		peakRssMb: peakRssMb(),
+		startRssMb: before / 1024 / 1024,
+		images: images.length,
+		downloadedMb: bytes / 1024 / 1024,
+	});
 }
 
 /** Peak resident memory of this process, from the kernel (a forked child's maxRSS can start at its parent's). */
@@ -69,17 +104,28 @@ async function hostile() {
 			nodes: [
 				node('Start', TRIGGER_TYPE),
 				node('Jobs', ITEMS_TYPE, { items: JSON.stringify([{ statusUrl: input.statusUrl }]) }),
-				node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.5, maxWaitMinutes: 0.1, options: { allowedHosts: '127.0.0.1' } }, { onError: 'continueRegularOutput' }),
+				node(
+					'Wait',
+					WAIT_TYPE,
+					{ pollIntervalSeconds: 0.5, maxWaitMinutes: 0.1, options: { allowedHosts: '127.0.0.1' } },
+					{ onError: 'continueRegularOutput' },
+				),
 			],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
 		{ classes: distClasses() },
 	);
 	const [item] = result.output('Wait');
-	print({ peakRssMb: peakRssMb(), startRssMb: before / 1024 / 1024, error: String(item?.json.error ?? '') });
+	print({
+		peakRssMb: peakRssMb(),
+		startRssMb: before / 1024 / 1024,
+		error: String(item?.json.error ?? ''),
+	});
 }
 
-(task === 'first-execution' ? firstExecution() : task === 'hostile' ? hostile() : memory()).catch((error: Error) => {
-	process.stderr.write(`${error.stack ?? error.message}\n`);
-	process.exit(1);
-});
+(task === 'first-execution' ? firstExecution() : task === 'hostile' ? hostile() : memory()).catch(
+	(error: Error) => {
+		process.stderr.write(`${error.stack ?? error.message}\n`);
+		process.exit(1);
+	},
+);

@@ -8,14 +8,31 @@
  *   npm run bench -- --quick   one run of each, under a minute
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { startSandbox, type Sandbox } from '../sandbox';
 import { startHostile } from '../sandbox/hostile';
-import { chain, distClasses, GENERATE_TYPE, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../sandbox/engine';
+import {
+	chain,
+	distClasses,
+	GENERATE_TYPE,
+	ITEMS_TYPE,
+	node,
+	runWorkflow,
+	TRIGGER_TYPE,
+	WAIT_TYPE,
+} from '../sandbox/engine';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
@@ -33,7 +50,9 @@ const rows: Row[] = [];
 
 const began = performance.now();
 function log(message: string) {
-	process.stderr.write(`bench: [${((performance.now() - began) / 1000).toFixed(1)} s] ${message}\n`);
+	process.stderr.write(
+		`bench: [${((performance.now() - began) / 1000).toFixed(1)} s] ${message}\n`,
+	);
 }
 
 function median(values: number[]) {
@@ -50,7 +69,12 @@ function fmt(value: number, unit: string) {
 function verdict(row: Row) {
 	if (!row.target) return '';
 	const m = median(row.values);
-	const ok = row.target.op === '<' ? m < row.target.value : row.target.op === '<=' ? m <= row.target.value : m >= row.target.value;
+	const ok =
+		row.target.op === '<'
+			? m < row.target.value
+			: row.target.op === '<='
+				? m <= row.target.value
+				: m >= row.target.value;
 	return `${row.target.op} ${row.target.value}${row.unit ? ` ${row.unit}` : ''} ${ok ? '(met)' : '**(MISS)**'}`;
 }
 
@@ -65,7 +89,11 @@ function transpileHarness() {
 	for (const file of ['sandbox/engine.ts', 'bench/child.ts']) {
 		const source = readFileSync(path.join(ROOT, file), 'utf8');
 		const { outputText } = ts.transpileModule(source, {
-			compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+			compilerOptions: {
+				module: ts.ModuleKind.CommonJS,
+				target: ts.ScriptTarget.ES2022,
+				esModuleInterop: true,
+			},
 		});
 		const target = path.join(OUT, file.replace(/\.ts$/, '.js'));
 		mkdirSync(path.dirname(target), { recursive: true });
@@ -74,12 +102,21 @@ function transpileHarness() {
 }
 
 /** Runs a task in a fresh process; async, so this process keeps serving the sandbox meanwhile. */
-function child(task: string, input: unknown, env: Record<string, string> = {}, flags: string[] = []): Promise<Record<string, number>> {
+function child(
+	task: string,
+	input: unknown,
+	env: Record<string, string> = {},
+	flags: string[] = [],
+): Promise<Record<string, number>> {
 	return new Promise((resolve, reject) => {
-		const proc = spawn(process.execPath, ['--disable-warning=V8', ...flags, path.join(OUT, 'bench/child.js'), task], {
-			cwd: ROOT,
-			env: { ...process.env, ...env, BENCH_INPUT: JSON.stringify(input) },
-		});
+		const proc = spawn(
+			process.execPath,
+			['--disable-warning=V8', ...flags, path.join(OUT, 'bench/child.js'), task],
+			{
+				cwd: ROOT,
+				env: { ...process.env, ...env, BENCH_INPUT: JSON.stringify(input) },
+			},
+		);
 		let stdout = '';
 		let stderr = '';
 		proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -106,12 +143,19 @@ async function startup(sandbox: Sandbox) {
 		['credential', 'dist/credentials/X402WalletApi.credentials.js'],
 	];
 	for (const [name, file] of files) {
-		rows.push({ figure: `cold require: ${name}`, values: await repeat(RUNS, () => coldRequire(path.join(ROOT, file))), unit: 'ms', target: { op: '<', value: 50 } });
+		rows.push({
+			figure: `cold require: ${name}`,
+			values: await repeat(RUNS, () => coldRequire(path.join(ROOT, file))),
+			unit: 'ms',
+			target: { op: '<', value: 50 },
+		});
 	}
 	// What the first payment loads: the bundled signing code (before: @x402/core + @x402/evm + viem, 196 ms).
 	rows.push({
 		figure: 'cold load of the payment code on first payment (bundled signing, dist/)',
-		values: await repeat(RUNS, () => coldRequire(path.join(ROOT, 'dist/nodes/shared/x402/vendor/signing.js'))),
+		values: await repeat(RUNS, () =>
+			coldRequire(path.join(ROOT, 'dist/nodes/shared/x402/vendor/signing.js')),
+		),
 		unit: 'ms',
 		target: { op: '<', value: 50 },
 	});
@@ -119,29 +163,66 @@ async function startup(sandbox: Sandbox) {
 		figure: 'first key derivation after that load (secp256k1 tables, once per process)',
 		values: await repeat(RUNS, () => {
 			const script = `const m=require(${JSON.stringify(path.join(ROOT, 'dist/nodes/shared/x402/vendor/signing.js'))});const t=process.hrtime.bigint();m.accountFromKey('0x'+'ab'.repeat(32));process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
-			return Number(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }));
+			return Number(
+				execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }),
+			);
 		}),
 		unit: 'ms',
 	});
-	const credential = { privateKey: sandbox.payers[0].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl };
-	const runs = await repeat(RUNS, () => child('first-execution', { endpoint: sandbox.gateway.endpoint, credential }));
-	rows.push({ figure: 'first Generate execution in a fresh process (loads the payment code)', values: runs.map((r) => r.firstMs), unit: 'ms' });
-	rows.push({ figure: 'second Generate execution, same process', values: runs.map((r) => r.secondMs), unit: 'ms' });
+	const credential = {
+		privateKey: sandbox.payers[0].key,
+		network: 'base',
+		maxPaymentUsdc: 0.1,
+		rpcUrl: sandbox.chain.rpcUrl,
+	};
+	const runs = await repeat(RUNS, () =>
+		child('first-execution', { endpoint: sandbox.gateway.endpoint, credential }),
+	);
+	rows.push({
+		figure: 'first Generate execution in a fresh process (loads the payment code)',
+		values: runs.map((r) => r.firstMs),
+		unit: 'ms',
+	});
+	rows.push({
+		figure: 'second Generate execution, same process',
+		values: runs.map((r) => r.secondMs),
+		unit: 'ms',
+	});
 }
 
 function footprint() {
 	log('footprint (npm pack + production install)');
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-footprint-'));
 	try {
-		const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))[0];
+		const packed = JSON.parse(
+			execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+				cwd: ROOT,
+				encoding: 'utf8',
+				stdio: ['ignore', 'pipe', 'ignore'],
+			}),
+		)[0];
 		const install = path.join(dir, 'install');
 		mkdirSync(install);
 		writeFileSync(path.join(install, 'package.json'), '{"name":"footprint","private":true}');
 		// n8n provides n8n-workflow (the peer dependency): leave it out, as inside n8n.
-		execFileSync('npm', ['install', '--prefer-offline', '--omit=dev', '--omit=peer', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', path.join(dir, packed.filename)], {
-			cwd: install,
-			stdio: 'ignore',
-		});
+		execFileSync(
+			'npm',
+			[
+				'install',
+				'--prefer-offline',
+				'--omit=dev',
+				'--omit=peer',
+				'--legacy-peer-deps',
+				'--ignore-scripts',
+				'--no-audit',
+				'--no-fund',
+				path.join(dir, packed.filename),
+			],
+			{
+				cwd: install,
+				stdio: 'ignore',
+			},
+		);
 		const modules = path.join(install, 'node_modules');
 		let packages = 0;
 		const walk = (d: string) => {
@@ -162,23 +243,45 @@ function footprint() {
 		};
 		walk(modules);
 		const kb = Number(execFileSync('du', ['-sk', modules], { encoding: 'utf8' }).split('\t')[0]);
-		rows.push({ figure: 'install footprint: packages (production, with the package itself)', values: [packages], unit: '', target: { op: '<=', value: 1 } });
-		rows.push({ figure: 'install footprint: size on disk', values: [kb / 1024], unit: 'MB', target: { op: '<=', value: 100 } });
+		rows.push({
+			figure: 'install footprint: packages (production, with the package itself)',
+			values: [packages],
+			unit: '',
+			target: { op: '<=', value: 1 },
+		});
+		rows.push({
+			figure: 'install footprint: size on disk',
+			values: [kb / 1024],
+			unit: 'MB',
+			target: { op: '<=', value: 100 },
+		});
 		rows.push({ figure: 'npm pack tarball', values: [packed.size / 1024], unit: 'kB' });
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
 }
 
-function generateWorkflow(endpoint: string, count: number, concurrency?: number, extra: Record<string, unknown> = {}) {
+function generateWorkflow(
+	endpoint: string,
+	count: number,
+	concurrency?: number,
+	extra: Record<string, unknown> = {},
+) {
 	return {
 		nodes: [
 			node('Start', TRIGGER_TYPE),
-			node('Prompts', ITEMS_TYPE, { items: JSON.stringify(Array.from({ length: count }, (_, i) => ({ prompt: `bench image ${i}` }))) }),
+			node('Prompts', ITEMS_TYPE, {
+				items: JSON.stringify(
+					Array.from({ length: count }, (_, i) => ({ prompt: `bench image ${i}` })),
+				),
+			}),
 			node(
 				'Generate',
 				GENERATE_TYPE,
-				{ prompt: '={{ $json.prompt }}', options: { endpointUrl: endpoint, ...(concurrency ? { concurrency } : {}), ...extra } },
+				{
+					prompt: '={{ $json.prompt }}',
+					options: { endpointUrl: endpoint, ...(concurrency ? { concurrency } : {}), ...extra },
+				},
 				{ credentials: { x402WalletApi: { id: '1', name: 'w' } } },
 			),
 		],
@@ -190,41 +293,79 @@ async function batch(sandbox: Sandbox) {
 	log('batch of 50 with 200 ms gateway latency');
 	const gateway = sandbox.gateway;
 	gateway.options.latencyMs = 200;
-	const credentials = (i: number) => ({ x402WalletApi: { privateKey: sandbox.payers[i].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl } });
+	const credentials = (i: number) => ({
+		x402WalletApi: {
+			privateKey: sandbox.payers[i].key,
+			network: 'base',
+			maxPaymentUsdc: 0.1,
+			rpcUrl: sandbox.chain.rpcUrl,
+		},
+	});
 	const perImage: number[] = [];
 	const wallDefault: number[] = [];
 	const wallOne: number[] = [];
 	// Warm up first: the payment stack loads on the first payment in a process (its cost is the
 	// start-up row above); without this, only the first timed batch would pay it.
-	const warm = await runWorkflow(generateWorkflow(gateway.endpoint, 1), { credentials: credentials(3), classes: distClasses() });
+	const warm = await runWorkflow(generateWorkflow(gateway.endpoint, 1), {
+		credentials: credentials(3),
+		classes: distClasses(),
+	});
 	if (warm.status !== 'success') throw new Error(`warm-up failed: ${warm.error?.message}`);
 	for (let r = 0; r < RUNS; r++) {
 		gateway.reset();
 		let t = performance.now();
-		const fast = await runWorkflow(generateWorkflow(gateway.endpoint, 50), { credentials: credentials(1), classes: distClasses() });
+		const fast = await runWorkflow(generateWorkflow(gateway.endpoint, 50), {
+			credentials: credentials(1),
+			classes: distClasses(),
+		});
 		wallDefault.push((performance.now() - t) / 1000);
-		if (fast.status !== 'success' || fast.output('Generate').length !== 50) throw new Error(`batch failed: ${fast.error?.message}`);
+		if (fast.status !== 'success' || fast.output('Generate').length !== 50)
+			throw new Error(`batch failed: ${fast.error?.message}`);
 		perImage.push(gateway.counts.generate / 50);
 		t = performance.now();
-		const slow = await runWorkflow(generateWorkflow(gateway.endpoint, 50, 1), { credentials: credentials(2), classes: distClasses() });
+		const slow = await runWorkflow(generateWorkflow(gateway.endpoint, 50, 1), {
+			credentials: credentials(2),
+			classes: distClasses(),
+		});
 		wallOne.push((performance.now() - t) / 1000);
 		if (slow.status !== 'success') throw new Error(`batch failed: ${slow.error?.message}`);
 	}
 	gateway.options.latencyMs = 0;
-	rows.push({ figure: 'HTTP requests to the gateway per paid image (batch of 50)', values: perImage, unit: '', target: { op: '<=', value: 1.1 } });
-	rows.push({ figure: 'batch of 50, default concurrency: wall time', values: wallDefault, unit: 's' });
+	rows.push({
+		figure: 'HTTP requests to the gateway per paid image (batch of 50)',
+		values: perImage,
+		unit: '',
+		target: { op: '<=', value: 1.1 },
+	});
+	rows.push({
+		figure: 'batch of 50, default concurrency: wall time',
+		values: wallDefault,
+		unit: 's',
+	});
 	rows.push({ figure: 'batch of 50, concurrency 1: wall time', values: wallOne, unit: 's' });
-	rows.push({ figure: 'batch speed-up, default concurrency vs 1', values: wallOne.map((one, i) => one / wallDefault[i]), unit: '×', target: { op: '>=', value: 5 } });
+	rows.push({
+		figure: 'batch speed-up, default concurrency vs 1',
+		values: wallOne.map((one, i) => one / wallDefault[i]),
+		unit: '×',
+		target: { op: '>=', value: 5 },
+	});
 }
 
 /** A JSON-RPC endpoint `ms` away: forwards to the sandbox chain after a delay, as a remote RPC would. */
-async function slowRpc(target: string, ms: number): Promise<{ url: string; close(): Promise<void> }> {
+async function slowRpc(
+	target: string,
+	ms: number,
+): Promise<{ url: string; close(): Promise<void> }> {
 	const server = http.createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
 		req.on('end', () => {
 			setTimeout(() => {
-				fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
+				fetch(target, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: Buffer.concat(chunks),
+				})
 					.then(async (r) => {
 						res.writeHead(r.status, { 'content-type': 'application/json' });
 						res.end(Buffer.from(await r.arrayBuffer()));
@@ -234,7 +375,10 @@ async function slowRpc(target: string, ms: number): Promise<{ url: string; close
 		});
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: async () => await new Promise<void>((resolve) => server.close(() => resolve())) };
+	return {
+		url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+		close: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
+	};
 }
 
 /**
@@ -248,36 +392,75 @@ async function floor(sandbox: Sandbox) {
 	const gateway = sandbox.gateway;
 	gateway.options.latencyMs = 200;
 	const rpc = await slowRpc(sandbox.chain.rpcUrl, 200);
-	const data = (i: number) => ({ privateKey: sandbox.payers[i].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: rpc.url });
+	const data = (i: number) => ({
+		privateKey: sandbox.payers[i].key,
+		network: 'base',
+		maxPaymentUsdc: 0.1,
+		rpcUrl: rpc.url,
+	});
 	/* eslint-disable @typescript-eslint/no-require-imports -- the built package, as n8n loads it */
-	const { PaymentSession } = require(path.resolve('dist/nodes/shared/x402/session.js')) as typeof import('../nodes/shared/x402/session');
-	const { fetchHttp } = require(path.resolve('dist/nodes/shared/http.js')) as typeof import('../nodes/shared/http');
-	const { walletFromCredential } = require(path.resolve('dist/nodes/shared/x402/wallet.js')) as typeof import('../nodes/shared/x402/wallet');
+	const { PaymentSession } = require(
+		path.resolve('dist/nodes/shared/x402/session.js'),
+	) as typeof import('../nodes/shared/x402/session');
+	const { fetchHttp } = require(
+		path.resolve('dist/nodes/shared/http.js'),
+	) as typeof import('../nodes/shared/http');
+	const { walletFromCredential } = require(
+		path.resolve('dist/nodes/shared/x402/wallet.js'),
+	) as typeof import('../nodes/shared/x402/wallet');
 	/* eslint-enable @typescript-eslint/no-require-imports */
 	const batchWall: number[] = [];
 	const idempotentWall: number[] = [];
 	const floorWall: number[] = [];
 	// The sandbox chain answers its first batch of 50 eth_calls about 0.2 s slower than later ones (a one-off of the
 	// in-process EVM, not of the node): warm up with a batch of the same size, as batch() warms up the plain arm.
-	const warm = await runWorkflow(generateWorkflow(gateway.endpoint, 50, undefined, { idempotencyKey: `={{ 'warm-${Date.now()}-' + $json.prompt }}` }), { credentials: { x402WalletApi: data(3) }, classes: distClasses() });
+	const warm = await runWorkflow(
+		generateWorkflow(gateway.endpoint, 50, undefined, {
+			idempotencyKey: `={{ 'warm-${Date.now()}-' + $json.prompt }}`,
+		}),
+		{ credentials: { x402WalletApi: data(3) }, classes: distClasses() },
+	);
 	if (warm.status !== 'success') throw new Error(`keyed warm-up failed: ${warm.error?.message}`);
 	try {
 		for (let r = 0; r < RUNS; r++) {
 			let t = performance.now();
-			const result = await runWorkflow(generateWorkflow(gateway.endpoint, 50), { credentials: { x402WalletApi: data(1) }, classes: distClasses() });
+			const result = await runWorkflow(generateWorkflow(gateway.endpoint, 50), {
+				credentials: { x402WalletApi: data(1) },
+				classes: distClasses(),
+			});
 			batchWall.push((performance.now() - t) / 1000);
-			if (result.status !== 'success' || result.output('Generate').length !== 50) throw new Error(`batch failed: ${result.error?.message}`);
+			if (result.status !== 'success' || result.output('Generate').length !== 50)
+				throw new Error(`batch failed: ${result.error?.message}`);
 
 			// The same batch where every call may have been tried before (an Idempotency Key per item, new
 			// keys each run): the nonces' state is read from the chain before paying, alongside the first quote.
 			t = performance.now();
-			const keyed = await runWorkflow(generateWorkflow(gateway.endpoint, 50, undefined, { idempotencyKey: `={{ 'bench-${Date.now()}-${r}-' + $json.prompt }}` }), { credentials: { x402WalletApi: data(3) }, classes: distClasses() });
+			const keyed = await runWorkflow(
+				generateWorkflow(gateway.endpoint, 50, undefined, {
+					idempotencyKey: `={{ 'bench-${Date.now()}-${r}-' + $json.prompt }}`,
+				}),
+				{ credentials: { x402WalletApi: data(3) }, classes: distClasses() },
+			);
 			idempotentWall.push((performance.now() - t) / 1000);
 			const keyedOut = keyed.output('Generate');
-			if (keyed.status !== 'success' || keyedOut.length !== 50 || keyedOut.some((i) => !i.json.jobId)) throw new Error(`keyed batch failed: ${keyed.error?.message ?? JSON.stringify(keyedOut[0]?.json)}`);
+			if (
+				keyed.status !== 'success' ||
+				keyedOut.length !== 50 ||
+				keyedOut.some((i) => !i.json.jobId)
+			)
+				throw new Error(
+					`keyed batch failed: ${keyed.error?.message ?? JSON.stringify(keyedOut[0]?.json)}`,
+				);
 
-			const session = new PaymentSession({ http: fetchHttp(), wallet: walletFromCredential(data(2)) });
-			const request = (i: number) => ({ url: gateway.endpoint, body: { prompt: `floor ${i}`, num_images: 1 }, timeoutMs: 120_000 });
+			const session = new PaymentSession({
+				http: fetchHttp(),
+				wallet: walletFromCredential(data(2)),
+			});
+			const request = (i: number) => ({
+				url: gateway.endpoint,
+				body: { prompt: `floor ${i}`, num_images: 1 },
+				timeoutMs: 120_000,
+			});
 			await session.pay(request(-1)); // quote, balance and signer ready; not timed
 			let next = 0;
 			t = performance.now();
@@ -292,20 +475,54 @@ async function floor(sandbox: Sandbox) {
 		gateway.options.latencyMs = 0;
 		await rpc.close();
 	}
-	rows.push({ figure: 'batch of 50, gateway and RPC 200 ms away: wall time', values: batchWall, unit: 's' });
-	rows.push({ figure: 'its floor: the same 50 with quote, balance and signer ready, one paid request each', values: floorWall, unit: 's' });
-	rows.push({ figure: 'batch of 50 / floor', values: batchWall.map((b, i) => b / floorWall[i]), unit: '×', target: { op: '<=', value: 1.15 } });
-	rows.push({ figure: 'batch of 50 with an Idempotency Key per item (every nonce read from the chain first), gateway and RPC 200 ms away: wall time', values: idempotentWall, unit: 's' });
-	rows.push({ figure: 'batch of 50 with an Idempotency Key / without', values: idempotentWall.map((k, i) => k / batchWall[i]), unit: '×', target: { op: '<=', value: 1.05 } });
+	rows.push({
+		figure: 'batch of 50, gateway and RPC 200 ms away: wall time',
+		values: batchWall,
+		unit: 's',
+	});
+	rows.push({
+		figure: 'its floor: the same 50 with quote, balance and signer ready, one paid request each',
+		values: floorWall,
+		unit: 's',
+	});
+	rows.push({
+		figure: 'batch of 50 / floor',
+		values: batchWall.map((b, i) => b / floorWall[i]),
+		unit: '×',
+		target: { op: '<=', value: 1.15 },
+	});
+	rows.push({
+		figure:
+			'batch of 50 with an Idempotency Key per item (every nonce read from the chain first), gateway and RPC 200 ms away: wall time',
+		values: idempotentWall,
+		unit: 's',
+	});
+	rows.push({
+		figure: 'batch of 50 with an Idempotency Key / without',
+		values: idempotentWall.map((k, i) => k / batchWall[i]),
+		unit: '×',
+		target: { op: '<=', value: 1.05 },
+	});
 }
 
 function fakeJobs(sandbox: Sandbox, durations: number[]) {
 	const now = Date.now();
 	return durations.map((d, i) => {
 		const id = `bench-${Math.random().toString(36).slice(2)}-${i}`;
-		sandbox.gateway.jobs.set(id, { id, index: i, request: { prompt: 'bench', output_format: 'png' }, createdAt: now, readyAt: now + d });
+		sandbox.gateway.jobs.set(id, {
+			id,
+			index: i,
+			request: { prompt: 'bench', output_format: 'png' },
+			createdAt: now,
+			readyAt: now + d,
+		});
 		// Shaped like Generate's output, with the service's timestamp of the job.
-		return { jobId: id, statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`, endpoint: sandbox.gateway.endpoint, timestamp: new Date(now).toISOString() };
+		return {
+			jobId: id,
+			statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`,
+			endpoint: sandbox.gateway.endpoint,
+			timestamp: new Date(now).toISOString(),
+		};
 	});
 }
 
@@ -322,20 +539,47 @@ async function waiting(sandbox: Sandbox) {
 		const jobs = fakeJobs(sandbox, durations);
 		const started = performance.now();
 		const result = await runWorkflow(
-			{ nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { options: { allowedHosts: '127.0.0.1' } })], connections: chain('Start', 'Jobs', 'Wait') },
+			{
+				nodes: [
+					node('Start', TRIGGER_TYPE),
+					node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }),
+					node('Wait', WAIT_TYPE, { options: { allowedHosts: '127.0.0.1' } }),
+				],
+				connections: chain('Start', 'Jobs', 'Wait'),
+			},
 			{ classes: distClasses() },
 		);
 		const wall = performance.now() - started;
-		if (result.status !== 'success' || result.output('Wait').length !== 50) throw new Error(`wait failed: ${result.error?.message}`);
+		if (result.status !== 'success' || result.output('Wait').length !== 50)
+			throw new Error(`wait failed: ${result.error?.message}`);
 		ratio.push(wall / Math.max(...durations));
 		polls.push([...sandbox.gateway.polls.values()].reduce((a, b) => a + b, 0) / 50);
-		const lags = jobs.map((job) => (sandbox.gateway.noticedAt.get(job.jobId) as number) - (sandbox.gateway.jobs.get(job.jobId)?.readyAt as number));
+		const lags = jobs.map(
+			(job) =>
+				(sandbox.gateway.noticedAt.get(job.jobId) as number) -
+				(sandbox.gateway.jobs.get(job.jobId)?.readyAt as number),
+		);
 		lag.push(lags.reduce((a, b) => a + b, 0) / lags.length / 1000);
 	}
 	sandbox.gateway.options.latencyMs = 0;
-	rows.push({ figure: 'Wait for Job, 50 jobs of 1-5 s, 200 ms latency: wall time / slowest job', values: ratio, unit: '×', target: { op: '<=', value: 1.2 } });
-	rows.push({ figure: 'status requests per job', values: polls, unit: '', target: { op: '<=', value: 4 } });
-	rows.push({ figure: 'mean lag between a job finishing and the node noticing', values: lag, unit: 's', target: { op: '<=', value: 1 } });
+	rows.push({
+		figure: 'Wait for Job, 50 jobs of 1-5 s, 200 ms latency: wall time / slowest job',
+		values: ratio,
+		unit: '×',
+		target: { op: '<=', value: 1.2 },
+	});
+	rows.push({
+		figure: 'status requests per job',
+		values: polls,
+		unit: '',
+		target: { op: '<=', value: 4 },
+	});
+	rows.push({
+		figure: 'mean lag between a job finishing and the node noticing',
+		values: lag,
+		unit: 's',
+		target: { op: '<=', value: 1 },
+	});
 }
 
 /**
@@ -350,9 +594,22 @@ async function memory(sandbox: Sandbox) {
 	const storage = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-binary-'));
 	const runs = [
 		{ mode: 'filesystem', label: "filesystem binary mode: n8n 2.x's default", target: true },
-		{ mode: 'default', label: "in-memory binary mode: n8n 1.x's default, removed in n8n 2.0", target: false },
+		{
+			mode: 'default',
+			label: "in-memory binary mode: n8n 1.x's default, removed in n8n 2.0",
+			target: false,
+		},
 		// Explains the row above; the full run only, so --quick stays under a minute.
-		...(quick ? [] : [{ mode: 'default', label: 'in-memory binary mode, live data only (garbage collected every 20 ms)', target: false, gcEveryMs: 20 }]),
+		...(quick
+			? []
+			: [
+					{
+						mode: 'default',
+						label: 'in-memory binary mode, live data only (garbage collected every 20 ms)',
+						target: false,
+						gcEveryMs: 20,
+					},
+				]),
 	];
 	try {
 		for (const run of runs) {
@@ -360,9 +617,20 @@ async function memory(sandbox: Sandbox) {
 			let downloaded = 0;
 			let start = 0;
 			for (let r = 0; r < RUNS; r++) {
-				const jobs = fakeJobs(sandbox, Array.from({ length: 50 }, () => 300));
-				const env = { N8N_DEFAULT_BINARY_DATA_MODE: run.mode, N8N_BINARY_DATA_STORAGE_PATH: storage };
-				const result = await child('memory', { jobs, gcEveryMs: run.gcEveryMs }, env, run.gcEveryMs ? ['--expose-gc'] : []);
+				const jobs = fakeJobs(
+					sandbox,
+					Array.from({ length: 50 }, () => 300),
+				);
+				const env = {
+					N8N_DEFAULT_BINARY_DATA_MODE: run.mode,
+					N8N_BINARY_DATA_STORAGE_PATH: storage,
+				};
+				const result = await child(
+					'memory',
+					{ jobs, gcEveryMs: run.gcEveryMs },
+					env,
+					run.gcEveryMs ? ['--expose-gc'] : [],
+				);
 				if (result.images !== 50) throw new Error(`memory run downloaded ${result.images} images`);
 				values.push(result.peakRssMb);
 				downloaded = result.downloadedMb;
@@ -391,9 +659,24 @@ async function hostileServer() {
 	const hostile = await startHostile();
 	const storage = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-binary-'));
 	const cases = [
-		{ label: 'a 1 GB image offered, in-memory binary mode (n8n 1.x)', mode: 'default', statusUrl: `${hostile.url}/status?image=${encodeURIComponent(`${hostile.url}/huge?mb=1024&type=image`)}`, path: '/huge' },
-		{ label: 'a 1 GB image offered, filesystem binary mode (n8n 2.x)', mode: 'filesystem', statusUrl: `${hostile.url}/status?image=${encodeURIComponent(`${hostile.url}/huge?mb=1024&type=image`)}`, path: '/huge' },
-		{ label: 'a 100 MB status answer (fails the poll at once, not retried)', mode: 'default', statusUrl: `${hostile.url}/huge?mb=100`, path: '/huge' },
+		{
+			label: 'a 1 GB image offered, in-memory binary mode (n8n 1.x)',
+			mode: 'default',
+			statusUrl: `${hostile.url}/status?image=${encodeURIComponent(`${hostile.url}/huge?mb=1024&type=image`)}`,
+			path: '/huge',
+		},
+		{
+			label: 'a 1 GB image offered, filesystem binary mode (n8n 2.x)',
+			mode: 'filesystem',
+			statusUrl: `${hostile.url}/status?image=${encodeURIComponent(`${hostile.url}/huge?mb=1024&type=image`)}`,
+			path: '/huge',
+		},
+		{
+			label: 'a 100 MB status answer (fails the poll at once, not retried)',
+			mode: 'default',
+			statusUrl: `${hostile.url}/huge?mb=100`,
+			path: '/huge',
+		},
 	];
 	try {
 		for (const c of cases) {
@@ -402,17 +685,27 @@ async function hostileServer() {
 			let start = 0;
 			for (let r = 0; r < RUNS; r++) {
 				hostile.sent.clear();
-				const result = (await child('hostile', { statusUrl: c.statusUrl }, { N8N_DEFAULT_BINARY_DATA_MODE: c.mode, N8N_BINARY_DATA_STORAGE_PATH: storage })) as unknown as {
+				const result = (await child(
+					'hostile',
+					{ statusUrl: c.statusUrl },
+					{ N8N_DEFAULT_BINARY_DATA_MODE: c.mode, N8N_BINARY_DATA_STORAGE_PATH: storage },
+				)) as unknown as {
 					peakRssMb: number;
 					startRssMb: number;
 					error: string;
 				};
-				if (!/larger than/.test(result.error)) throw new Error(`hostile run did not hit the size limit: ${result.error}`);
+				if (!/larger than/.test(result.error))
+					throw new Error(`hostile run did not hit the size limit: ${result.error}`);
 				values.push(result.peakRssMb);
 				start = result.startRssMb;
 				sentMb = (hostile.sent.get(c.path) ?? 0) / 1024 / 1024;
 			}
-			rows.push({ figure: `peak RSS, ${c.label}`, values, unit: 'MB', note: `item failed on the size limit; the server got to send ${sentMb.toFixed(0)} MB; ${start.toFixed(0)} MB before the run` });
+			rows.push({
+				figure: `peak RSS, ${c.label}`,
+				values,
+				unit: 'MB',
+				note: `item failed on the size limit; the server got to send ${sentMb.toFixed(0)} MB; ${start.toFixed(0)} MB before the run`,
+			});
 		}
 	} finally {
 		await hostile.close();
@@ -424,7 +717,11 @@ async function main() {
 	const started = Date.now();
 	// n8n's logger (read when first used) would print every payment's log lines between the figures.
 	process.env.N8N_LOG_LEVEL ??= 'warn';
-	if (!statSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'), { throwIfNoEntry: false })) {
+	if (
+		!statSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'), {
+			throwIfNoEntry: false,
+		})
+	) {
 		throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
 	}
 	transpileHarness();
@@ -449,7 +746,10 @@ async function main() {
 		'|---|---|---|---|',
 		...rows.map((row) => {
 			const m = median(row.values);
-			const range = row.values.length > 1 ? `${fmt(Math.min(...row.values), row.unit)} – ${fmt(Math.max(...row.values), row.unit)}` : '';
+			const range =
+				row.values.length > 1
+					? `${fmt(Math.min(...row.values), row.unit)} – ${fmt(Math.max(...row.values), row.unit)}`
+					: '';
 			return `| ${row.figure}${row.note ? ` (${row.note})` : ''} | ${fmt(m, row.unit)} | ${range} | ${verdict(row)} |`;
 		}),
 		'',

@@ -15,7 +15,8 @@ export class X402WalletApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:x402Wallet.svg', dark: 'file:x402Wallet.dark.svg' };
 
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-nano-banana#the-x402-wallet-credential';
+	documentationUrl =
+		'https://www.npmjs.com/package/n8n-nodes-nano-banana#the-x402-wallet-credential';
 
 	restrictToSupportedNodes = true as const;
 
@@ -38,7 +39,11 @@ export class X402WalletApi implements ICredentialType {
 			default: 'base',
 			options: [
 				{ name: 'Base', value: 'base', description: 'Base mainnet: real USDC' },
-				{ name: 'Base Sepolia (Testnet)', value: 'base-sepolia', description: 'Test USDC, no real money' },
+				{
+					name: 'Base Sepolia (Testnet)',
+					value: 'base-sepolia',
+					description: 'Test USDC, no real money',
+				},
 			],
 			description: 'The only network this wallet pays on: quotes for any other network are refused',
 		},
@@ -48,7 +53,8 @@ export class X402WalletApi implements ICredentialType {
 			type: 'number',
 			default: 0.1,
 			typeOptions: { minValue: 0.000001, maxValue: 1000, numberStepSize: 0.01 },
-			description: 'Hard cap: no node may pay more than this for one request, whatever its own settings',
+			description:
+				'Hard cap: no node may pay more than this for one request, whatever its own settings',
 		},
 		{
 			displayName: 'RPC URL',

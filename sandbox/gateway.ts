@@ -19,7 +19,18 @@ import { dimensions, makeImage, MIME, type ImageFormat } from './images';
 export const NANO_BANANA_PATH = '/api/ai/generations/images/nano-banana';
 export const DOPAMINT_PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
 export const DOPAMINT_PRICE = 52_700n;
-export const ASPECT_RATIOS = ['21:9', '16:9', '3:2', '4:3', '5:4', '1:1', '4:5', '3:4', '2:3', '9:16'];
+export const ASPECT_RATIOS = [
+	'21:9',
+	'16:9',
+	'3:2',
+	'4:3',
+	'5:4',
+	'1:1',
+	'4:5',
+	'3:4',
+	'2:3',
+	'9:16',
+];
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp'];
 
 /** Switches a test flips to make the gateway misbehave. All off by default. */
@@ -102,7 +113,15 @@ export interface Gateway {
 	options: GatewayOptions;
 	jobs: Map<string, JobRecord>;
 	/** Requests seen, by kind. */
-	counts: { generate: number; unpaid: number; paid: number; settled: number; status: number; result: number; image: number };
+	counts: {
+		generate: number;
+		unpaid: number;
+		paid: number;
+		settled: number;
+		status: number;
+		result: number;
+		image: number;
+	};
 	/** Most paid generate requests in flight at once. */
 	maxInFlight: number;
 	/** Every X-PAYMENT / PAYMENT-SIGNATURE header received (to prove what was signed). */
@@ -132,8 +151,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
 	const requirements = () => {
 		const version = options.version ?? 1;
-		const changed = faults.priceChangeAfter !== undefined && counts.settled >= faults.priceChangeAfter && faults.newPrice !== undefined;
-		const amount = (changed ? (faults.newPrice as bigint) : (options.price ?? DOPAMINT_PRICE)).toString();
+		const changed =
+			faults.priceChangeAfter !== undefined &&
+			counts.settled >= faults.priceChangeAfter &&
+			faults.newPrice !== undefined;
+		const amount = (
+			changed ? (faults.newPrice as bigint) : (options.price ?? DOPAMINT_PRICE)
+		).toString();
 		const common = {
 			scheme: 'exact',
 			payTo: options.payTo ?? DOPAMINT_PAY_TO,
@@ -169,7 +193,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 									limit_generations: { type: 'boolean', required: false },
 								},
 							},
-							output: { jobId: 'string', message: 'string', statusUrl: 'string', timestamp: 'string', statusCode: 'number' },
+							output: {
+								jobId: 'string',
+								message: 'string',
+								statusUrl: 'string',
+								timestamp: 'string',
+								statusCode: 'number',
+							},
 						},
 					},
 				],
@@ -178,19 +208,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		return {
 			x402Version: 2 as const,
 			resource: { url: resource, description, mimeType: 'application/json' },
-			accepts: [{ ...common, network: options.network === undefined || options.network === 'base' ? 'eip155:8453' : options.network, amount }],
+			accepts: [
+				{
+					...common,
+					network:
+						options.network === undefined || options.network === 'base'
+							? 'eip155:8453'
+							: options.network,
+					amount,
+				},
+			],
 		};
 	};
 
-	const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+	const send = (
+		res: http.ServerResponse,
+		status: number,
+		body: unknown,
+		headers: Record<string, string> = {},
+	) => {
 		const text = typeof body === 'string' ? body : JSON.stringify(body);
-		res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers });
+		res.writeHead(status, {
+			'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+			...headers,
+		});
 		res.end(text);
 	};
 
 	const paymentRequired = (res: http.ServerResponse, error: string) => {
 		const real = requirements();
-		const req = faults.quoteOverrides ? { ...real, accepts: real.accepts.map((a) => ({ ...a, ...faults.quoteOverrides })) } : real;
+		const req = faults.quoteOverrides
+			? { ...real, accepts: real.accepts.map((a) => ({ ...a, ...faults.quoteOverrides })) }
+			: real;
 		if (req.x402Version === 1) return send(res, 402, { ...req, error });
 		const encoded = Buffer.from(JSON.stringify({ ...req, error })).toString('base64');
 		return send(res, 402, {}, { 'payment-required': encoded });
@@ -203,14 +252,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
 	const validate = (body: Record<string, unknown>): string | undefined => {
 		if (typeof body.prompt !== 'string' || body.prompt.trim() === '') return 'prompt is required';
-		if (body.seed !== undefined && (!Number.isInteger(body.seed) || (body.seed as number) < 0)) return 'seed must be a non-negative integer';
+		if (body.seed !== undefined && (!Number.isInteger(body.seed) || (body.seed as number) < 0))
+			return 'seed must be a non-negative integer';
 		if (body.num_images !== undefined && body.num_images !== 1) return 'num_images must be 1';
 		if (body.aspect_ratio !== undefined && !ASPECT_RATIOS.includes(body.aspect_ratio as string))
 			return `aspect_ratio must be one of ${ASPECT_RATIOS.join(', ')}`;
 		if (body.output_format !== undefined && !OUTPUT_FORMATS.includes(body.output_format as string))
 			return `output_format must be one of ${OUTPUT_FORMATS.join(', ')}`;
 		for (const flag of ['sync_mode', 'limit_generations']) {
-			if (body[flag] !== undefined && typeof body[flag] !== 'boolean') return `${flag} must be a boolean`;
+			if (body[flag] !== undefined && typeof body[flag] !== 'boolean')
+				return `${flag} must be a boolean`;
 		}
 		return undefined;
 	};
@@ -232,7 +283,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
 	const generate = async (req: http.IncomingMessage, res: http.ServerResponse, raw: string) => {
 		counts.generate++;
-		const signature = (req.headers['payment-signature'] ?? req.headers['x-payment']) as string | undefined;
+		const signature = (req.headers['payment-signature'] ?? req.headers['x-payment']) as
+			| string
+			| undefined;
 		if (!signature) {
 			counts.unpaid++;
 			if (faults.unpaidRedirect) return send(res, 307, '', { location: faults.unpaidRedirect });
@@ -254,10 +307,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		if (f.refusePaid) return paymentRequired(res, 'payment refused (fault switch)');
 		if (f.paidRedirect) return send(res, 307, '', { location: f.paidRedirect });
 		if (f.forgeSettlement) {
-			const forged = Buffer.from(JSON.stringify({ success: true, transaction: `0x${'ab'.repeat(32)}`, network: 'base', payer: '0x0' })).toString('base64');
+			const forged = Buffer.from(
+				JSON.stringify({
+					success: true,
+					transaction: `0x${'ab'.repeat(32)}`,
+					network: 'base',
+					payer: '0x0',
+				}),
+			).toString('base64');
 			const name = requirements().x402Version === 1 ? 'x-payment-response' : 'payment-response';
 			const id = randomUUID();
-			return send(res, 200, { jobId: id, message: 'ok', statusUrl: `${baseUrl}/api/ai/generations/status/${id}`, timestamp: new Date().toISOString(), statusCode: 200 }, { [name]: forged });
+			return send(
+				res,
+				200,
+				{
+					jobId: id,
+					message: 'ok',
+					statusUrl: `${baseUrl}/api/ai/generations/status/${id}`,
+					timestamp: new Date().toISOString(),
+					statusCode: 200,
+				},
+				{ [name]: forged },
+			);
 		}
 		let payload: Record<string, unknown>;
 		try {
@@ -267,8 +338,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		}
 		const reqs = requirements();
 		const requirement = reqs.accepts[0] as never;
-		const verified = await options.facilitator.verify(payload as never, requirement).catch((e: Error) => ({ isValid: false, invalidReason: e.message }));
-		if (!verified.isValid) return paymentRequired(res, `payment invalid: ${verified.invalidReason ?? 'unknown'}`);
+		const verified = await options.facilitator
+			.verify(payload as never, requirement)
+			.catch((e: Error) => ({ isValid: false, invalidReason: e.message }));
+		if (!verified.isValid)
+			return paymentRequired(res, `payment invalid: ${verified.invalidReason ?? 'unknown'}`);
 		let body: Record<string, unknown>;
 		try {
 			body = JSON.parse(raw || '{}');
@@ -277,31 +351,54 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		}
 		const problem = validate(body);
 		if (problem) return send(res, 400, { error: problem, statusCode: 400 });
-		if (f.beforeSettle === 'error') return send(res, 500, { error: 'internal error before settling' });
+		if (f.beforeSettle === 'error')
+			return send(res, 500, { error: 'internal error before settling' });
 		if (f.beforeSettle === 'hang') return hang(res);
 		if (f.settleFails) return paymentRequired(res, 'settlement failed (fault switch)');
 		// The service goes on settling even if the client is gone meanwhile (a worker that died).
 		if (options.settleDelayMs) await new Promise((r) => setTimeout(r, options.settleDelayMs));
-		const settled = await options.facilitator.settle(payload as never, requirement).catch((e: Error) => ({
-			success: false,
-			errorReason: e.message,
-			transaction: '',
-			network: 'base',
-			payer: undefined,
-		}));
-		if (!settled.success) return paymentRequired(res, `settlement failed: ${settled.errorReason ?? 'unknown'}`);
+		const settled = await options.facilitator
+			.settle(payload as never, requirement)
+			.catch((e: Error) => ({
+				success: false,
+				errorReason: e.message,
+				transaction: '',
+				network: 'base',
+				payer: undefined,
+			}));
+		if (!settled.success)
+			return paymentRequired(res, `settlement failed: ${settled.errorReason ?? 'unknown'}`);
 		counts.settled++;
 		const settlementHeader = Buffer.from(
-			JSON.stringify({ success: true, transaction: settled.transaction, network: settled.network, payer: settled.payer }),
+			JSON.stringify({
+				success: true,
+				transaction: settled.transaction,
+				network: settled.network,
+				payer: settled.payer,
+			}),
 		).toString('base64');
 		const headerName = reqs.x402Version === 1 ? 'x-payment-response' : 'payment-response';
-		if (f.afterSettle === 'error') return send(res, 500, { error: 'internal error after settling' }, { [headerName]: settlementHeader });
+		if (f.afterSettle === 'error')
+			return send(
+				res,
+				500,
+				{ error: 'internal error after settling' },
+				{ [headerName]: settlementHeader },
+			);
 		if (f.afterSettle === 'hang') return hang(res);
-		if (f.afterSettle === 'garbled') return send(res, 200, '{"jobId": "oops', { [headerName]: settlementHeader });
-		if (f.afterSettle === 'huge') return send(res, 200, `{"jobId":"big","pad":"${'a'.repeat(20 * 1024 * 1024)}"}`, { [headerName]: settlementHeader });
-		if (f.noJobId) return send(res, 200, { ok: true, note: 'no job here' }, { [headerName]: settlementHeader });
+		if (f.afterSettle === 'garbled')
+			return send(res, 200, '{"jobId": "oops', { [headerName]: settlementHeader });
+		if (f.afterSettle === 'huge')
+			return send(res, 200, `{"jobId":"big","pad":"${'a'.repeat(20 * 1024 * 1024)}"}`, {
+				[headerName]: settlementHeader,
+			});
+		if (f.noJobId)
+			return send(res, 200, { ok: true, note: 'no job here' }, { [headerName]: settlementHeader });
 		const index = jobIndex++;
-		const duration = typeof options.jobDurationMs === 'function' ? options.jobDurationMs(index) : (options.jobDurationMs ?? 300);
+		const duration =
+			typeof options.jobDurationMs === 'function'
+				? options.jobDurationMs(index)
+				: (options.jobDurationMs ?? 300);
 		const now = Date.now();
 		const job: JobRecord = {
 			id: randomUUID(),
@@ -331,7 +428,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	const status = (res: http.ServerResponse, id: string) => {
 		counts.status++;
 		polls.set(id, (polls.get(id) ?? 0) + 1);
-		if (faults.statusStatus) return send(res, faults.statusStatus, { error: `status ${faults.statusStatus} (fault switch)` });
+		if (faults.statusStatus)
+			return send(res, faults.statusStatus, {
+				error: `status ${faults.statusStatus} (fault switch)`,
+			});
 		if (faults.statusTransientErrors) {
 			const left = transientLeft.get(id) ?? faults.statusTransientErrors;
 			if (left > 0) {
@@ -344,9 +444,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		if (!job) return send(res, 404, { error: 'job not found' });
 		const done = Date.now() >= job.readyAt;
 		if (done && !noticedAt.has(id)) noticedAt.set(id, Date.now());
-		const retryAfter = !done && faults.retryAfterSeconds ? { 'retry-after': String(faults.retryAfterSeconds) } : undefined;
+		const retryAfter =
+			!done && faults.retryAfterSeconds
+				? { 'retry-after': String(faults.retryAfterSeconds) }
+				: undefined;
 		if (options.statusShape === 'fal') {
-			const state = !done ? (Date.now() - job.createdAt < 100 ? 'IN_QUEUE' : 'IN_PROGRESS') : 'COMPLETED';
+			const state = !done
+				? Date.now() - job.createdAt < 100
+					? 'IN_QUEUE'
+					: 'IN_PROGRESS'
+				: 'COMPLETED';
 			return send(
 				res,
 				200,
@@ -359,11 +466,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 				retryAfter,
 			);
 		}
-		if (done && faults.jobFails) return send(res, 200, { jobId: id, status: 'failed', error: faults.jobFails });
+		if (done && faults.jobFails)
+			return send(res, 200, { jobId: id, status: 'failed', error: faults.jobFails });
 		return send(
 			res,
 			200,
-			{ jobId: id, status: done ? 'completed' : 'processing', ...(done ? { images: imagesOf(job) } : {}) },
+			{
+				jobId: id,
+				status: done ? 'completed' : 'processing',
+				...(done ? { images: imagesOf(job) } : {}),
+			},
 			retryAfter,
 		);
 	};
@@ -377,7 +489,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 				const url = new URL(req.url ?? '/', baseUrl);
 				const path = url.pathname;
 				try {
-					if (req.method === 'POST' && path === NANO_BANANA_PATH) return await generate(req, res, Buffer.concat(chunks).toString('utf8'));
+					if (req.method === 'POST' && path === NANO_BANANA_PATH)
+						return await generate(req, res, Buffer.concat(chunks).toString('utf8'));
 					let m = /^\/api\/ai\/generations\/status\/([\w-]+)$/.exec(path);
 					if (req.method === 'GET' && m) return status(res, m[1]);
 					m = /^\/api\/ai\/generations\/result\/([\w-]+)$/.exec(path);
@@ -405,7 +518,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 							// Padded benchmark images are not kept: they exist to be large.
 							if (!options.imageBytes) rendered.set(key, bytes);
 						}
-						res.writeHead(200, { 'content-type': MIME[format], 'content-length': String(bytes.length) });
+						res.writeHead(200, {
+							'content-type': MIME[format],
+							'content-length': String(bytes.length),
+						});
 						return res.end(bytes);
 					}
 					return send(res, 404, { error: 'not found' });

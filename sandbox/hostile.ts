@@ -44,13 +44,19 @@ export async function startHostile(): Promise<Hostile> {
 	const open = new Set<http.ServerResponse>();
 	const server = http.createServer((req, res) => {
 		const url = new URL(req.url ?? '/', 'http://x');
-		requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers });
+		requests.push({
+			method: req.method ?? 'GET',
+			path: url.pathname + url.search,
+			headers: req.headers,
+		});
 		open.add(res);
 		res.on('close', () => open.delete(res));
 		const count = (n: number) => sent.set(url.pathname, (sent.get(url.pathname) ?? 0) + n);
 		switch (url.pathname) {
 			case '/redirect':
-				res.writeHead(Number(url.searchParams.get('status') ?? 302), { location: url.searchParams.get('to') ?? '/' });
+				res.writeHead(Number(url.searchParams.get('status') ?? 302), {
+					location: url.searchParams.get('to') ?? '/',
+				});
 				return res.end();
 			case '/trickle': {
 				res.writeHead(200, { 'content-type': 'application/json' });
@@ -93,8 +99,17 @@ export async function startHostile(): Promise<Hostile> {
 				const image = url.searchParams.get('image');
 				const result = url.searchParams.get('result');
 				res.writeHead(200, { 'content-type': 'application/json' });
-				if (result) return res.end(JSON.stringify({ status: 'COMPLETED', request_id: 'hostile', response_url: result }));
-				return res.end(JSON.stringify({ jobId: 'hostile', status: 'completed', images: [{ url: image, content_type: 'image/png' }] }));
+				if (result)
+					return res.end(
+						JSON.stringify({ status: 'COMPLETED', request_id: 'hostile', response_url: result }),
+					);
+				return res.end(
+					JSON.stringify({
+						jobId: 'hostile',
+						status: 'completed',
+						images: [{ url: image, content_type: 'image/png' }],
+					}),
+				);
 			}
 			default:
 				res.writeHead(404, { 'content-type': 'application/json' });

@@ -11,7 +11,11 @@ import { pictureSvg } from './picture';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 
-export const MIME: Record<ImageFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
+export const MIME: Record<ImageFormat, string> = {
+	png: 'image/png',
+	jpeg: 'image/jpeg',
+	webp: 'image/webp',
+};
 
 /** The long side of the sandbox's images: SANDBOX_IMAGE_SIZE, else 1024. */
 export function defaultImageSize(): number {
@@ -20,7 +24,10 @@ export function defaultImageSize(): number {
 }
 
 /** Width and height for an aspect ratio like "16:9": exactly that ratio, the long side at most `longSide`. */
-export function dimensions(aspectRatio: string, longSide = defaultImageSize()): { width: number; height: number } {
+export function dimensions(
+	aspectRatio: string,
+	longSide = defaultImageSize(),
+): { width: number; height: number } {
 	const [a, b] = aspectRatio.split(':').map(Number);
 	const k = Math.max(1, Math.floor(longSide / Math.max(a, b)));
 	return { width: a * k, height: b * k };
@@ -36,7 +43,11 @@ export interface ImageRequest {
 }
 
 /** The image for a job. */
-export async function makeImage(format: ImageFormat, aspectRatio: string, request: ImageRequest = {}): Promise<Buffer> {
+export async function makeImage(
+	format: ImageFormat,
+	aspectRatio: string,
+	request: ImageRequest = {},
+): Promise<Buffer> {
 	let { width, height } = dimensions(aspectRatio, request.size);
 	if (request.minBytes) {
 		// 3 bytes per random pixel barely compress: grow until the raw size passes minBytes.
@@ -44,7 +55,10 @@ export async function makeImage(format: ImageFormat, aspectRatio: string, reques
 		if (scale > 1) ({ width, height } = { width: width * scale, height: height * scale });
 		return noisePng(width, height);
 	}
-	const picture = sharp(Buffer.from(pictureSvg(request.prompt ?? 'A banana', width, height, request.seed ?? 0)), { density: 72 }).resize(width, height, { fit: 'fill' });
+	const picture = sharp(
+		Buffer.from(pictureSvg(request.prompt ?? 'A banana', width, height, request.seed ?? 0)),
+		{ density: 72 },
+	).resize(width, height, { fit: 'fill' });
 	switch (format) {
 		case 'png':
 			return picture.png({ compressionLevel: 6 }).toBuffer();
@@ -86,5 +100,10 @@ function noisePng(width: number, height: number): Buffer {
 	const raw = randomBytes(row * height);
 	for (let y = 0; y < height; y++) raw[y * row] = 0; // filter: none
 	const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-	return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 0 })), chunk('IEND', Buffer.alloc(0))]);
+	return Buffer.concat([
+		signature,
+		chunk('IHDR', ihdr),
+		chunk('IDAT', deflateSync(raw, { level: 0 })),
+		chunk('IEND', Buffer.alloc(0)),
+	]);
 }

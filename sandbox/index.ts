@@ -15,7 +15,9 @@ export interface Sandbox {
 	close(): Promise<void>;
 }
 
-export async function startSandbox(options: { chain?: ChainOptions; gateway?: Omit<GatewayOptions, 'facilitator'> } = {}): Promise<Sandbox> {
+export async function startSandbox(
+	options: { chain?: ChainOptions; gateway?: Omit<GatewayOptions, 'facilitator'> } = {},
+): Promise<Sandbox> {
 	const chain = await startChain(options.chain);
 	const { facilitator, address } = createFacilitator(chain);
 	const gateways: Gateway[] = [];
@@ -46,11 +48,15 @@ interface WorkflowNodes {
  * Points an example workflow at a sandbox gateway, as a user would: Generate's Endpoint URL,
  * and the gateway's host in Wait for Job's Allowed Hosts (item data never widens that list).
  */
-export function pointAtGateway<T extends WorkflowNodes>(workflow: T, gateway: Pick<Gateway, 'endpoint'>): T {
+export function pointAtGateway<T extends WorkflowNodes>(
+	workflow: T,
+	gateway: Pick<Gateway, 'endpoint'>,
+): T {
 	const host = new URL(gateway.endpoint).hostname;
 	for (const n of workflow.nodes) {
 		const options = (n.parameters.options ?? {}) as Record<string, unknown>;
-		if (n.type.endsWith('.nanoBananaGenerate')) n.parameters.options = { ...options, endpointUrl: gateway.endpoint };
+		if (n.type.endsWith('.nanoBananaGenerate'))
+			n.parameters.options = { ...options, endpointUrl: gateway.endpoint };
 		if (n.type.endsWith('.waitForJob')) n.parameters.options = { ...options, allowedHosts: host };
 	}
 	return workflow;

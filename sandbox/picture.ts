@@ -13,10 +13,13 @@ interface Palette {
 const has = (prompt: string, ...words: string[]) => words.some((w) => prompt.includes(w));
 
 function palette(p: string): Palette {
-	if (has(p, 'space', 'astronaut', 'earth', 'galaxy', 'moon')) return { sky: ['#02030a', '#101a3a'] };
+	if (has(p, 'space', 'astronaut', 'earth', 'galaxy', 'moon'))
+		return { sky: ['#02030a', '#101a3a'] };
 	if (has(p, 'night', 'neon', 'tokyo', 'city')) return { sky: ['#0b0b2a', '#3a1650'] };
-	if (has(p, 'sunset', 'sunrise', 'dusk', 'golden hour')) return { sky: ['#2b1a55', '#ff8a3d'], sun: '#ffd15c' };
-	if (has(p, 'misty', 'jungle', 'forest', 'watercolor', 'watercolour')) return { sky: ['#dfeee6', '#a9c9b4'] };
+	if (has(p, 'sunset', 'sunrise', 'dusk', 'golden hour'))
+		return { sky: ['#2b1a55', '#ff8a3d'], sun: '#ffd15c' };
+	if (has(p, 'misty', 'jungle', 'forest', 'watercolor', 'watercolour'))
+		return { sky: ['#dfeee6', '#a9c9b4'] };
 	if (has(p, 'studio', 'product', 'car')) return { sky: ['#2a2d34', '#5b616e'] };
 	return { sky: ['#5fa8ff', '#cfe8ff'], sun: '#fff3b0' };
 }
@@ -38,10 +41,15 @@ function scene(p: string, w: number, h: number, rand: () => number): string {
 	const horizon = h * 0.68;
 	const parts: string[] = [];
 	if (has(p, 'space', 'astronaut', 'earth', 'galaxy')) {
-		for (let i = 0; i < 90; i++) parts.push(`<circle cx="${(rand() * w).toFixed(1)}" cy="${(rand() * h).toFixed(1)}" r="${(rand() * 1.6 + 0.4).toFixed(2)}" fill="#fff" opacity="${(rand() * 0.6 + 0.4).toFixed(2)}"/>`);
+		for (let i = 0; i < 90; i++)
+			parts.push(
+				`<circle cx="${(rand() * w).toFixed(1)}" cy="${(rand() * h).toFixed(1)}" r="${(rand() * 1.6 + 0.4).toFixed(2)}" fill="#fff" opacity="${(rand() * 0.6 + 0.4).toFixed(2)}"/>`,
+			);
 		const r = w * 0.55;
 		parts.push(`<circle cx="${w * 0.5}" cy="${h + r * 0.55}" r="${r}" fill="url(#earth)"/>`);
-		parts.push(`<path d="M${w * 0.3},${h * 0.93} q${w * 0.08},-${h * 0.08} ${w * 0.16},-${h * 0.02} t${w * 0.12},${h * 0.03}" stroke="#3f9d4a" stroke-width="${h * 0.04}" fill="none" stroke-linecap="round"/>`);
+		parts.push(
+			`<path d="M${w * 0.3},${h * 0.93} q${w * 0.08},-${h * 0.08} ${w * 0.16},-${h * 0.02} t${w * 0.12},${h * 0.03}" stroke="#3f9d4a" stroke-width="${h * 0.04}" fill="none" stroke-linecap="round"/>`,
+		);
 		return parts.join('');
 	}
 	if (has(p, 'city', 'tokyo', 'street', 'neon')) {
@@ -49,18 +57,28 @@ function scene(p: string, w: number, h: number, rand: () => number): string {
 		while (x < w) {
 			const bw = w * (0.06 + rand() * 0.08);
 			const bh = h * (0.25 + rand() * 0.45);
-			parts.push(`<rect x="${x.toFixed(1)}" y="${(horizon - bh).toFixed(1)}" width="${bw.toFixed(1)}" height="${bh.toFixed(1)}" fill="#14142e"/>`);
+			parts.push(
+				`<rect x="${x.toFixed(1)}" y="${(horizon - bh).toFixed(1)}" width="${bw.toFixed(1)}" height="${bh.toFixed(1)}" fill="#14142e"/>`,
+			);
 			for (let wy = horizon - bh + 10; wy < horizon - 12; wy += 18)
-				for (let wx = x + 6; wx < x + bw - 8; wx += 14) if (rand() < 0.45) parts.push(`<rect x="${wx.toFixed(1)}" y="${wy.toFixed(1)}" width="6" height="9" fill="#ffd36b" opacity="0.8"/>`);
+				for (let wx = x + 6; wx < x + bw - 8; wx += 14)
+					if (rand() < 0.45)
+						parts.push(
+							`<rect x="${wx.toFixed(1)}" y="${wy.toFixed(1)}" width="6" height="9" fill="#ffd36b" opacity="0.8"/>`,
+						);
 			x += bw + 4;
 		}
 		parts.push(`<rect x="0" y="${horizon}" width="${w}" height="${h - horizon}" fill="#101018"/>`);
-		parts.push(`<rect x="0" y="${horizon + 4}" width="${w}" height="${(h - horizon) * 0.5}" fill="#ff2fb4" opacity="0.12"/>`);
+		parts.push(
+			`<rect x="0" y="${horizon + 4}" width="${w}" height="${(h - horizon) * 0.5}" fill="#ff2fb4" opacity="0.12"/>`,
+		);
 		if (has(p, 'rain', 'rainy'))
 			for (let i = 0; i < 160; i++) {
 				const rx = rand() * w;
 				const ry = rand() * h;
-				parts.push(`<line x1="${rx.toFixed(1)}" y1="${ry.toFixed(1)}" x2="${(rx - 4).toFixed(1)}" y2="${(ry + 16).toFixed(1)}" stroke="#9fc3ff" stroke-width="1" opacity="0.5"/>`);
+				parts.push(
+					`<line x1="${rx.toFixed(1)}" y1="${ry.toFixed(1)}" x2="${(rx - 4).toFixed(1)}" y2="${(ry + 16).toFixed(1)}" stroke="#9fc3ff" stroke-width="1" opacity="0.5"/>`,
+				);
 			}
 		return parts.join('');
 	}
@@ -69,19 +87,32 @@ function scene(p: string, w: number, h: number, rand: () => number): string {
 		for (let i = 0; i < 9; i++) {
 			const tx = (i + 0.5) * (w / 9) + (rand() - 0.5) * 30;
 			const th = h * (0.25 + rand() * 0.2);
-			parts.push(`<rect x="${(tx - 5).toFixed(1)}" y="${(horizon - th).toFixed(1)}" width="10" height="${th.toFixed(1)}" fill="#6b4f2a" opacity="0.7"/>`);
-			parts.push(`<ellipse cx="${tx.toFixed(1)}" cy="${(horizon - th).toFixed(1)}" rx="${(w * 0.07).toFixed(1)}" ry="${(h * 0.06).toFixed(1)}" fill="#3f7f4f" opacity="0.75"/>`);
+			parts.push(
+				`<rect x="${(tx - 5).toFixed(1)}" y="${(horizon - th).toFixed(1)}" width="10" height="${th.toFixed(1)}" fill="#6b4f2a" opacity="0.7"/>`,
+			);
+			parts.push(
+				`<ellipse cx="${tx.toFixed(1)}" cy="${(horizon - th).toFixed(1)}" rx="${(w * 0.07).toFixed(1)}" ry="${(h * 0.06).toFixed(1)}" fill="#3f7f4f" opacity="0.75"/>`,
+			);
 		}
 		parts.push(`<rect x="0" y="0" width="${w}" height="${h}" fill="#ffffff" opacity="0.18"/>`);
 		return parts.join('');
 	}
 	if (has(p, 'beach', 'sea', 'ocean', 'island')) {
-		parts.push(`<rect x="0" y="${horizon * 0.92}" width="${w}" height="${horizon * 0.16}" fill="#2f6fa8"/>`);
-		for (let i = 0; i < 6; i++) parts.push(`<rect x="${(w * (0.1 + rand() * 0.7)).toFixed(1)}" y="${(horizon * (0.95 + i * 0.02)).toFixed(1)}" width="${(w * 0.15).toFixed(1)}" height="2" fill="#ffd9a0" opacity="0.6"/>`);
-		parts.push(`<path d="M0,${horizon * 1.06} Q${w * 0.5},${horizon * 0.98} ${w},${horizon * 1.08} L${w},${h} L0,${h} Z" fill="#f2cf8f"/>`);
+		parts.push(
+			`<rect x="0" y="${horizon * 0.92}" width="${w}" height="${horizon * 0.16}" fill="#2f6fa8"/>`,
+		);
+		for (let i = 0; i < 6; i++)
+			parts.push(
+				`<rect x="${(w * (0.1 + rand() * 0.7)).toFixed(1)}" y="${(horizon * (0.95 + i * 0.02)).toFixed(1)}" width="${(w * 0.15).toFixed(1)}" height="2" fill="#ffd9a0" opacity="0.6"/>`,
+			);
+		parts.push(
+			`<path d="M0,${horizon * 1.06} Q${w * 0.5},${horizon * 0.98} ${w},${horizon * 1.08} L${w},${h} L0,${h} Z" fill="#f2cf8f"/>`,
+		);
 		return parts.join('');
 	}
-	parts.push(`<ellipse cx="${w / 2}" cy="${h * 0.86}" rx="${w * 0.42}" ry="${h * 0.05}" fill="#000" opacity="0.25"/>`);
+	parts.push(
+		`<ellipse cx="${w / 2}" cy="${h * 0.86}" rx="${w * 0.42}" ry="${h * 0.05}" fill="#000" opacity="0.25"/>`,
+	);
 	return parts.join('');
 }
 
@@ -95,15 +126,22 @@ function banana(p: string, cx: number, cy: number, s: number): string {
 			`<g fill="#111"><ellipse cx="${-s * 0.12}" cy="${s * 0.08}" rx="${s * 0.07}" ry="${s * 0.045}"/><ellipse cx="${s * 0.06}" cy="${s * 0.08}" rx="${s * 0.07}" ry="${s * 0.045}"/></g><path d="M${-s * 0.05},${s * 0.075} h${s * 0.04}" stroke="#111" stroke-width="${s * 0.015}"/>`,
 		);
 	if (has(p, 'astronaut'))
-		extras.push(`<circle cx="${-s * 0.03}" cy="${s * 0.07}" r="${s * 0.14}" fill="#bfe3ff" opacity="0.35" stroke="#e8e8e8" stroke-width="${s * 0.02}"/>`);
+		extras.push(
+			`<circle cx="${-s * 0.03}" cy="${s * 0.07}" r="${s * 0.14}" fill="#bfe3ff" opacity="0.35" stroke="#e8e8e8" stroke-width="${s * 0.02}"/>`,
+		);
 	if (has(p, 'car'))
-		extras.push(`<circle cx="${-s * 0.3}" cy="${s * 0.2}" r="${s * 0.07}" fill="#222" stroke="#999" stroke-width="${s * 0.015}"/><circle cx="${s * 0.3}" cy="${s * 0.2}" r="${s * 0.07}" fill="#222" stroke="#999" stroke-width="${s * 0.015}"/>`);
+		extras.push(
+			`<circle cx="${-s * 0.3}" cy="${s * 0.2}" r="${s * 0.07}" fill="#222" stroke="#999" stroke-width="${s * 0.015}"/><circle cx="${s * 0.3}" cy="${s * 0.2}" r="${s * 0.07}" fill="#222" stroke="#999" stroke-width="${s * 0.015}"/>`,
+		);
 	const glow = has(p, 'neon') ? ` filter="url(#glow)"` : '';
 	return `<g transform="translate(${cx.toFixed(1)},${cy.toFixed(1)}) rotate(-8)"${glow}>${body}${tips}${extras.join('')}</g>`;
 }
 
 function escapeXml(text: string): string {
-	return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+	return text.replace(
+		/[<>&"']/g,
+		(c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string,
+	);
 }
 
 /** Breaks the caption into at most `lines` lines of about `width` characters. */
@@ -143,9 +181,13 @@ export function pictureSvg(prompt: string, width: number, height: number, seed =
 		'<filter id="glow"><feGaussianBlur stdDeviation="6" result="b"/><feMerge><feMergeNode in="b"/><feMergeNode in="SourceGraphic"/></feMerge></filter>',
 		'</defs>',
 		`<rect width="${width}" height="${height}" fill="url(#sky)"/>`,
-		sun ? `<circle cx="${width * 0.78}" cy="${height * 0.3}" r="${Math.min(width, height) * 0.12}" fill="${sun}" opacity="0.9"/>` : '',
+		sun
+			? `<circle cx="${width * 0.78}" cy="${height * 0.3}" r="${Math.min(width, height) * 0.12}" fill="${sun}" opacity="0.9"/>`
+			: '',
 		scene(p, width, height, rand),
-		has(p, 'banana') || !has(p, 'space', 'city', 'jungle', 'beach') ? banana(p, width * 0.5, bananaY, s) : '',
+		has(p, 'banana') || !has(p, 'space', 'city', 'jungle', 'beach')
+			? banana(p, width * 0.5, bananaY, s)
+			: '',
 		`<rect x="0" y="${captionTop.toFixed(1)}" width="${width}" height="${(height - captionTop).toFixed(1)}" fill="#000" opacity="0.45"/>`,
 		...caption.map(
 			(line, i) =>

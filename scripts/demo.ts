@@ -20,7 +20,9 @@ const OUTPUT = path.resolve('output');
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 function example(name: string, endpoint?: string): WorkflowJson {
-	const workflow = JSON.parse(readFileSync(path.resolve('examples', `${name}.json`), 'utf8')) as WorkflowJson;
+	const workflow = JSON.parse(
+		readFileSync(path.resolve('examples', `${name}.json`), 'utf8'),
+	) as WorkflowJson;
 	return endpoint ? pointAtGateway(workflow as never, { endpoint }) : workflow;
 }
 
@@ -29,9 +31,14 @@ function saveImages(label: string, items: INodeExecutionData[]) {
 	for (const item of items) {
 		const binary = item.binary?.data;
 		if (!binary?.data) continue;
-		const file = path.join(OUTPUT, `${label}-${item.json.jobId}.${binary.fileExtension ?? binary.fileName?.split('.').pop() ?? 'png'}`);
+		const file = path.join(
+			OUTPUT,
+			`${label}-${item.json.jobId}.${binary.fileExtension ?? binary.fileName?.split('.').pop() ?? 'png'}`,
+		);
 		writeFileSync(file, Buffer.from(binary.data, 'base64'));
-		say(`  image: ${path.relative(process.cwd(), file)} (${binary.mimeType}, ${binary.fileSize ?? ''})`);
+		say(
+			`  image: ${path.relative(process.cwd(), file)} (${binary.mimeType}, ${binary.fileSize ?? ''})`,
+		);
 	}
 }
 
@@ -40,7 +47,9 @@ function printReceipts(items: INodeExecutionData[]) {
 		const json = item.json as Record<string, unknown>;
 		const payment = json.payment as Record<string, string> | undefined;
 		if (payment) {
-			say(`  job ${json.jobId}: paid ${payment.amountUsdc} USDC to ${payment.payTo} on ${payment.network}, tx ${payment.transaction}`);
+			say(
+				`  job ${json.jobId}: paid ${payment.amountUsdc} USDC to ${payment.payTo} on ${payment.network}, tx ${payment.transaction}`,
+			);
 		} else if (json.error) {
 			say(`  item refused: ${json.error}`);
 		}
@@ -61,11 +70,23 @@ async function withProgress<T>(sandbox: Sandbox, work: Promise<T>): Promise<T> {
 }
 
 async function sandboxDemo() {
-	say('Starting the sandbox: local Base chain (chainId 8453) with USDC, x402 facilitator, Dopamint-shaped gateway.');
-	const sandbox = await startSandbox({ chain: { payers: 1 }, gateway: { jobDurationMs: (i) => 1500 + (i % 4) * 500 } });
+	say(
+		'Starting the sandbox: local Base chain (chainId 8453) with USDC, x402 facilitator, Dopamint-shaped gateway.',
+	);
+	const sandbox = await startSandbox({
+		chain: { payers: 1 },
+		gateway: { jobDurationMs: (i) => 1500 + (i % 4) * 500 },
+	});
 	try {
 		const payer = sandbox.payers[0];
-		const credentials = { x402WalletApi: { privateKey: payer.key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl } };
+		const credentials = {
+			x402WalletApi: {
+				privateKey: payer.key,
+				network: 'base',
+				maxPaymentUsdc: 0.1,
+				rpcUrl: sandbox.chain.rpcUrl,
+			},
+		};
 		const balance = async () => Number(await sandbox.chain.usdcBalance(payer.address)) / 1e6;
 		const before = await balance();
 		say(`Wallet ${payer.address}: ${before} USDC before.`);
@@ -73,14 +94,22 @@ async function sandboxDemo() {
 		for (const name of ['single-image', 'batch']) {
 			say();
 			say(`Running examples/${name}.json …`);
-			const result = await withProgress(sandbox, runWorkflow(example(name, sandbox.gateway.endpoint), { credentials, classes: distClasses() }));
+			const result = await withProgress(
+				sandbox,
+				runWorkflow(example(name, sandbox.gateway.endpoint), {
+					credentials,
+					classes: distClasses(),
+				}),
+			);
 			if (result.status !== 'success') throw new Error(`${name} failed: ${result.error?.message}`);
 			printReceipts(result.output('Nano-Banana Generate'));
 			saveImages(name, result.output('Wait for Job'));
 		}
 		const after = await balance();
 		say();
-		say(`Wallet: ${before} USDC before, ${after} USDC after (spent ${(before - after).toFixed(4)} USDC, ${(await sandbox.chain.transfers()).length} on-chain transfers).`);
+		say(
+			`Wallet: ${before} USDC before, ${after} USDC after (spent ${(before - after).toFixed(4)} USDC, ${(await sandbox.chain.transfers()).length} on-chain transfers).`,
+		);
 	} finally {
 		await sandbox.close();
 	}
@@ -88,9 +117,19 @@ async function sandboxDemo() {
 
 async function liveDemo() {
 	const key = process.env.NANO_BANANA_PRIVATE_KEY;
-	if (!key) throw new Error('Set NANO_BANANA_PRIVATE_KEY to the private key of a Base wallet holding a little USDC.');
+	if (!key)
+		throw new Error(
+			'Set NANO_BANANA_PRIVATE_KEY to the private key of a Base wallet holding a little USDC.',
+		);
 	const cap = Number(process.env.NANO_BANANA_MAX_USDC ?? '0.10');
-	const credentials = { x402WalletApi: { privateKey: key, network: 'base', maxPaymentUsdc: cap, rpcUrl: process.env.NANO_BANANA_RPC_URL ?? '' } };
+	const credentials = {
+		x402WalletApi: {
+			privateKey: key,
+			network: 'base',
+			maxPaymentUsdc: cap,
+			rpcUrl: process.env.NANO_BANANA_RPC_URL ?? '',
+		},
+	};
 	say(`Asking Dopamint for its price (nothing is paid yet; cap ${cap} USDC per request) …`);
 	const check = await runWorkflow(example('price-check'), { credentials, classes: distClasses() });
 	if (check.status !== 'success') throw new Error(`price check failed: ${check.error?.message}`);
@@ -99,7 +138,8 @@ async function liveDemo() {
 	if (!quote.wouldPay) throw new Error(`Not paying: ${String(quote.refusal)}`);
 	const price = (quote.quote as Record<string, string>).priceUsdc;
 	if (!process.argv.includes('--yes')) {
-		if (!process.stdin.isTTY) throw new Error('Not paying without confirmation: run in a terminal, or add --yes.');
+		if (!process.stdin.isTTY)
+			throw new Error('Not paying without confirmation: run in a terminal, or add --yes.');
 		const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
 		const answer = await rl.question(`Pay ${price} USDC for one image? [y/N] `);
 		rl.close();
@@ -108,7 +148,10 @@ async function liveDemo() {
 			return;
 		}
 	}
-	const result = await runWorkflow(example('single-image'), { credentials, classes: distClasses() });
+	const result = await runWorkflow(example('single-image'), {
+		credentials,
+		classes: distClasses(),
+	});
 	if (result.status !== 'success') throw new Error(`generation failed: ${result.error?.message}`);
 	printReceipts(result.output('Nano-Banana Generate'));
 	saveImages('live', result.output('Wait for Job'));

@@ -19,7 +19,24 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pointAtGateway, startSandbox, type Sandbox } from '../sandbox';
-import { allowCustomRegistry, freePort, installedPackages, installN8n, installThroughN8n, machineNode, N8nRest, n8nEnv, node24, ROOT, run, startN8n, startRegistry, tempHome, type NodeRuntime, type Registry } from './n8n/host';
+import {
+	allowCustomRegistry,
+	freePort,
+	installedPackages,
+	installN8n,
+	installThroughN8n,
+	machineNode,
+	N8nRest,
+	n8nEnv,
+	node24,
+	ROOT,
+	run,
+	startN8n,
+	startRegistry,
+	tempHome,
+	type NodeRuntime,
+	type Registry,
+} from './n8n/host';
 import { mcpRetryOnFail } from './n8n/mcp';
 import { executionData, queueMode } from './n8n/queue';
 
@@ -33,18 +50,44 @@ interface Config {
 }
 
 const CONFIGS: Config[] = [
-	{ name: 'n8n1', n8n: '1.123.50', label: 'n8n 1.123.50, Node 20, regular mode, in-memory binary data', runtime: async () => await machineNode([20]), overrides: { xlsx: '0.18.5' } },
-	{ name: 'n8n2', n8n: '2.41.1', label: 'n8n 2.41.1, Node 24, regular mode', runtime: async () => await node24(say) },
-	{ name: 'queue', n8n: '2.41.1', label: 'n8n 2.41.1, Node 24, queue mode: Redis + PostgreSQL, main + 2 workers', runtime: async () => await node24(say) },
+	{
+		name: 'n8n1',
+		n8n: '1.123.50',
+		label: 'n8n 1.123.50, Node 20, regular mode, in-memory binary data',
+		runtime: async () => await machineNode([20]),
+		overrides: { xlsx: '0.18.5' },
+	},
+	{
+		name: 'n8n2',
+		n8n: '2.41.1',
+		label: 'n8n 2.41.1, Node 24, regular mode',
+		runtime: async () => await node24(say),
+	},
+	{
+		name: 'queue',
+		n8n: '2.41.1',
+		label: 'n8n 2.41.1, Node 24, queue mode: Redis + PostgreSQL, main + 2 workers',
+		runtime: async () => await node24(say),
+	},
 ];
-const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+	name: string;
+	version: string;
+};
 
 const say = (line: string) => process.stdout.write(`e2e: ${line}\n`);
 
 type CheckFn = (name: string, ok: boolean, detail?: unknown) => void;
 
 /** A regular-mode instance: install through n8n's installer, then import and execute the examples with the CLI. */
-async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, sandbox: Sandbox, registry: Registry, check: CheckFn) {
+async function regular(
+	config: Config,
+	runtime: NodeRuntime,
+	n8nDir: string,
+	sandbox: Sandbox,
+	registry: Registry,
+	check: CheckFn,
+) {
 	const home = tempHome(`n8n-e2e-${config.name}-`);
 	try {
 		const env = n8nEnv(home, {
@@ -53,19 +96,37 @@ async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, san
 			// n8n's own E2E switch, only to license the custom registry (see allowCustomRegistry).
 			E2E_TESTS: 'true',
 		});
-		const n8n = (args: string[]) => run(runtime.node, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], { env: { ...process.env, ...env, PATH: `${path.join(runtime.root, 'bin')}${path.delimiter}${process.env.PATH}` }, cwd: home });
+		const n8n = (args: string[]) =>
+			run(runtime.node, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), ...args], {
+				env: {
+					...process.env,
+					...env,
+					PATH: `${path.join(runtime.root, 'bin')}${path.delimiter}${process.env.PATH}`,
+				},
+				cwd: home,
+			});
 
 		// Installed the way users install it: n8n's installer, from a registry.
-		say(`installing ${PACKAGE.name} through n8n's community-package installer from ${registry.url}`);
+		say(
+			`installing ${PACKAGE.name} through n8n's community-package installer from ${registry.url}`,
+		);
 		const app = await startN8n(n8nDir, runtime, env, { port: await freePort() });
 		try {
 			const rest = new N8nRest(app.url);
 			await rest.setupOwner();
 			await allowCustomRegistry(rest);
 			const installed = await installThroughN8n(rest, PACKAGE.name);
-			check(`n8n's installer installs ${PACKAGE.name}@${PACKAGE.version} with both nodes`, installed.installedVersion === PACKAGE.version && installed.installedNodes.length === 2, JSON.stringify(installed).slice(0, 500));
+			check(
+				`n8n's installer installs ${PACKAGE.name}@${PACKAGE.version} with both nodes`,
+				installed.installedVersion === PACKAGE.version && installed.installedNodes.length === 2,
+				JSON.stringify(installed).slice(0, 500),
+			);
 			const listed = (await installedPackages(rest)).find((p) => p.packageName === PACKAGE.name);
-			check('Settings → Community nodes lists it with its version', listed?.installedVersion === PACKAGE.version, JSON.stringify(listed));
+			check(
+				'Settings → Community nodes lists it with its version',
+				listed?.installedVersion === PACKAGE.version,
+				JSON.stringify(listed),
+			);
 		} finally {
 			await app.stop();
 		}
@@ -75,14 +136,23 @@ async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, san
 				id: 'x402WalletExample',
 				name: 'x402 Wallet (Base)',
 				type: 'x402WalletApi',
-				data: { privateKey: sandbox.payers[0].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl },
+				data: {
+					privateKey: sandbox.payers[0].key,
+					network: 'base',
+					maxPaymentUsdc: 0.1,
+					rpcUrl: sandbox.chain.rpcUrl,
+				},
 			},
 		];
 		const credentialFile = path.join(home, 'credentials.json');
 		writeFileSync(credentialFile, JSON.stringify(credential));
 		const imported = await n8n(['import:credentials', `--input=${credentialFile}`]);
 		rmSync(credentialFile);
-		check('n8n imports the x402 Wallet credential', imported.code === 0, imported.stderr.slice(-500));
+		check(
+			'n8n imports the x402 Wallet credential',
+			imported.code === 0,
+			imported.stderr.slice(-500),
+		);
 
 		const workflows = [
 			{ file: 'single-image', id: 'NanoBananaE2E001', images: 1 },
@@ -104,11 +174,36 @@ async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, san
 			const transfersBefore = (await sandbox.chain.transfers()).length;
 			const started = Date.now();
 			const result = await n8n(['execute', `--id=${wf.id}`, '--rawOutput']);
-			if (process.env.E2E_KEEP) writeFileSync(path.join(home, `${wf.file}.out`), `${result.code}\n---stdout---\n${result.stdout}\n---stderr---\n${result.stderr}`);
+			if (process.env.E2E_KEEP)
+				writeFileSync(
+					path.join(home, `${wf.file}.out`),
+					`${result.code}\n---stdout---\n${result.stdout}\n---stderr---\n${result.stderr}`,
+				);
 			const transfers = (await sandbox.chain.transfers()).length - transfersBefore;
 			// The result is printed as indented JSON: it starts at a line that is just "{".
 			const start = result.stdout.search(/^\{$/m);
-			let data: { data?: { resultData?: { error?: { message?: string }; runData?: Record<string, Array<{ data?: { main?: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, { mimeType?: string }> }>> } }>> } } } | undefined;
+			let data:
+				| {
+						data?: {
+							resultData?: {
+								error?: { message?: string };
+								runData?: Record<
+									string,
+									Array<{
+										data?: {
+											main?: Array<
+												Array<{
+													json: Record<string, unknown>;
+													binary?: Record<string, { mimeType?: string }>;
+												}>
+											>;
+										};
+									}>
+								>;
+							};
+						};
+				  }
+				| undefined;
 			try {
 				data = start >= 0 ? JSON.parse(result.stdout.slice(start)) : undefined;
 			} catch {
@@ -116,21 +211,49 @@ async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, san
 			}
 			const runData = data?.data?.resultData?.runData ?? {};
 			const error = data?.data?.resultData?.error?.message;
-			check(`${wf.file}: n8n execute succeeds (${Math.round((Date.now() - started) / 1000)} s)`, result.code === 0 && !!data && !error, `${error ?? ''}\n${result.stderr.slice(-1500)}\n${result.stdout.slice(0, 1500)}`);
+			check(
+				`${wf.file}: n8n execute succeeds (${Math.round((Date.now() - started) / 1000)} s)`,
+				result.code === 0 && !!data && !error,
+				`${error ?? ''}\n${result.stderr.slice(-1500)}\n${result.stdout.slice(0, 1500)}`,
+			);
 			if (wf.images > 0) {
 				const images = runData['Wait for Job']?.[0]?.data?.main?.[0] ?? [];
-				check(`${wf.file}: ${wf.images} image(s) as binary with mime type image/png`, images.length === wf.images && images.every((i) => i.binary?.data?.mimeType === 'image/png'), JSON.stringify(images.map((i) => i.json)).slice(0, 500));
-				check(`${wf.file}: one on-chain USDC transfer per image`, transfers === wf.images, `${transfers} transfers`);
+				check(
+					`${wf.file}: ${wf.images} image(s) as binary with mime type image/png`,
+					images.length === wf.images &&
+						images.every((i) => i.binary?.data?.mimeType === 'image/png'),
+					JSON.stringify(images.map((i) => i.json)).slice(0, 500),
+				);
+				check(
+					`${wf.file}: one on-chain USDC transfer per image`,
+					transfers === wf.images,
+					`${transfers} transfers`,
+				);
 				// n8n 1.x keeps binary data in memory by default (the bytes travel in the item); 2.x writes it to disk (an id).
 				const ids = images.map((i) => (i.binary?.data as { id?: string } | undefined)?.id);
 				const inMemory = config.name === 'n8n1';
-				check(`${wf.file}: images held in ${inMemory ? "n8n 1.x's in-memory binary mode" : "n8n 2.x's filesystem binary mode"}`, inMemory ? ids.every((id) => !id) : ids.every((id) => String(id).startsWith('filesystem')), ids);
+				check(
+					`${wf.file}: images held in ${inMemory ? "n8n 1.x's in-memory binary mode" : "n8n 2.x's filesystem binary mode"}`,
+					inMemory
+						? ids.every((id) => !id)
+						: ids.every((id) => String(id).startsWith('filesystem')),
+					ids,
+				);
 			} else {
 				const [item] = runData['Nano-Banana Generate']?.[0]?.data?.main?.[0] ?? [];
-				check(`${wf.file}: dry run returns the quote and moves nothing`, item?.json?.dryRun === true && (item.json.quote as Record<string, unknown>)?.priceUsdc === '0.0527' && transfers === 0, String(JSON.stringify(item?.json)).slice(0, 500));
+				check(
+					`${wf.file}: dry run returns the quote and moves nothing`,
+					item?.json?.dryRun === true &&
+						(item.json.quote as Record<string, unknown>)?.priceUsdc === '0.0527' &&
+						transfers === 0,
+					String(JSON.stringify(item?.json)).slice(0, 500),
+				);
 			}
 			const text = `${result.stdout}\n${result.stderr}`.toLowerCase();
-			check(`${wf.file}: the private key appears nowhere in n8n's output`, !text.includes(sandbox.payers[0].key.slice(2).toLowerCase()));
+			check(
+				`${wf.file}: the private key appears nowhere in n8n's output`,
+				!text.includes(sandbox.payers[0].key.slice(2).toLowerCase()),
+			);
 		}
 
 		// An outside agent through the MCP Server Trigger (the official MCP client), on the running app.
@@ -145,12 +268,16 @@ async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, san
 				credentialId: 'x402WalletExample',
 				say,
 				check,
-				runData: async (id) => (await executionData(rest, n8nDir, id)).runData as Record<string, unknown[]>,
+				runData: async (id) =>
+					(await executionData(rest, n8nDir, id)).runData as Record<string, unknown[]>,
 			});
 		} finally {
 			await server.stop();
 		}
-		check("the private key appears nowhere in n8n's log", !server.log().toLowerCase().includes(sandbox.payers[0].key.slice(2).toLowerCase()));
+		check(
+			"the private key appears nowhere in n8n's log",
+			!server.log().toLowerCase().includes(sandbox.payers[0].key.slice(2).toLowerCase()),
+		);
 	} finally {
 		if (process.env.E2E_KEEP) say(`kept ${home}`);
 		else rmSync(home, { recursive: true, force: true });
@@ -158,21 +285,36 @@ async function regular(config: Config, runtime: NodeRuntime, n8nDir: string, san
 }
 
 async function main() {
-	if (!existsSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'))) throw new Error('run `npm run build` first (npm run test:e2e does)');
-	const wanted = (process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? process.env.E2E_CONFIGS ?? CONFIGS.map((c) => c.name).join(',')).split(',').map((c) => c.trim());
+	if (!existsSync(path.join(ROOT, 'dist/nodes/NanoBananaGenerate/NanoBananaGenerate.node.js')))
+		throw new Error('run `npm run build` first (npm run test:e2e does)');
+	const wanted = (
+		process.argv.find((a) => a.startsWith('--config='))?.slice('--config='.length) ??
+		process.env.E2E_CONFIGS ??
+		CONFIGS.map((c) => c.name).join(',')
+	)
+		.split(',')
+		.map((c) => c.trim());
 	const unknown = wanted.filter((w) => !CONFIGS.some((c) => c.name === w));
-	if (unknown.length) throw new Error(`unknown configuration ${unknown.join(', ')}: use ${CONFIGS.map((c) => c.name).join(', ')}`);
+	if (unknown.length)
+		throw new Error(
+			`unknown configuration ${unknown.join(', ')}: use ${CONFIGS.map((c) => c.name).join(', ')}`,
+		);
 	const summary: string[] = [];
 	let failedAll = 0;
 	for (const config of CONFIGS.filter((c) => wanted.includes(c.name))) {
 		const checks: Array<{ ok: boolean }> = [];
 		const check: CheckFn = (name, ok, detail) => {
 			checks.push({ ok });
-			say(`${ok ? 'ok  ' : 'FAIL'} [${config.name}] ${name}${detail !== undefined && !ok ? `: ${String(typeof detail === 'string' ? detail : JSON.stringify(detail)).slice(0, 1500)}` : ''}`);
+			say(
+				`${ok ? 'ok  ' : 'FAIL'} [${config.name}] ${name}${detail !== undefined && !ok ? `: ${String(typeof detail === 'string' ? detail : JSON.stringify(detail)).slice(0, 1500)}` : ''}`,
+			);
 		};
 		say(`── ${config.name}: ${config.label}`);
 		const started = Date.now();
-		const sandbox: Sandbox = await startSandbox({ chain: { payers: 2 }, gateway: { jobDurationMs: 1_000 } });
+		const sandbox: Sandbox = await startSandbox({
+			chain: { payers: 2 },
+			gateway: { jobDurationMs: 1_000 },
+		});
 		let registry: Registry | undefined;
 		try {
 			const runtime = await config.runtime();
@@ -180,7 +322,16 @@ async function main() {
 			const n8nDir = await installN8n(config.n8n, runtime, say, config.overrides);
 			registry = await startRegistry(say);
 			if (config.name === 'queue') {
-				await queueMode({ n8nDir, runtime, sandbox, registryUrl: registry.url, packageName: PACKAGE.name, packageVersion: PACKAGE.version, say: (l) => say(`[queue] ${l.replace(/^queue: /, '')}`), check: (n, ok, d) => check(n.replace(/^queue: /, ''), ok, d) });
+				await queueMode({
+					n8nDir,
+					runtime,
+					sandbox,
+					registryUrl: registry.url,
+					packageName: PACKAGE.name,
+					packageVersion: PACKAGE.version,
+					say: (l) => say(`[queue] ${l.replace(/^queue: /, '')}`),
+					check: (n, ok, d) => check(n.replace(/^queue: /, ''), ok, d),
+				});
 			} else {
 				await regular(config, runtime, n8nDir, sandbox, registry, check);
 			}
@@ -192,11 +343,15 @@ async function main() {
 		}
 		const failed = checks.filter((c) => !c.ok).length;
 		failedAll += failed;
-		summary.push(`e2e: ${config.name} (${config.label}): ${checks.length - failed} passed, ${failed} failed (${Math.round((Date.now() - started) / 1000)} s)`);
+		summary.push(
+			`e2e: ${config.name} (${config.label}): ${checks.length - failed} passed, ${failed} failed (${Math.round((Date.now() - started) / 1000)} s)`,
+		);
 	}
 	for (const line of summary) process.stdout.write(`${line}\n`);
 	const total = summary.length;
-	process.stdout.write(`e2e: ${total} configuration(s), ${failedAll === 0 ? 'all passed' : `${failedAll} check(s) failed`}\n`);
+	process.stdout.write(
+		`e2e: ${total} configuration(s), ${failedAll === 0 ? 'all passed' : `${failedAll} check(s) failed`}\n`,
+	);
 	if (failedAll) process.exit(1);
 }
 

@@ -13,7 +13,9 @@ const fs = require('fs');
 
 const lockPath = 'package-lock.json';
 const lock = JSON.parse(fs.readFileSync(lockPath, 'utf8'));
-const resolverKey = Object.keys(lock.packages).find((k) => k.endsWith('node_modules/unrs-resolver'));
+const resolverKey = Object.keys(lock.packages).find((k) =>
+	k.endsWith('node_modules/unrs-resolver'),
+);
 if (!resolverKey) process.exit(0);
 const resolver = lock.packages[resolverKey];
 let added = 0;
@@ -30,7 +32,10 @@ for (const [name, version] of Object.entries(resolver.optionalDependencies ?? {}
 	added++;
 }
 const sorted = {};
-for (const key of Object.keys(lock.packages).sort((a, b) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0))) sorted[key] = lock.packages[key];
+for (const key of Object.keys(lock.packages).sort((a, b) =>
+	a === '' ? -1 : b === '' ? 1 : a < b ? -1 : a > b ? 1 : 0,
+))
+	sorted[key] = lock.packages[key];
 lock.packages = sorted;
 fs.writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
 process.stdout.write(`lock: added ${added} platform entries\n`);

@@ -21,7 +21,8 @@ export class NanoBananaGenerate implements INodeType {
 		icon: { light: 'file:nanoBanana.svg', dark: 'file:nanoBanana.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["aspectRatio"] + " · " + $parameter["outputFormat"] + ($parameter["options"]["dryRun"] ? " · dry run" : "") }}',
+		subtitle:
+			'={{ $parameter["aspectRatio"] + " · " + $parameter["outputFormat"] + ($parameter["options"]["dryRun"] ? " · dry run" : "") }}',
 		description: 'Generate an image with nano-banana, paid per call in USDC on Base (x402)',
 		defaults: { name: 'Nano-Banana Generate' },
 		usableAsTool: true,
@@ -32,13 +33,22 @@ export class NanoBananaGenerate implements INodeType {
 		builderHint: {
 			searchHint:
 				'Generates one image per item with nano-banana, paying 0.0527 USDC on Base per image (x402). It answers with a job (jobId, statusUrl), not the image: follow it with Wait for Job to get the image as binary.',
-			relatedNodes: [{ nodeType: 'n8n-nodes-nano-banana.waitForJob', relationHint: 'Waits for the job this node starts and outputs the finished image as binary data' }],
+			relatedNodes: [
+				{
+					nodeType: 'n8n-nodes-nano-banana.waitForJob',
+					relationHint:
+						'Waits for the job this node starts and outputs the finished image as binary data',
+				},
+			],
 		},
 	};
 
 	methods = {
 		credentialTest: {
-			async x402WalletTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+			async x402WalletTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
 				return await checkWallet((credential.data ?? {}) as IDataObject, fetchHttp());
 			},
 		},

@@ -1,10 +1,3 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { createHash } from 'crypto';
-import { InputError } from '../shared/errors';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../shared/limits';
-import type { PaymentCall } from '../shared/x402/call';
-import { PolicyError } from '../shared/x402/policy';
-
 /**
  * Which paid call an item is. The answer decides the call's EIP-3009 nonce (nonce.ts), so it
  * must be the same for every try of one call and differ between calls, using only what n8n
@@ -25,8 +18,15 @@ import { PolicyError } from '../shared/x402/policy';
  * run index (the older tool wrapper gives each try a new one), so it is the model's tool call
  * id, where n8n's engine gives one, and the arguments the model sent.
  */
-const ORIGIN_KEY = 'nanoBananaOrigin';
 
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { createHash } from 'crypto';
+import { InputError } from '../shared/errors';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../shared/limits';
+import type { PaymentCall } from '../shared/x402/call';
+import { PolicyError } from '../shared/x402/policy';
+
+const ORIGIN_KEY = 'nanoBananaOrigin';
 
 export interface CallScope {
 	/** The execution this run's calls first ran in. */
@@ -47,7 +47,10 @@ export function callScope(context: IExecuteFunctions, runIndex: number, tool: bo
 	const retryOf = retryOfExecution(context);
 	const request = executionId ? undefined : mcpRequest(context);
 	const own = executionId || request;
-	const origin = typeof stored === 'string' && stored ? stored : (retryOf ?? (context.getMode() === 'retry' ? undefined : own));
+	const origin =
+		typeof stored === 'string' && stored
+			? stored
+			: (retryOf ?? (context.getMode() === 'retry' ? undefined : own));
 	if (origin) nodeContext[ORIGIN_KEY] = origin;
 	const continued = origin !== own;
 	return {
@@ -55,9 +58,20 @@ export function callScope(context: IExecuteFunctions, runIndex: number, tool: bo
 		continued,
 		tool,
 		callFor(itemIndex, idempotencyKey) {
-			const where = { workflow: workflowId, execution: executionId, node: node.name, item: itemIndex, run: runIndex, ...(continued && origin ? { retryOf: origin } : {}) };
+			const where = {
+				workflow: workflowId,
+				execution: executionId,
+				node: node.name,
+				item: itemIndex,
+				run: runIndex,
+				...(continued && origin ? { retryOf: origin } : {}),
+			};
 			if (idempotencyKey !== undefined) {
-				return { key: JSON.stringify(['idempotency key', workflowId, node.id, idempotencyKey]), mayRepeat: true, where };
+				return {
+					key: JSON.stringify(['idempotency key', workflowId, node.id, idempotencyKey]),
+					mayRepeat: true,
+					where,
+				};
 			}
 			if (!origin) {
 				throw new PolicyError(
@@ -72,10 +86,21 @@ export function callScope(context: IExecuteFunctions, runIndex: number, tool: bo
 			if (tool) {
 				const json = context.getInputData()[itemIndex]?.json ?? {};
 				const { toolCallId, ...args } = json;
-				const callId = typeof toolCallId === 'string' || typeof toolCallId === 'number' ? String(toolCallId) : '';
-				return { key: JSON.stringify(['tool call', workflowId, origin, node.id, callId, digest(args)]), mayRepeat: continued, where };
+				const callId =
+					typeof toolCallId === 'string' || typeof toolCallId === 'number'
+						? String(toolCallId)
+						: '';
+				return {
+					key: JSON.stringify(['tool call', workflowId, origin, node.id, callId, digest(args)]),
+					mayRepeat: continued,
+					where,
+				};
 			}
-			return { key: JSON.stringify(['item', workflowId, origin, node.id, runIndex, itemIndex]), mayRepeat: continued, where };
+			return {
+				key: JSON.stringify(['item', workflowId, origin, node.id, runIndex, itemIndex]),
+				mayRepeat: continued,
+				where,
+			};
 		},
 	};
 }
@@ -84,16 +109,39 @@ export function callScope(context: IExecuteFunctions, runIndex: number, tool: bo
 export function readIdempotencyKey(options: IDataObject): string | undefined {
 	if (!Object.prototype.hasOwnProperty.call(options, 'idempotencyKey')) return undefined;
 	const raw = options.idempotencyKey;
-	const text = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+	const text =
+		typeof raw === 'number' && Number.isFinite(raw)
+			? String(raw)
+			: typeof raw === 'string'
+				? raw.trim()
+				: undefined;
 	if (text === undefined) {
-		throw new InputError('Idempotency Key', `must be text or a number, got ${raw === null ? 'null' : typeof raw}`, 'Map a field that names the item, e.g. {{ $json.id }}.');
+		throw new InputError(
+			'Idempotency Key',
+			`must be text or a number, got ${raw === null ? 'null' : typeof raw}`,
+			'Map a field that names the item, e.g. {{ $json.id }}.',
+		);
 	}
-	if (!text) throw new InputError('Idempotency Key', 'is empty for this item', 'Map a field every item has, e.g. {{ $json.id }}, or remove the option.');
+	if (!text)
+		throw new InputError(
+			'Idempotency Key',
+			'is empty for this item',
+			'Map a field every item has, e.g. {{ $json.id }}, or remove the option.',
+		);
 	if (text.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-		throw new InputError('Idempotency Key', `is ${text.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are accepted`, 'Use a shorter id, or a hash of the long one.');
+		throw new InputError(
+			'Idempotency Key',
+			`is ${text.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are accepted`,
+			'Use a shorter id, or a hash of the long one.',
+		);
 	}
 	// eslint-disable-next-line no-control-regex
-	if (/[\u0000-\u001F\u007F]/.test(text)) throw new InputError('Idempotency Key', 'contains control characters', 'Use printable text, e.g. a row id.');
+	if (/[\u0000-\u001F\u007F]/.test(text))
+		throw new InputError(
+			'Idempotency Key',
+			'contains control characters',
+			'Use printable text, e.g. a row id.',
+		);
 	return text;
 }
 
@@ -104,15 +152,36 @@ export function readIdempotencyKey(options: IDataObject): string | undefined {
  * the execution's additional data.
  */
 function mcpRequest(context: IExecuteFunctions): string | undefined {
-	const executeData: unknown = typeof context.getExecuteData === 'function' ? context.getExecuteData() : undefined;
-	const main = executeData && typeof executeData === 'object' ? (Reflect.get(executeData, 'data') as { main?: Array<Array<{ json?: unknown }> | null> } | undefined)?.main : undefined;
+	const executeData: unknown =
+		typeof context.getExecuteData === 'function' ? context.getExecuteData() : undefined;
+	const main =
+		executeData && typeof executeData === 'object'
+			? (
+					Reflect.get(executeData, 'data') as
+						| { main?: Array<Array<{ json?: unknown }> | null> }
+						| undefined
+				)?.main
+			: undefined;
 	const json = main?.[0]?.[0]?.json;
 	const input = json && typeof json === 'object' ? (json as Record<string, unknown>) : {};
-	const body = (input.body && typeof input.body === 'object' ? input.body : input) as Record<string, unknown>;
-	if (body.method !== 'tools/call' || (typeof body.id !== 'string' && typeof body.id !== 'number')) return undefined;
+	const body = (input.body && typeof input.body === 'object' ? input.body : input) as Record<
+		string,
+		unknown
+	>;
+	if (body.method !== 'tools/call' || (typeof body.id !== 'string' && typeof body.id !== 'number'))
+		return undefined;
 	const additionalData: unknown = Reflect.get(context, 'additionalData');
-	const request: unknown = additionalData && typeof additionalData === 'object' ? Reflect.get(additionalData, 'httpRequest') : undefined;
-	const headers = (input.headers && typeof input.headers === 'object' ? input.headers : request && typeof request === 'object' ? Reflect.get(request, 'headers') : undefined) as Record<string, unknown> | undefined;
+	const request: unknown =
+		additionalData && typeof additionalData === 'object'
+			? Reflect.get(additionalData, 'httpRequest')
+			: undefined;
+	const headers = (
+		input.headers && typeof input.headers === 'object'
+			? input.headers
+			: request && typeof request === 'object'
+				? Reflect.get(request, 'headers')
+				: undefined
+	) as Record<string, unknown> | undefined;
 	const session = headers?.['mcp-session-id'];
 	if (typeof session !== 'string' || !session) return undefined;
 	return `mcp session ${session} request ${String(body.id)}`;
@@ -121,8 +190,12 @@ function mcpRequest(context: IExecuteFunctions): string | undefined {
 /** The execution n8n's Retry retries. n8n 2.x keeps it on the execution's lifecycle hooks; n8n 1.x gives nodes no way to read it. */
 function retryOfExecution(context: IExecuteFunctions): string | undefined {
 	const additionalData: unknown = Reflect.get(context, 'additionalData');
-	const hooks: unknown = additionalData && typeof additionalData === 'object' ? Reflect.get(additionalData, 'hooks') : undefined;
-	const retryOf: unknown = hooks && typeof hooks === 'object' ? Reflect.get(hooks, 'retryOf') : undefined;
+	const hooks: unknown =
+		additionalData && typeof additionalData === 'object'
+			? Reflect.get(additionalData, 'hooks')
+			: undefined;
+	const retryOf: unknown =
+		hooks && typeof hooks === 'object' ? Reflect.get(hooks, 'retryOf') : undefined;
 	return typeof retryOf === 'string' && retryOf ? retryOf : undefined;
 }
 

@@ -1,6 +1,11 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { allowedHostsOption, binaryFieldProperty, concurrencyOption } from '../shared/descriptions';
-import { ASPECT_RATIOS, DOPAMINT_ENDPOINT, DOPAMINT_PAY_TO, OUTPUT_FORMATS } from '../shared/dopamint';
+import {
+	ASPECT_RATIOS,
+	DOPAMINT_ENDPOINT,
+	DOPAMINT_PAY_TO,
+	OUTPUT_FORMATS,
+} from '../shared/dopamint';
 
 export const generateProperties: INodeProperties[] = [
 	{
@@ -50,14 +55,16 @@ export const generateProperties: INodeProperties[] = [
 		type: 'number',
 		default: 1,
 		typeOptions: { minValue: 1, maxValue: 1 },
-		description: 'The endpoint generates one image per request (and per payment); send several items for several images',
+		description:
+			'The endpoint generates one image per request (and per payment); send several items for several images',
 	},
 	{
 		displayName: 'Sync Mode',
 		name: 'syncMode',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to ask the service to answer with the finished image instead of a job to wait for. When the answer carries images, they are output as binary.',
+		description:
+			'Whether to ask the service to answer with the finished image instead of a job to wait for. When the answer carries images, they are output as binary.',
 	},
 	{
 		displayName: 'Limit Generations',
@@ -73,7 +80,10 @@ export const generateProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			allowedHostsOption("Sync Mode only: hosts the finished images (and their redirects) may be downloaded from, besides the Endpoint URL's host and Dopamint", 'Allowed Image Hosts'),
+			allowedHostsOption(
+				"Sync Mode only: hosts the finished images (and their redirects) may be downloaded from, besides the Endpoint URL's host and Dopamint",
+				'Allowed Image Hosts',
+			),
 			binaryFieldProperty('Sync Mode only: the binary field the image is written to'),
 			{
 				displayName: 'Budget per Execution (USDC)',
@@ -90,14 +100,16 @@ export const generateProperties: INodeProperties[] = [
 				name: 'dryRun',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to only ask for the price and check it against your limits, paying nothing',
+				description:
+					'Whether to only ask for the price and check it against your limits, paying nothing',
 			},
 			{
 				displayName: 'Endpoint URL',
 				name: 'endpointUrl',
 				type: 'string',
 				default: DOPAMINT_ENDPOINT,
-				description: "The x402 image endpoint. Change it only for a compatible gateway or the package's local sandbox.",
+				description:
+					"The x402 image endpoint. Change it only for a compatible gateway or the package's local sandbox.",
 			},
 			{
 				displayName: 'Expected Recipient',
@@ -105,7 +117,8 @@ export const generateProperties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: DOPAMINT_PAY_TO,
-				description: 'Pin the address that may receive the money: quotes paying anyone else are refused',
+				description:
+					'Pin the address that may receive the money: quotes paying anyone else are refused',
 			},
 			{
 				displayName: 'Idempotency Key',

@@ -1,4 +1,9 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { runItems } from '../shared/items';
 import { waitProperties } from './description';
@@ -21,13 +26,23 @@ export class WaitForJob implements INodeType {
 		builderHint: {
 			searchHint:
 				'Polls the statusUrl of a Nano-Banana Generate job until it ends and outputs the image as binary (one item per image). Never pays. Put it right after Nano-Banana Generate with Status URL {{ $json.statusUrl }}.',
-			relatedNodes: [{ nodeType: 'n8n-nodes-nano-banana.nanoBananaGenerate', relationHint: 'Pays for and starts the image job this node waits for' }],
+			relatedNodes: [
+				{
+					nodeType: 'n8n-nodes-nano-banana.nanoBananaGenerate',
+					relationHint: 'Pays for and starts the image job this node waits for',
+				},
+			],
 		},
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const setup = setUpWait(this);
-		const output = await runItems(this, this.getInputData().length, setup.concurrency, async (itemIndex) => await waitForJob(this, setup, itemIndex));
+		const output = await runItems(
+			this,
+			this.getInputData().length,
+			setup.concurrency,
+			async (itemIndex) => await waitForJob(this, setup, itemIndex),
+		);
 		return [output];
 	}
 }

@@ -24,7 +24,8 @@ export const waitProperties: INodeProperties[] = [
 		type: 'number',
 		default: 10,
 		typeOptions: { minValue: 0.2, maxValue: 600 },
-		description: "Longest wait between two status checks (a server's Retry-After may ask for longer)",
+		description:
+			"Longest wait between two status checks (a server's Retry-After may ask for longer)",
 	},
 	{
 		displayName: 'Max Wait (Minutes)',
@@ -40,11 +41,16 @@ export const waitProperties: INodeProperties[] = [
 		type: 'options',
 		default: 'fail',
 		options: [
-			{ name: 'Fail the Item', value: 'fail', description: 'Raise an error (or an error item with Continue On Fail)' },
+			{
+				name: 'Fail the Item',
+				value: 'fail',
+				description: 'Raise an error (or an error item with Continue On Fail)',
+			},
 			{
 				name: 'Output the Item',
 				value: 'output',
-				description: 'Output it with status "timeout", job ID and status URL, so the workflow can loop back',
+				description:
+					'Output it with status "timeout", job ID and status URL, so the workflow can loop back',
 			},
 		],
 		description: 'What to do with a job that is still running after Max Wait',
@@ -54,11 +60,15 @@ export const waitProperties: INodeProperties[] = [
 		name: 'downloadImages',
 		type: 'boolean',
 		default: true,
-		description: 'Whether to download the images into binary data (otherwise only their URLs are output)',
+		description:
+			'Whether to download the images into binary data (otherwise only their URLs are output)',
 	},
-	binaryFieldProperty('Binary field the image is written to. With one item per job, later images go to data_1, data_2 and so on.', {
-		displayOptions: { show: { downloadImages: [true] } },
-	}),
+	binaryFieldProperty(
+		'Binary field the image is written to. With one item per job, later images go to data_1, data_2 and so on.',
+		{
+			displayOptions: { show: { downloadImages: [true] } },
+		},
+	),
 	{
 		displayName: 'Output',
 		name: 'output',
@@ -76,7 +86,9 @@ export const waitProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			allowedHostsOption('Hosts that status, result and image URLs (and their redirects) may point to, besides Dopamint'),
+			allowedHostsOption(
+				'Hosts that status, result and image URLs (and their redirects) may point to, besides Dopamint',
+			),
 			concurrencyOption('jobs are polled', 50, 200),
 		],
 	},

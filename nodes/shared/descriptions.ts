@@ -20,8 +20,18 @@ export function allowedHostsOption(what: string, displayName = 'Allowed Hosts'):
 	};
 }
 
-export function binaryFieldProperty(description: string, extra: Partial<INodeProperties> = {}): INodeProperties {
-	return { displayName: 'Binary Field', name: 'binaryPropertyName', type: 'string', default: 'data', description, ...extra };
+export function binaryFieldProperty(
+	description: string,
+	extra: Partial<INodeProperties> = {},
+): INodeProperties {
+	return {
+		displayName: 'Binary Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		description,
+		...extra,
+	};
 }
 
 export function concurrencyOption(what: string, fallback: number, max: number): INodeProperties {

@@ -107,7 +107,10 @@ export class InputError extends NanoBananaError {
 /** Something stopped a payment before anything was signed: the message says so, and so do the facts. */
 export class NotSignedError extends NanoBananaError {
 	constructor(message: string, options: NanoBananaErrorOptions) {
-		super(`${message}. Nothing was signed or paid.`, { ...options, details: { ...(options.details ?? {}), signed: false, settlement: 'not charged' } });
+		super(`${message}. Nothing was signed or paid.`, {
+			...options,
+			details: { ...(options.details ?? {}), signed: false, settlement: 'not charged' },
+		});
 		this.name = 'NotSignedError';
 	}
 }
@@ -129,10 +132,17 @@ export class HttpError extends NanoBananaError {
 }
 
 /** Maps any error to the n8n error a node throws or puts in its error item. */
-export function toNodeError(node: INode, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+export function toNodeError(
+	node: INode,
+	error: unknown,
+	itemIndex: number,
+): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	if (error instanceof NanoBananaError) {
-		if (error.httpStatus !== undefined && (error.kind === 'gateway' || error.kind === 'http' || error.kind === 'job')) {
+		if (
+			error.httpStatus !== undefined &&
+			(error.kind === 'gateway' || error.kind === 'http' || error.kind === 'job')
+		) {
 			return new NodeApiError(node, { ...error.details, message: error.message } as JsonObject, {
 				message: error.message,
 				description: error.hint,
@@ -167,7 +177,11 @@ export function errorItemJson(error: unknown, options: { paying?: boolean } = {}
 	}
 	if (error instanceof Error) {
 		const description = (error as { description?: unknown }).description;
-		return { error: error.message, ...unsigned, ...(typeof description === 'string' ? { hint: description } : {}) };
+		return {
+			error: error.message,
+			...unsigned,
+			...(typeof description === 'string' ? { hint: description } : {}),
+		};
 	}
 	return { error: String(error), ...unsigned };
 }

@@ -1,8 +1,3 @@
-import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { HttpError, resultOf } from './errors';
-import { MAX_JSON_BYTES, MAX_REDIRECTS } from './limits';
-import { checkUrl, redactText, redactUrl, redirectTarget, type HostRule } from './urls';
-
 /**
  * The one HTTP mechanism of the shared modules. Every request the nodes make goes
  * through `boundedHttp`, which holds the rules a hostile or broken server cannot bend:
@@ -16,6 +11,12 @@ import { checkUrl, redactText, redactUrl, redirectTarget, type HostRule } from '
  * in the nodes (n8n's proxy, SSRF rules and the execution's cancel signal apply), fetch elsewhere.
  * Never throws for an HTTP status: only for network failures, limits and aborts.
  */
+
+import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import { HttpError, resultOf } from './errors';
+import { MAX_JSON_BYTES, MAX_REDIRECTS } from './limits';
+import { checkUrl, redactText, redactUrl, redirectTarget, type HostRule } from './urls';
+
 export interface HttpRequest {
 	method: 'GET' | 'POST';
 	url: string;
@@ -56,7 +57,10 @@ export interface TransportRequest {
 	signal: AbortSignal;
 }
 /** A Node byte stream, as n8n's HTTP helper answers with `encoding: 'stream'` (typed here without importing `stream`). */
-export type ByteStream = NodeJS.ReadableStream & { destroy(error?: Error): unknown; destroyed?: boolean };
+export type ByteStream = NodeJS.ReadableStream & {
+	destroy(error?: Error): unknown;
+	destroyed?: boolean;
+};
 
 export interface TransportResponse {
 	status: number;
@@ -66,17 +70,23 @@ export interface TransportResponse {
 }
 export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
 
-export function header(response: { headers: Record<string, string> }, name: string): string | undefined {
+export function header(
+	response: { headers: Record<string, string> },
+	name: string,
+): string | undefined {
 	return response.headers[name.toLowerCase()];
 }
 
 /** A request cut short by its deadline. */
 export class DeadlineError extends HttpError {
 	constructor(url: URL, timeoutMs: number) {
-		super(`No complete answer from ${redactUrl(url)} within ${formatSeconds(timeoutMs)} (the deadline for the whole exchange)`, {
-			hint: "The server is slow or holds the connection open. Try again later, or raise the node's timeout.",
-			details: { url: redactUrl(url), timeoutMs },
-		});
+		super(
+			`No complete answer from ${redactUrl(url)} within ${formatSeconds(timeoutMs)} (the deadline for the whole exchange)`,
+			{
+				hint: "The server is slow or holds the connection open. Try again later, or raise the node's timeout.",
+				details: { url: redactUrl(url), timeoutMs },
+			},
+		);
 		this.name = 'DeadlineError';
 	}
 }
@@ -84,10 +94,13 @@ export class DeadlineError extends HttpError {
 /** A body larger than the limit for its kind. */
 export class TooLargeError extends HttpError {
 	constructor(url: URL, maxBytes: number) {
-		super(`The answer of ${redactUrl(url)} is larger than ${formatBytes(maxBytes)}; it was dropped`, {
-			hint: 'The server sent far more than expected; check the URL.',
-			details: { url: redactUrl(url), maxBytes },
-		});
+		super(
+			`The answer of ${redactUrl(url)} is larger than ${formatBytes(maxBytes)}; it was dropped`,
+			{
+				hint: 'The server sent far more than expected; check the URL.',
+				details: { url: redactUrl(url), maxBytes },
+			},
+		);
 		this.name = 'TooLargeError';
 	}
 }
@@ -113,37 +126,68 @@ export function boundedHttp(transport: Transport, cancelSignal?: AbortSignal): H
 		const deadline = AbortSignal.timeout(request.timeoutMs);
 		const signal = cancelSignal ? AbortSignal.any([cancelSignal, deadline]) : deadline;
 		const maxBytes = request.maxBytes ?? MAX_JSON_BYTES;
-		const timedOut = (error: unknown) => (deadline.aborted && !cancelSignal?.aborted ? new DeadlineError(url, request.timeoutMs) : error);
+		const timedOut = (error: unknown) =>
+			deadline.aborted && !cancelSignal?.aborted
+				? new DeadlineError(url, request.timeoutMs)
+				: error;
 		for (let hop = 0; ; hop++) {
 			let response: TransportResponse;
 			try {
-				response = await transport({ method: request.method, url: url.href, headers: { ...(request.headers ?? {}) }, body: request.body, timeoutMs: request.timeoutMs, signal });
+				response = await transport({
+					method: request.method,
+					url: url.href,
+					headers: { ...(request.headers ?? {}) },
+					body: request.body,
+					timeoutMs: request.timeoutMs,
+					signal,
+				});
 			} catch (error) {
 				throw timedOut(error);
 			}
 			if (response.status >= 300 && response.status < 400 && response.status !== 304) {
 				destroy(response.body);
-				const rules = request.method === 'GET' && hop < MAX_REDIRECTS ? request.followRedirects : undefined;
+				const rules =
+					request.method === 'GET' && hop < MAX_REDIRECTS ? request.followRedirects : undefined;
 				if (request.method === 'GET' && request.followRedirects && hop >= MAX_REDIRECTS) {
-					throw new HttpError(`${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times`, { httpStatus: response.status });
+					throw new HttpError(`${redactUrl(url)} redirected more than ${MAX_REDIRECTS} times`, {
+						httpStatus: response.status,
+					});
 				}
 				url = redirectTarget(header(response, 'location'), url, rules, response.status);
 				continue;
 			}
 			if (request.stream) {
 				const counter = { bytes: 0 };
-				const streamed = await resultOf(guardStream(response.body, maxBytes, url, signal, timedOut, counter));
+				const streamed = await resultOf(
+					guardStream(response.body, maxBytes, url, signal, timedOut, counter),
+				);
 				if (!streamed.ok) throw timedOut(streamed.error);
-				return { status: response.status, headers: response.headers, body: streamed.value, url: url.href, bytesRead: () => counter.bytes };
+				return {
+					status: response.status,
+					headers: response.headers,
+					body: streamed.value,
+					url: url.href,
+					bytesRead: () => counter.bytes,
+				};
 			}
 			const read = await resultOf(readBytes(response.body, maxBytes, url, signal));
 			if (!read.ok) throw timedOut(read.error);
-			return { status: response.status, headers: response.headers, body: parseMaybeJson(read.value.toString('utf8')), url: url.href };
+			return {
+				status: response.status,
+				headers: response.headers,
+				body: parseMaybeJson(read.value.toString('utf8')),
+				url: url.href,
+			};
 		}
 	};
 }
 
-async function readBytes(body: TransportResponse['body'], maxBytes: number, url: URL, signal: AbortSignal): Promise<Buffer> {
+async function readBytes(
+	body: TransportResponse['body'],
+	maxBytes: number,
+	url: URL,
+	signal: AbortSignal,
+): Promise<Buffer> {
 	if (!body) return Buffer.alloc(0);
 	const chunks: Buffer[] = [];
 	let size = 0;
@@ -209,12 +253,20 @@ async function guardStream(
 }
 
 function isNodeStream(body: unknown): body is ByteStream {
-	return !!body && typeof (body as ByteStream).on === 'function' && typeof (body as ByteStream).pause === 'function';
+	return (
+		!!body &&
+		typeof (body as ByteStream).on === 'function' &&
+		typeof (body as ByteStream).pause === 'function'
+	);
 }
 
 function destroy(body: unknown, reason?: unknown): void {
-	const stream = body as { destroy?: (e?: unknown) => void; cancel?: (e?: unknown) => Promise<void> } | null;
-	if (typeof stream?.destroy === 'function') stream.destroy(reason instanceof Error ? reason : undefined);
+	const stream = body as {
+		destroy?: (e?: unknown) => void;
+		cancel?: (e?: unknown) => Promise<void>;
+	} | null;
+	if (typeof stream?.destroy === 'function')
+		stream.destroy(reason instanceof Error ? reason : undefined);
 	else if (typeof stream?.cancel === 'function') stream.cancel(reason).catch(() => undefined);
 }
 
@@ -238,8 +290,12 @@ export function normalizeHeaders(raw: unknown): Record<string, string> {
  * `cancellable: false` is for short read-only checks that must still answer after
  * a cancel, such as asking the chain whether an in-flight payment went through.
  */
-export function n8nHttp(context: IExecuteFunctions, options: { cancellable?: boolean } = {}): HttpFn {
-	const cancelSignal = options.cancellable === false ? undefined : context.getExecutionCancelSignal();
+export function n8nHttp(
+	context: IExecuteFunctions,
+	options: { cancellable?: boolean } = {},
+): HttpFn {
+	const cancelSignal =
+		options.cancellable === false ? undefined : context.getExecutionCancelSignal();
 	return boundedHttp(async (request) => {
 		const requestOptions: IHttpRequestOptions = {
 			method: request.method,
@@ -257,8 +313,16 @@ export function n8nHttp(context: IExecuteFunctions, options: { cancellable?: boo
 			requestOptions.body = request.body as IHttpRequestOptions['body'];
 			requestOptions.json = true;
 		}
-		const response = (await context.helpers.httpRequest(requestOptions)) as { statusCode: number; headers: unknown; body: ByteStream };
-		return { status: response.statusCode, headers: normalizeHeaders(response.headers), body: response.body };
+		const response = (await context.helpers.httpRequest(requestOptions)) as {
+			statusCode: number;
+			headers: unknown;
+			body: ByteStream;
+		};
+		return {
+			status: response.statusCode,
+			headers: normalizeHeaders(response.headers),
+			body: response.body,
+		};
 	}, cancelSignal);
 }
 
@@ -270,14 +334,21 @@ export function fetchHttp(): HttpFn {
 	return boundedHttp(async (request) => {
 		const response = await fetch(request.url, {
 			method: request.method,
-			headers: { ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}), ...request.headers },
+			headers: {
+				...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+				...request.headers,
+			},
 			body: request.body !== undefined ? JSON.stringify(request.body) : undefined,
 			redirect: 'manual',
 			signal: request.signal,
 		});
 		const headers: Record<string, string> = {};
 		response.headers.forEach((value, key) => (headers[key] = value));
-		return { status: response.status, headers, body: response.body as AsyncIterable<Uint8Array> | null };
+		return {
+			status: response.status,
+			headers,
+			body: response.body as AsyncIterable<Uint8Array> | null,
+		};
 	});
 }
 
@@ -295,5 +366,7 @@ export function formatSeconds(ms: number): string {
 }
 
 export function formatBytes(bytes: number): string {
-	return bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB` : `${Math.round(bytes / 1024)} kB`;
+	return bytes >= 1024 * 1024
+		? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`
+		: `${Math.round(bytes / 1024)} kB`;
 }

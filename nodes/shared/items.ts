@@ -1,7 +1,3 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
-import { errorItemJson, NanoBananaError, toNodeError } from './errors';
-
 /**
  * The per-item loop both nodes share: bounded concurrency, output in input
  * order, `pairedItem` on every item (error items too), Continue On Fail.
@@ -10,6 +6,11 @@ import { errorItemJson, NanoBananaError, toNodeError } from './errors';
  * lets the ones in flight finish (an in-flight item may be paying: it is never
  * abandoned half-way), then fails the node saying what had already completed.
  */
+
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import { errorItemJson, NanoBananaError, toNodeError } from './errors';
+
 export interface RunItemsOptions {
 	/** How to describe completed items in the failure message (e.g. job ids that were paid). */
 	describeDone?: (done: INodeExecutionData[][]) => string | undefined;
@@ -46,7 +47,12 @@ export async function runItems(
 					return;
 				}
 				if (keepGoing) {
-					results[itemIndex] = [{ json: errorItemJson(error, { paying: options.paying }), pairedItem: { item: itemIndex } }];
+					results[itemIndex] = [
+						{
+							json: errorItemJson(error, { paying: options.paying }),
+							pairedItem: { item: itemIndex },
+						},
+					];
 				} else if (!failure) {
 					failure = { error, itemIndex };
 				}
@@ -57,11 +63,18 @@ export async function runItems(
 
 	if (cancelSignal?.aborted) {
 		// "canceled" in the message is how n8n's engine recognises a cancellation.
-		const note = interrupted.length ? ` Payments in flight when it was canceled: ${interrupted.join('; ')}.` : '';
-		if (interrupted.length) context.logger.warn(`Nano-Banana: execution canceled with payments in flight.${note}`);
-		throw new NodeOperationError(context.getNode(), 'Execution was canceled while this node was working', {
-			description: `Items already paid for keep their jobs on the service; nothing was retried.${note}`,
-		});
+		const note = interrupted.length
+			? ` Payments in flight when it was canceled: ${interrupted.join('; ')}.`
+			: '';
+		if (interrupted.length)
+			context.logger.warn(`Nano-Banana: execution canceled with payments in flight.${note}`);
+		throw new NodeOperationError(
+			context.getNode(),
+			'Execution was canceled while this node was working',
+			{
+				description: `Items already paid for keep their jobs on the service; nothing was retried.${note}`,
+			},
+		);
 	}
 	if (failure) {
 		const nodeError = toNodeError(context.getNode(), failure.error, failure.itemIndex);

@@ -1,5 +1,3 @@
-import { HttpError, InputError } from './errors';
-
 /**
  * URLs the nodes may send requests to, and how they are shown.
  *
@@ -7,6 +5,9 @@ import { HttpError, InputError } from './errors';
  * `cdn.example.com:8443` only that port, `*.example.com` any subdomain on any port.
  * Only http(s); never a URL with a user name or password in it.
  */
+
+import { HttpError, InputError } from './errors';
+
 export interface HostRule {
 	/** Lower-case host name (IPv6 in brackets), or `*.suffix`. */
 	readonly host: string;
@@ -19,16 +20,32 @@ const RULE = /^(\*\.)?(\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::(\d{1,5
 /** Parses the Allowed Hosts option: a comma- or space-separated list. Throws naming the field. */
 export function parseHostList(value: unknown, field = 'Allowed Hosts'): HostRule[] {
 	if (value === undefined || value === null || value === '') return [];
-	if (typeof value !== 'string') throw new InputError(field, 'must be text: host names separated by commas', 'E.g. cdn.example.com, *.fal.media, 127.0.0.1:8080.');
+	if (typeof value !== 'string')
+		throw new InputError(
+			field,
+			'must be text: host names separated by commas',
+			'E.g. cdn.example.com, *.fal.media, 127.0.0.1:8080.',
+		);
 	const rules: HostRule[] = [];
-	for (const entry of value.split(/[,\s]+/).map((h) => h.trim().toLowerCase()).filter(Boolean)) {
+	for (const entry of value
+		.split(/[,\s]+/)
+		.map((h) => h.trim().toLowerCase())
+		.filter(Boolean)) {
 		const bare = entry.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
 		if (entry.includes('@')) {
-			throw new InputError(field, 'an entry contains a user name or password (an "@")', 'Write host names only, like cdn.example.com or 127.0.0.1:8080: no credentials.');
+			throw new InputError(
+				field,
+				'an entry contains a user name or password (an "@")',
+				'Write host names only, like cdn.example.com or 127.0.0.1:8080: no credentials.',
+			);
 		}
 		const match = RULE.exec(bare);
 		if (!match) {
-			throw new InputError(field, `"${redactText(entry).slice(0, 100)}" is not a host name`, 'Write host names like cdn.example.com, *.example.com or 127.0.0.1:8080, separated by commas.');
+			throw new InputError(
+				field,
+				`"${redactText(entry).slice(0, 100)}" is not a host name`,
+				'Write host names like cdn.example.com, *.example.com or 127.0.0.1:8080, separated by commas.',
+			);
 		}
 		rules.push({ host: `${match[1] ?? ''}${match[2]}`, ...(match[3] ? { port: match[3] } : {}) });
 	}
@@ -57,7 +74,9 @@ export function hostAllowed(url: URL, rules: HostRule[]): boolean {
 	const host = url.hostname.toLowerCase();
 	const port = effectivePort(url);
 	return rules.some((rule) => {
-		const hostMatches = rule.host.startsWith('*.') ? host.endsWith(rule.host.slice(1)) : host === rule.host;
+		const hostMatches = rule.host.startsWith('*.')
+			? host.endsWith(rule.host.slice(1))
+			: host === rule.host;
 		return hostMatches && (rule.port === undefined || rule.port === port);
 	});
 }
@@ -66,10 +85,15 @@ export function hostAllowed(url: URL, rules: HostRule[]): boolean {
  * Parses a URL the nodes will request: http(s) only, no user name or password.
  * Throws an input error naming the field; the message never repeats credentials.
  */
-export function checkUrl(url: unknown, field: string, hint = 'Use the http(s) URL the service returned.'): URL {
+export function checkUrl(
+	url: unknown,
+	field: string,
+	hint = 'Use the http(s) URL the service returned.',
+): URL {
 	const text = typeof url === 'string' ? url.trim() : '';
 	const parsed = parseUrl(text);
-	if (!parsed) throw new InputError(field, `"${redactText(text).slice(0, 200)}" is not a URL`, hint);
+	if (!parsed)
+		throw new InputError(field, `"${redactText(text).slice(0, 200)}" is not a URL`, hint);
 	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
 		throw new InputError(field, `only http(s) URLs are requested, not ${parsed.protocol}`, hint);
 	}
@@ -98,24 +122,48 @@ export function assertAllowedUrl(url: unknown, rules: HostRule[], field: string)
 }
 
 /** Where a redirect points, checked like any other URL of that request. */
-export function redirectTarget(location: string | undefined, from: URL, rules: HostRule[] | undefined, status: number): URL {
-	if (!location) throw new HttpError(`${redactUrl(from)} answered a redirect (HTTP ${status}) without a Location`, { httpStatus: status });
+export function redirectTarget(
+	location: string | undefined,
+	from: URL,
+	rules: HostRule[] | undefined,
+	status: number,
+): URL {
+	if (!location)
+		throw new HttpError(
+			`${redactUrl(from)} answered a redirect (HTTP ${status}) without a Location`,
+			{ httpStatus: status },
+		);
 	const target = parseUrl(location, from);
-	if (!target) throw new HttpError(`${redactUrl(from)} redirected (HTTP ${status}) to something that is not a URL`, { httpStatus: status });
+	if (!target)
+		throw new HttpError(
+			`${redactUrl(from)} redirected (HTTP ${status}) to something that is not a URL`,
+			{ httpStatus: status },
+		);
 	const shown = redactUrl(target);
 	if (!rules) {
-		throw new HttpError(`${redactUrl(from)} answered with a redirect (HTTP ${status}) to ${shown}; payment and chain requests never follow redirects`, {
-			hint: 'Set the Endpoint URL to the final address of the service.',
-			details: { redirectTo: shown },
-			httpStatus: status,
-		});
+		throw new HttpError(
+			`${redactUrl(from)} answered with a redirect (HTTP ${status}) to ${shown}; payment and chain requests never follow redirects`,
+			{
+				hint: 'Set the Endpoint URL to the final address of the service.',
+				details: { redirectTo: shown },
+				httpStatus: status,
+			},
+		);
 	}
-	if ((target.protocol !== 'http:' && target.protocol !== 'https:') || target.username || target.password || !hostAllowed(target, rules)) {
-		throw new HttpError(`${redactUrl(from)} redirected (HTTP ${status}) to ${shown}, which is not allowed (allowed: ${rules.map(describeRule).join(', ')})`, {
-			hint: "If you trust that host, add it to the node's Allowed Hosts option.",
-			details: { redirectTo: shown },
-			httpStatus: status,
-		});
+	if (
+		(target.protocol !== 'http:' && target.protocol !== 'https:') ||
+		target.username ||
+		target.password ||
+		!hostAllowed(target, rules)
+	) {
+		throw new HttpError(
+			`${redactUrl(from)} redirected (HTTP ${status}) to ${shown}, which is not allowed (allowed: ${rules.map(describeRule).join(', ')})`,
+			{
+				hint: "If you trust that host, add it to the node's Allowed Hosts option.",
+				details: { redirectTo: shown },
+				httpStatus: status,
+			},
+		);
 	}
 	return target;
 }

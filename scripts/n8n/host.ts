@@ -11,7 +11,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export const CACHE = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'n8n-nodes-nano-banana');
+export const CACHE = path.join(
+	process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'),
+	'n8n-nodes-nano-banana',
+);
 export const ROOT = path.resolve(__dirname, '..', '..');
 const ARCH = process.arch === 'arm64' ? 'arm64' : 'x64';
 const VERDACCIO = '6.8.0';
@@ -22,7 +25,11 @@ export interface RunResult {
 	stderr: string;
 }
 
-export function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(
+	cmd: string,
+	args: string[],
+	options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(cmd, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env });
 		let stdout = '';
@@ -34,9 +41,16 @@ export function run(cmd: string, args: string[], options: { cwd?: string; env?: 
 	});
 }
 
-export async function must(cmd: string, args: string[], options: Parameters<typeof run>[2] = {}): Promise<RunResult> {
+export async function must(
+	cmd: string,
+	args: string[],
+	options: Parameters<typeof run>[2] = {},
+): Promise<RunResult> {
 	const result = await run(cmd, args, options);
-	if (result.code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${result.code}):\n${result.stderr.slice(-3000)}\n${result.stdout.slice(-2000)}`);
+	if (result.code !== 0)
+		throw new Error(
+			`${path.basename(cmd)} ${args.join(' ')} failed (${result.code}):\n${result.stderr.slice(-3000)}\n${result.stdout.slice(-2000)}`,
+		);
 	return result;
 }
 
@@ -49,7 +63,11 @@ export interface NodeRuntime {
 
 /** This process's Node. */
 export function thisNode(): NodeRuntime {
-	return { node: process.execPath, root: path.resolve(path.dirname(process.execPath), '..'), major: Number(process.versions.node.split('.')[0]) };
+	return {
+		node: process.execPath,
+		root: path.resolve(path.dirname(process.execPath), '..'),
+		major: Number(process.versions.node.split('.')[0]),
+	};
 }
 
 /** Node 24: this process if it is Node 24, else the copy .ci/run caches (fetched from the npm registry if missing). */
@@ -59,7 +77,16 @@ export async function node24(say: (line: string) => void): Promise<NodeRuntime> 
 	const root = path.join(dir, 'node_modules', `node-linux-${ARCH}`);
 	if (!existsSync(path.join(root, 'bin', 'node'))) {
 		say('fetching Node 24 from the npm registry');
-		await must('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', `node-linux-${ARCH}@24`]);
+		await must('npm', [
+			'install',
+			'--prefix',
+			dir,
+			'--no-save',
+			'--no-audit',
+			'--no-fund',
+			'--ignore-scripts',
+			`node-linux-${ARCH}@24`,
+		]);
 	}
 	return { node: path.join(root, 'bin', 'node'), root, major: 24 };
 }
@@ -77,17 +104,33 @@ export async function machineNode(majors: number[]): Promise<NodeRuntime> {
 		if (!dir || !existsSync(node)) continue;
 		const version = await run(node, ['-p', 'process.versions.node']).catch(() => undefined);
 		const major = Number(version?.stdout.trim().split('.')[0]);
-		if (version?.code === 0 && majors.includes(major)) return { node, root: path.resolve(dir, '..'), major };
+		if (version?.code === 0 && majors.includes(major))
+			return { node, root: path.resolve(dir, '..'), major };
 	}
-	throw new Error(`no Node ${majors.join(' or ')} on this machine (looked on PATH, /usr/bin, /usr/local/bin)`);
+	throw new Error(
+		`no Node ${majors.join(' or ')} on this machine (looked on PATH, /usr/bin, /usr/local/bin)`,
+	);
 }
 
 /** The node-gyp that ships with npm: the npm running this script (npm_execpath), else the machine's global npm. */
 async function nodeGyp(): Promise<string> {
 	const candidates: string[] = [];
-	if (process.env.npm_execpath) candidates.push(path.resolve(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+	if (process.env.npm_execpath)
+		candidates.push(
+			path.resolve(
+				path.dirname(process.env.npm_execpath),
+				'..',
+				'node_modules',
+				'node-gyp',
+				'bin',
+				'node-gyp.js',
+			),
+		);
 	const globalRoot = await run('npm', ['root', '-g']);
-	if (globalRoot.code === 0) candidates.push(path.join(globalRoot.stdout.trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+	if (globalRoot.code === 0)
+		candidates.push(
+			path.join(globalRoot.stdout.trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+		);
 	const found = candidates.find((candidate) => existsSync(candidate));
 	if (!found) throw new Error(`node-gyp not found (looked in ${candidates.join(', ')})`);
 	return found;
@@ -95,29 +138,54 @@ async function nodeGyp(): Promise<string> {
 
 /** Node headers for native builds: the runtime's own include/ when it has one (the registry's Node 24), else node-gyp's download cache is not reachable, so this Node's. */
 function nodedir(runtime: NodeRuntime): string | undefined {
-	return existsSync(path.join(runtime.root, 'include', 'node', 'node.h')) ? runtime.root : undefined;
+	return existsSync(path.join(runtime.root, 'include', 'node', 'node.h'))
+		? runtime.root
+		: undefined;
 }
 
 /** The environment that puts a runtime's node first on PATH. */
-export function withNode(runtime: NodeRuntime, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function withNode(
+	runtime: NodeRuntime,
+	env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
 	return { ...env, PATH: `${path.join(runtime.root, 'bin')}${path.delimiter}${env.PATH}` };
 }
 
 /** n8n@version, installed once into the cache for this Node major (install scripts off, then sqlite3 built for it). */
-export async function installN8n(version: string, runtime: NodeRuntime, say: (line: string) => void, overrides: Record<string, string> = {}): Promise<string> {
-	const dir = path.join(CACHE, runtime.major === 24 ? `n8n-${version}` : `n8n-${version}-node${runtime.major}`);
+export async function installN8n(
+	version: string,
+	runtime: NodeRuntime,
+	say: (line: string) => void,
+	overrides: Record<string, string> = {},
+): Promise<string> {
+	const dir = path.join(
+		CACHE,
+		runtime.major === 24 ? `n8n-${version}` : `n8n-${version}-node${runtime.major}`,
+	);
 	const marker = path.join(dir, '.ready');
 	if (existsSync(marker)) return dir;
-	say(`installing n8n@${version} for Node ${runtime.major} into ${dir} (first run only; a few minutes)`);
+	say(
+		`installing n8n@${version} for Node ${runtime.major} into ${dir} (first run only; a few minutes)`,
+	);
 	mkdirSync(dir, { recursive: true });
-	writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'n8n-e2e-host', private: true, overrides }));
+	writeFileSync(
+		path.join(dir, 'package.json'),
+		JSON.stringify({ name: 'n8n-e2e-host', private: true, overrides }),
+	);
 	const env = withNode(runtime);
-	await must('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', `n8n@${version}`], { cwd: dir, env });
+	await must(
+		'npm',
+		['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=dev', `n8n@${version}`],
+		{ cwd: dir, env },
+	);
 	const sqlite = path.join(dir, 'node_modules', 'sqlite3');
 	if (existsSync(sqlite)) {
 		say(`building sqlite3 for Node ${runtime.major}`);
 		const headers = nodedir(runtime);
-		await must(runtime.node, [await nodeGyp(), 'rebuild', '--release'], { cwd: sqlite, env: headers ? { ...env, npm_config_nodedir: headers } : env });
+		await must(runtime.node, [await nodeGyp(), 'rebuild', '--release'], {
+			cwd: sqlite,
+			env: headers ? { ...env, npm_config_nodedir: headers } : env,
+		});
 	}
 	writeFileSync(marker, new Date().toISOString());
 	return dir;
@@ -135,7 +203,12 @@ export function freePort(): Promise<number> {
 	});
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, alive?: () => string | undefined): Promise<void> {
+async function waitFor(
+	what: string,
+	check: () => Promise<boolean>,
+	timeoutMs: number,
+	alive?: () => string | undefined,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		const dead = alive?.();
@@ -174,18 +247,43 @@ export async function startN8n(
 	n8nDir: string,
 	runtime: NodeRuntime,
 	env: NodeJS.ProcessEnv,
-	options: { command?: string; args?: string[]; port: number; portEnv?: string; readyPath?: string; timeoutMs?: number },
+	options: {
+		command?: string;
+		args?: string[];
+		port: number;
+		portEnv?: string;
+		readyPath?: string;
+		timeoutMs?: number;
+	},
 ): Promise<N8nProcess> {
 	let log = '';
-	const child = spawn(runtime.node, [path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'), options.command ?? 'start', ...(options.args ?? [])], {
-		cwd: env.N8N_USER_FOLDER,
-		// Every process gets its own task-broker port, so instances (and workers) can run side by side.
-		env: withNode(runtime, { ...process.env, N8N_RUNNERS_BROKER_PORT: String(await freePort()), ...env, [options.portEnv ?? 'N8N_PORT']: String(options.port), N8N_LISTEN_ADDRESS: '127.0.0.1' }),
-	});
+	const child = spawn(
+		runtime.node,
+		[
+			path.join(n8nDir, 'node_modules', 'n8n', 'bin', 'n8n'),
+			options.command ?? 'start',
+			...(options.args ?? []),
+		],
+		{
+			cwd: env.N8N_USER_FOLDER,
+			// Every process gets its own task-broker port, so instances (and workers) can run side by side.
+			env: withNode(runtime, {
+				...process.env,
+				N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+				...env,
+				[options.portEnv ?? 'N8N_PORT']: String(options.port),
+				N8N_LISTEN_ADDRESS: '127.0.0.1',
+			}),
+		},
+	);
 	child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
 	child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
 	let exited: string | undefined;
-	child.on('exit', (code, signal) => (exited = `exited (${code ?? signal}) before it was ready:\n${log.slice(-3000)}`));
+	child.on(
+		'exit',
+		(code, signal) =>
+			(exited = `exited (${code ?? signal}) before it was ready:\n${log.slice(-3000)}`),
+	);
 	const url = `http://127.0.0.1:${options.port}`;
 	// Ready when it answers JSON: while starting, n8n 1.x answers every route 200 "n8n is starting up".
 	const ready = async () => {
@@ -193,7 +291,12 @@ export async function startN8n(
 		const text = await response.text();
 		return response.ok && typeof JSON.parse(text) === 'object';
 	};
-	await waitFor(`n8n ${options.command ?? 'start'}`, ready, options.timeoutMs ?? 120_000, () => exited);
+	await waitFor(
+		`n8n ${options.command ?? 'start'}`,
+		ready,
+		options.timeoutMs ?? 120_000,
+		() => exited,
+	);
 	return {
 		url,
 		child,
@@ -214,10 +317,18 @@ export class N8nRest {
 	private cookie = '';
 	constructor(readonly url: string) {}
 
-	async call<T = unknown>(method: string, route: string, body?: unknown): Promise<{ status: number; data: T; text: string }> {
+	async call<T = unknown>(
+		method: string,
+		route: string,
+		body?: unknown,
+	): Promise<{ status: number; data: T; text: string }> {
 		const response = await fetch(`${this.url}${route}`, {
 			method,
-			headers: { 'content-type': 'application/json', ...(this.cookie ? { cookie: this.cookie } : {}), 'browser-id': 'n8n-nodes-nano-banana-tests' },
+			headers: {
+				'content-type': 'application/json',
+				...(this.cookie ? { cookie: this.cookie } : {}),
+				'browser-id': 'n8n-nodes-nano-banana-tests',
+			},
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
 		const setCookie = response.headers.get('set-cookie');
@@ -239,7 +350,10 @@ export class N8nRest {
 
 	async must<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
 		const result = await this.call<T>(method, route, body);
-		if (result.status >= 300) throw new Error(`${method} ${route} answered ${result.status}: ${result.text.slice(0, 1000)}`);
+		if (result.status >= 300)
+			throw new Error(
+				`${method} ${route} answered ${result.status}: ${result.text.slice(0, 1000)}`,
+			);
 		return result.data;
 	}
 
@@ -249,17 +363,29 @@ export class N8nRest {
 	}
 
 	async login(owner = OWNER): Promise<void> {
-		const first = await this.call('POST', '/rest/login', { emailOrLdapLoginId: owner.email, password: owner.password });
-		if (first.status >= 300) await this.must('POST', '/rest/login', { email: owner.email, password: owner.password });
+		const first = await this.call('POST', '/rest/login', {
+			emailOrLdapLoginId: owner.email,
+			password: owner.password,
+		});
+		if (first.status >= 300)
+			await this.must('POST', '/rest/login', { email: owner.email, password: owner.password });
 	}
 }
 
 /** The throwaway owner of a test instance (a new password every run; n8n wants 8+ characters, a digit and a capital). */
-export const OWNER = { email: 'owner@example.com', firstName: 'Ada', lastName: 'Banana', password: `Sandbox-${randomBytes(6).toString('hex')}-1A` };
+export const OWNER = {
+	email: 'owner@example.com',
+	firstName: 'Ada',
+	lastName: 'Banana',
+	password: `Sandbox-${randomBytes(6).toString('hex')}-1A`,
+};
 
 /** n8n's own license switch for its E2E tests (E2E_TESTS=true): a custom npm registry is a licensed feature otherwise. */
 export async function allowCustomRegistry(rest: N8nRest): Promise<void> {
-	await rest.must('PATCH', '/rest/e2e/feature', { feature: 'feat:communityNodes:customRegistry', enabled: true });
+	await rest.must('PATCH', '/rest/e2e/feature', {
+		feature: 'feat:communityNodes:customRegistry',
+		enabled: true,
+	});
 }
 
 export interface InstalledPackage {
@@ -293,8 +419,19 @@ export async function startRegistry(say: (line: string) => void): Promise<Regist
 		say(`installing verdaccio@${VERDACCIO} into ${dir} (first run only)`);
 		mkdirSync(dir, { recursive: true });
 		// verdaccio 6.8 (6.9+ wants Node 22) installs here with node-fetch held at 2.7.0.
-		writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'registry-host', private: true, overrides: { 'node-fetch': '2.7.0' } }));
-		await must('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `verdaccio@${VERDACCIO}`], { cwd: dir });
+		writeFileSync(
+			path.join(dir, 'package.json'),
+			JSON.stringify({
+				name: 'registry-host',
+				private: true,
+				overrides: { 'node-fetch': '2.7.0' },
+			}),
+		);
+		await must(
+			'npm',
+			['install', '--no-audit', '--no-fund', '--ignore-scripts', `verdaccio@${VERDACCIO}`],
+			{ cwd: dir },
+		);
 		writeFileSync(path.join(dir, '.ready'), new Date().toISOString());
 	}
 	const work = mkdtempSync(path.join(os.tmpdir(), 'registry-'));
@@ -314,19 +451,40 @@ export async function startRegistry(say: (line: string) => void): Promise<Regist
 	const port = await freePort();
 	const url = `http://127.0.0.1:${port}`;
 	let log = '';
-	const child = spawn(process.execPath, [bin, '--config', path.join(work, 'config.yaml'), '--listen', `127.0.0.1:${port}`], { cwd: work });
+	const child = spawn(
+		process.execPath,
+		[bin, '--config', path.join(work, 'config.yaml'), '--listen', `127.0.0.1:${port}`],
+		{ cwd: work },
+	);
 	child.stdout.on('data', (c: Buffer) => (log += c.toString()));
 	child.stderr.on('data', (c: Buffer) => (log += c.toString()));
 	let exited: string | undefined;
 	child.on('exit', (code) => (exited = `verdaccio exited (${code}): ${log.slice(-2000)}`));
-	await waitFor('verdaccio', async () => (await fetch(`${url}/-/ping`)).ok, 30_000, () => exited);
+	await waitFor(
+		'verdaccio',
+		async () => (await fetch(`${url}/-/ping`)).ok,
+		30_000,
+		() => exited,
+	);
 	// The package as npm publishes it: `npm pack` of the current build, then published as is.
-	const packed = JSON.parse((await must('npm', ['pack', '--json', '--pack-destination', work])).stdout)[0].filename as string;
-	await must('npm', ['publish', path.join(work, packed), '--registry', url, `--//127.0.0.1:${port}/:_authToken=local-test`, '--tag', 'latest']);
+	const packed = JSON.parse(
+		(await must('npm', ['pack', '--json', '--pack-destination', work])).stdout,
+	)[0].filename as string;
+	await must('npm', [
+		'publish',
+		path.join(work, packed),
+		'--registry',
+		url,
+		`--//127.0.0.1:${port}/:_authToken=local-test`,
+		'--tag',
+		'latest',
+	]);
 	return {
 		url,
 		async close() {
-			const gone = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+			const gone = new Promise<void>((resolve) =>
+				child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
+			);
 			child.kill('SIGTERM');
 			await gone;
 			rmSync(work, { recursive: true, force: true });

@@ -19,8 +19,10 @@ export interface McpContext {
 
 // The official MCP client, through its package "exports" map (which the lint config's import resolver does not read).
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { Client } = require('@modelcontextprotocol/sdk/client/index.js') as typeof import('@modelcontextprotocol/sdk/client/index.js');
-const { StreamableHTTPClientTransport } = require('@modelcontextprotocol/sdk/client/streamableHttp.js') as typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+const { Client } =
+	require('@modelcontextprotocol/sdk/client/index.js') as typeof import('@modelcontextprotocol/sdk/client/index.js');
+const { StreamableHTTPClientTransport } =
+	require('@modelcontextprotocol/sdk/client/streamableHttp.js') as typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 type Client = InstanceType<typeof Client>;
 
@@ -32,9 +34,20 @@ export function mcpWorkflow(credentialId: string, endpoint: string) {
 	return {
 		name: 'MCP: Nano-Banana tools',
 		nodes: [
-			{ parameters: { path: PATH }, id: randomUUID(), name: 'MCP Server Trigger', type: '@n8n/n8n-nodes-langchain.mcpTrigger', typeVersion: 2, position: [0, 0], webhookId: randomUUID() },
 			{
-				parameters: { prompt: "={{ $fromAI('prompt', 'What the image shows', 'string') }}", options: { endpointUrl: endpoint } },
+				parameters: { path: PATH },
+				id: randomUUID(),
+				name: 'MCP Server Trigger',
+				type: '@n8n/n8n-nodes-langchain.mcpTrigger',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: randomUUID(),
+			},
+			{
+				parameters: {
+					prompt: "={{ $fromAI('prompt', 'What the image shows', 'string') }}",
+					options: { endpointUrl: endpoint },
+				},
 				id: randomUUID(),
 				name: 'Nano-Banana Generate',
 				type: 'n8n-nodes-nano-banana.nanoBananaGenerateTool',
@@ -46,8 +59,17 @@ export function mcpWorkflow(credentialId: string, endpoint: string) {
 				credentials: { x402WalletApi: { id: credentialId, name: 'x402 Wallet' } },
 			},
 		],
-		connections: { 'Nano-Banana Generate': { ai_tool: [[{ node: 'MCP Server Trigger', type: 'ai_tool', index: 0 }]] } },
-		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all', saveExecutionProgress: true },
+		connections: {
+			'Nano-Banana Generate': {
+				ai_tool: [[{ node: 'MCP Server Trigger', type: 'ai_tool', index: 0 }]],
+			},
+		},
+		settings: {
+			executionOrder: 'v1',
+			saveDataSuccessExecution: 'all',
+			saveDataErrorExecution: 'all',
+			saveExecutionProgress: true,
+		},
 	};
 }
 
@@ -69,15 +91,28 @@ async function connect(url: string): Promise<Client> {
 /** An MCP tool call whose paid request fails after settling, with Retry On Fail: tried three times, paid once. */
 export async function mcpRetryOnFail(ctx: McpContext): Promise<void> {
 	const { rest, sandbox, check } = ctx;
-	const created = await rest.must<{ id: string; versionId: string }>('POST', '/rest/workflows', { ...mcpWorkflow(ctx.credentialId, sandbox.gateway.endpoint), active: false });
+	const created = await rest.must<{ id: string; versionId: string }>('POST', '/rest/workflows', {
+		...mcpWorkflow(ctx.credentialId, sandbox.gateway.endpoint),
+		active: false,
+	});
 	// n8n 2.x activates with POST …/activate; n8n 1.x by updating the workflow with active: true.
-	const activated = await rest.call('POST', `/rest/workflows/${created.id}/activate`, { versionId: created.versionId });
-	if (activated.status >= 300) await rest.must('PATCH', `/rest/workflows/${created.id}`, { active: true, versionId: created.versionId });
+	const activated = await rest.call('POST', `/rest/workflows/${created.id}/activate`, {
+		versionId: created.versionId,
+	});
+	if (activated.status >= 300)
+		await rest.must('PATCH', `/rest/workflows/${created.id}`, {
+			active: true,
+			versionId: created.versionId,
+		});
 	const client = await connect(`${ctx.baseUrl}/mcp/${PATH}`);
 	try {
 		const { tools } = await client.listTools();
 		const tool = tools.find((t) => /Nano.Banana/i.test(t.name));
-		check(`MCP: the MCP Server Trigger lists Nano-Banana Generate as a tool with a prompt argument (${tools.map((t) => t.name).join(', ')})`, !!tool && JSON.stringify(tool.inputSchema).includes('prompt'), tools);
+		check(
+			`MCP: the MCP Server Trigger lists Nano-Banana Generate as a tool with a prompt argument (${tools.map((t) => t.name).join(', ')})`,
+			!!tool && JSON.stringify(tool.inputSchema).includes('prompt'),
+			tools,
+		);
 		if (!tool) return;
 		const prompt = 'a banana for an outside agent';
 		sandbox.gateway.faults.afterSettle = 'error';
@@ -94,15 +129,25 @@ export async function mcpRetryOnFail(ctx: McpContext): Promise<void> {
 		}
 		const transfers = (await sandbox.chain.transfers()).length - before;
 		const text = JSON.stringify(result.content);
-		const executions = await rest.must<{ results: Array<{ id: string }> } | Array<{ id: string }>>('GET', `/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: created.id }))}&limit=5`);
+		const executions = await rest.must<{ results: Array<{ id: string }> } | Array<{ id: string }>>(
+			'GET',
+			`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: created.id }))}&limit=5`,
+		);
 		const latest = (Array.isArray(executions) ? executions : executions.results)[0];
 		const runs = latest ? ((await ctx.runData(latest.id))['Nano-Banana Generate']?.length ?? 0) : 0;
 		// The answer of the last try says an earlier try signed (so it was retried); n8n 2.x also records the three runs.
 		const retried = /already signed for in an earlier try/.test(text);
-		const tries = runs ? `tried ${runs} times` : 'retried (n8n 1.x records no run data for MCP tool calls)';
+		const tries = runs
+			? `tried ${runs} times`
+			: 'retried (n8n 1.x records no run data for MCP tool calls)';
 		check(
 			`MCP: a tool call that fails after paying, with Retry On Fail, is ${tries} and paid once (${transfers} transfer, ${paidRequests} paid request)`,
-			transfers === 1 && paidRequests === 1 && retried && (runs === 3 || runs === 0) && /WAS taken, once/.test(text) && /transaction 0x[0-9a-f]{64}/.test(text),
+			transfers === 1 &&
+				paidRequests === 1 &&
+				retried &&
+				(runs === 3 || runs === 0) &&
+				/WAS taken, once/.test(text) &&
+				/transaction 0x[0-9a-f]{64}/.test(text),
 			{ transfers, runs, text: text.slice(0, 800) },
 		);
 	} finally {

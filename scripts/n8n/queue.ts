@@ -7,7 +7,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Sandbox } from '../../sandbox';
-import { allowCustomRegistry, freePort, installThroughN8n, installedPackages, N8nRest, n8nEnv, startN8n, tempHome, type N8nProcess, type NodeRuntime } from './host';
+import {
+	allowCustomRegistry,
+	freePort,
+	installThroughN8n,
+	installedPackages,
+	N8nRest,
+	n8nEnv,
+	startN8n,
+	tempHome,
+	type N8nProcess,
+	type NodeRuntime,
+} from './host';
 import { crashAndRetry, idempotentWebhook } from './crash';
 import { ensureDebian, postgresBin, startPostgres, startRedis } from './services';
 
@@ -46,10 +57,39 @@ export function workflow(
 	return {
 		name,
 		nodes: [
-			{ parameters: { httpMethod: 'POST', path: path_, responseMode, responseData: 'allEntries', options: {} }, id: randomUUID(), name: 'Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: randomUUID() },
-			{ parameters: { fieldToSplitOut: split.field, options: split.destination ? { destinationFieldName: split.destination } : {} }, id: randomUUID(), name: 'Split Out', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [200, 0] },
 			{
-				parameters: { prompt: '={{ $json.prompt }}', aspectRatio: '1:1', outputFormat: 'png', options: { endpointUrl: endpoint, ...generateOptions } },
+				parameters: {
+					httpMethod: 'POST',
+					path: path_,
+					responseMode,
+					responseData: 'allEntries',
+					options: {},
+				},
+				id: randomUUID(),
+				name: 'Webhook',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: randomUUID(),
+			},
+			{
+				parameters: {
+					fieldToSplitOut: split.field,
+					options: split.destination ? { destinationFieldName: split.destination } : {},
+				},
+				id: randomUUID(),
+				name: 'Split Out',
+				type: 'n8n-nodes-base.splitOut',
+				typeVersion: 1,
+				position: [200, 0],
+			},
+			{
+				parameters: {
+					prompt: '={{ $json.prompt }}',
+					aspectRatio: '1:1',
+					outputFormat: 'png',
+					options: { endpointUrl: endpoint, ...generateOptions },
+				},
 				id: randomUUID(),
 				name: 'Nano-Banana Generate',
 				type: 'n8n-nodes-nano-banana.nanoBananaGenerate',
@@ -58,7 +98,18 @@ export function workflow(
 				onError: 'continueRegularOutput',
 				credentials: { x402WalletApi: { id: credentialId, name: 'x402 Wallet (sandbox)' } },
 			},
-			{ parameters: { output: 'perImage', pollIntervalSeconds: 0.5, options: { allowedHosts: host } }, id: randomUUID(), name: 'Wait for Job', type: 'n8n-nodes-nano-banana.waitForJob', typeVersion: 1, position: [600, 0] },
+			{
+				parameters: {
+					output: 'perImage',
+					pollIntervalSeconds: 0.5,
+					options: { allowedHosts: host },
+				},
+				id: randomUUID(),
+				name: 'Wait for Job',
+				type: 'n8n-nodes-nano-banana.waitForJob',
+				typeVersion: 1,
+				position: [600, 0],
+			},
 		],
 		connections: {
 			Webhook: { main: [[{ node: 'Split Out', type: 'main', index: 0 }]] },
@@ -67,38 +118,86 @@ export function workflow(
 		},
 		// Save execution progress: each node's output is stored as it finishes, so an execution cancelled (or a worker
 		// lost) after Generate paid still holds Generate's receipts. Without it, a cancel can race the worker's final save.
-		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all', saveExecutionProgress: true },
+		settings: {
+			executionOrder: 'v1',
+			saveDataSuccessExecution: 'all',
+			saveDataErrorExecution: 'all',
+			saveExecutionProgress: true,
+		},
 	};
 }
 
 /** n8n stores execution data "flatted"; its own copy of the flatted package reads it. */
 export function flattedParse(n8nDir: string, text: string): unknown {
-	const candidates = [path.join(n8nDir, 'node_modules', 'flatted'), path.join(n8nDir, 'node_modules', 'n8n', 'node_modules', 'flatted')];
+	const candidates = [
+		path.join(n8nDir, 'node_modules', 'flatted'),
+		path.join(n8nDir, 'node_modules', 'n8n', 'node_modules', 'flatted'),
+	];
 	const dir = candidates.find((c) => existsSync(c));
 	if (!dir) throw new Error('flatted not found in the n8n installation');
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	return (require(dir) as { parse(text: string): unknown }).parse(text);
 }
 
-export type RunData = Record<string, Array<{ data?: { main?: Array<Array<{ json: Record<string, unknown>; binary?: Record<string, { id?: string; mimeType?: string }> }>> }; error?: { message?: string; description?: string } }>>;
+export type RunData = Record<
+	string,
+	Array<{
+		data?: {
+			main?: Array<
+				Array<{
+					json: Record<string, unknown>;
+					binary?: Record<string, { id?: string; mimeType?: string }>;
+				}>
+			>;
+		};
+		error?: { message?: string; description?: string };
+	}>
+>;
 
-export async function executionData(rest: N8nRest, n8nDir: string, id: string): Promise<{ runData: RunData; error?: { message?: string; description?: string }; status: string }> {
+export async function executionData(
+	rest: N8nRest,
+	n8nDir: string,
+	id: string,
+): Promise<{
+	runData: RunData;
+	error?: { message?: string; description?: string };
+	status: string;
+}> {
 	const result = await rest.must<{ data: string; status: string }>('GET', `/rest/executions/${id}`);
-	const data = flattedParse(n8nDir, result.data) as { resultData?: { runData?: RunData; error?: { message?: string; description?: string } } };
-	return { runData: data.resultData?.runData ?? {}, error: data.resultData?.error, status: result.status };
+	const data = flattedParse(n8nDir, result.data) as {
+		resultData?: { runData?: RunData; error?: { message?: string; description?: string } };
+	};
+	return {
+		runData: data.resultData?.runData ?? {},
+		error: data.resultData?.error,
+		status: result.status,
+	};
 }
 
 export async function executions(rest: N8nRest, workflowId: string): Promise<Execution[]> {
-	const data = await rest.must<{ results: Execution[] } | Execution[]>('GET', `/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=100`);
+	const data = await rest.must<{ results: Execution[] } | Execution[]>(
+		'GET',
+		`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=100`,
+	);
 	return Array.isArray(data) ? data : data.results;
 }
 
 /** Fires `count` webhook calls at once, each with two prompts; resolves with their HTTP statuses and the wall time. */
-async function burst(url: string, count: number, tag: string): Promise<{ statuses: number[]; seconds: number }> {
+async function burst(
+	url: string,
+	count: number,
+	tag: string,
+): Promise<{ statuses: number[]; seconds: number }> {
 	const started = Date.now();
 	const statuses = await Promise.all(
 		Array.from({ length: count }, async (_, i) => {
-			const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompts: [`${tag} ${i} a banana on a beach`, `${tag} ${i} a banana in space`] }) });
+			const response = await fetch(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({
+					prompts: [`${tag} ${i} a banana on a beach`, `${tag} ${i} a banana in space`],
+				}),
+			});
 			await response.arrayBuffer();
 			return response.status;
 		}),
@@ -106,7 +205,8 @@ async function burst(url: string, count: number, tag: string): Promise<{ statuse
 	return { statuses, seconds: (Date.now() - started) / 1000 };
 }
 
-const startedOn = (log: string) => new Set([...log.matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]));
+const startedOn = (log: string) =>
+	new Set([...log.matchAll(/Worker started execution (\d+)/g)].map((m) => m[1]));
 
 export async function queueMode(ctx: QueueContext): Promise<void> {
 	const { say, check, sandbox } = ctx;
@@ -139,18 +239,34 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 			N8N_LOG_LEVEL: 'info',
 		});
 		const mainPort = await freePort();
-		const main = await startN8n(ctx.n8nDir, ctx.runtime, { ...env, E2E_TESTS: 'true' }, { port: mainPort });
+		const main = await startN8n(
+			ctx.n8nDir,
+			ctx.runtime,
+			{ ...env, E2E_TESTS: 'true' },
+			{ port: mainPort },
+		);
 		processes.push(main);
 		const rest = new N8nRest(main.url);
 		await rest.setupOwner();
 		await allowCustomRegistry(rest);
 		const installed = await installThroughN8n(rest, ctx.packageName);
 		const listed = (await installedPackages(rest)).find((p) => p.packageName === ctx.packageName);
-		check(`queue: n8n's installer on the main process installs ${ctx.packageName}@${ctx.packageVersion}`, installed.installedVersion === ctx.packageVersion && listed?.installedVersion === ctx.packageVersion, listed);
+		check(
+			`queue: n8n's installer on the main process installs ${ctx.packageName}@${ctx.packageVersion}`,
+			installed.installedVersion === ctx.packageVersion &&
+				listed?.installedVersion === ctx.packageVersion,
+			listed,
+		);
 
 		// Workers share the main's user folder (as a shared volume would): they load the installed package.
 		const startWorker = async () => {
-			const worker = await startN8n(ctx.n8nDir, ctx.runtime, env, { command: 'worker', args: ['--concurrency=10'], port: await freePort(), readyPath: '/healthz', portEnv: 'QUEUE_HEALTH_CHECK_PORT' });
+			const worker = await startN8n(ctx.n8nDir, ctx.runtime, env, {
+				command: 'worker',
+				args: ['--concurrency=10'],
+				port: await freePort(),
+				readyPath: '/healthz',
+				portEnv: 'QUEUE_HEALTH_CHECK_PORT',
+			});
 			processes.push(worker);
 			return worker;
 		};
@@ -160,15 +276,44 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		const credential = await rest.must<{ id: string }>('POST', '/rest/credentials', {
 			name: 'x402 Wallet (sandbox)',
 			type: 'x402WalletApi',
-			data: { privateKey: sandbox.payers[0].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl },
+			data: {
+				privateKey: sandbox.payers[0].key,
+				network: 'base',
+				maxPaymentUsdc: 0.1,
+				rpcUrl: sandbox.chain.rpcUrl,
+			},
 		});
 		const activate = async (wf: ReturnType<typeof workflow>) => {
-			const created = await rest.must<{ id: string; versionId: string }>('POST', '/rest/workflows', wf);
-			await rest.must('POST', `/rest/workflows/${created.id}/activate`, { versionId: created.versionId });
+			const created = await rest.must<{ id: string; versionId: string }>(
+				'POST',
+				'/rest/workflows',
+				wf,
+			);
+			await rest.must('POST', `/rest/workflows/${created.id}/activate`, {
+				versionId: created.versionId,
+			});
 			return created.id;
 		};
-		const mainId = await activate(workflow('Queue: two images per call', WEBHOOK, credential.id, sandbox.gateway.endpoint, { maxPriceUsdc: 0.06, concurrency: 2 }, 'lastNode'));
-		const budgetId = await activate(workflow('Queue: budget per execution', BUDGET_WEBHOOK, credential.id, sandbox.gateway.endpoint, { maxPriceUsdc: 0.06, budgetUsdc: 0.06, concurrency: 2 }, 'lastNode'));
+		const mainId = await activate(
+			workflow(
+				'Queue: two images per call',
+				WEBHOOK,
+				credential.id,
+				sandbox.gateway.endpoint,
+				{ maxPriceUsdc: 0.06, concurrency: 2 },
+				'lastNode',
+			),
+		);
+		const budgetId = await activate(
+			workflow(
+				'Queue: budget per execution',
+				BUDGET_WEBHOOK,
+				credential.id,
+				sandbox.gateway.endpoint,
+				{ maxPriceUsdc: 0.06, budgetUsdc: 0.06, concurrency: 2 },
+				'lastNode',
+			),
+		);
 		const hook = (p: string) => `${main.url}/webhook/${p}`;
 		// Activation registers the webhooks a moment later: wait until n8n knows them (a GET is refused as the wrong method).
 		for (const p of [WEBHOOK, BUDGET_WEBHOOK]) {
@@ -182,7 +327,8 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		// A warm-up on both workers first (each loads the payment code on its first payment), so the
 		// timed runs below compare the same warm processes.
 		const warm = await burst(hook(WEBHOOK), 4, 'warm-up');
-		if (!warm.statuses.every((st) => st === 200)) throw new Error(`warm-up executions failed: ${warm.statuses.join(', ')}`);
+		if (!warm.statuses.every((st) => st === 200))
+			throw new Error(`warm-up executions failed: ${warm.statuses.join(', ')}`);
 		const earlier = new Set((await executions(rest, mainId)).map((e) => e.id));
 
 		// 1. 20 executions at once, 2 prompts each.
@@ -192,12 +338,28 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		const transfers = (await sandbox.chain.transfers()).length - transfersBefore;
 		const all = (await executions(rest, mainId)).filter((e) => !earlier.has(e.id));
 		const ok = all.filter((e) => e.status === 'success');
-		check('queue: 20 webhook executions started at once, 2 prompts each, all succeed', run2.statuses.every((s) => s === 200) && all.length === 20 && ok.length === 20, { statuses: run2.statuses, executions: all.map((e) => e.status) });
-		check('queue: exactly 40 on-chain transfers for 40 images', transfers === 40, `${transfers} transfers`);
+		check(
+			'queue: 20 webhook executions started at once, 2 prompts each, all succeed',
+			run2.statuses.every((s) => s === 200) && all.length === 20 && ok.length === 20,
+			{ statuses: run2.statuses, executions: all.map((e) => e.status) },
+		);
+		check(
+			'queue: exactly 40 on-chain transfers for 40 images',
+			transfers === 40,
+			`${transfers} transfers`,
+		);
 		const perWorker = workers.map((w, i) => startedOn(w.log().slice(logMarks[i])));
-		const counted = perWorker.map((s) => [...s].filter((id) => all.some((e) => e.id === id)).length);
-		check(`queue: both workers took part (worker 1 ran ${counted[0]}, worker 2 ran ${counted[1]} of the 20 executions)`, counted[0] > 0 && counted[1] > 0 && counted[0] + counted[1] === 20, counted);
-		say(`queue: 40 paid images with 2 workers in ${run2.seconds.toFixed(1)} s (${(40 / run2.seconds).toFixed(2)} images/s); executions per worker ${counted.join(' + ')}`);
+		const counted = perWorker.map(
+			(s) => [...s].filter((id) => all.some((e) => e.id === id)).length,
+		);
+		check(
+			`queue: both workers took part (worker 1 ran ${counted[0]}, worker 2 ran ${counted[1]} of the 20 executions)`,
+			counted[0] > 0 && counted[1] > 0 && counted[0] + counted[1] === 20,
+			counted,
+		);
+		say(
+			`queue: 40 paid images with 2 workers in ${run2.seconds.toFixed(1)} s (${(40 / run2.seconds).toFixed(2)} images/s); executions per worker ${counted.join(' + ')}`,
+		);
 
 		// 2. Every image is retrievable as binary data from the main process.
 		let images = 0;
@@ -208,12 +370,19 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 				const id = item.binary?.data?.id;
 				images++;
 				if (!id) continue;
-				const response = await fetch(`${main.url}/rest/binary-data?id=${encodeURIComponent(id)}&action=view`, { headers: { cookie: rest.cookieHeader(), 'browser-id': 'n8n-nodes-nano-banana-tests' } });
+				const response = await fetch(
+					`${main.url}/rest/binary-data?id=${encodeURIComponent(id)}&action=view`,
+					{ headers: { cookie: rest.cookieHeader(), 'browser-id': 'n8n-nodes-nano-banana-tests' } },
+				);
 				const bytes = Buffer.from(await response.arrayBuffer());
 				if (response.ok && bytes.subarray(1, 4).toString() === 'PNG') retrievable++;
 			}
 		}
-		check(`queue: every image (${retrievable} of ${images}) is retrievable as binary data from the main process`, images === 40 && retrievable === 40, { images, retrievable });
+		check(
+			`queue: every image (${retrievable} of ${images}) is retrievable as binary data from the main process`,
+			images === 40 && retrievable === 40,
+			{ images, retrievable },
+		);
 
 		// 3. Budget per Execution holds per execution across workers: 0.06 USDC pays one of two prompts in each.
 		// 20 at once: each worker takes at most 10 (its concurrency), so both run some.
@@ -221,24 +390,44 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		const budgetMarks = workers.map((w) => w.log().length);
 		const budgetRun = await burst(hook(BUDGET_WEBHOOK), 20, 'budget');
 		const budgetTransfers = (await sandbox.chain.transfers()).length - budgetBefore;
-		const budgetExecutions = (await executions(rest, budgetId)).filter((e) => e.status === 'success');
-		const budgetPerWorker = workers.map((w, i) => [...startedOn(w.log().slice(budgetMarks[i]))].filter((id) => budgetExecutions.some((e) => e.id === id)).length);
+		const budgetExecutions = (await executions(rest, budgetId)).filter(
+			(e) => e.status === 'success',
+		);
+		const budgetPerWorker = workers.map(
+			(w, i) =>
+				[...startedOn(w.log().slice(budgetMarks[i]))].filter((id) =>
+					budgetExecutions.some((e) => e.id === id),
+				).length,
+		);
 		let eachOne = 0;
 		for (const execution of budgetExecutions) {
 			const { runData } = await executionData(rest, ctx.n8nDir, execution.id);
 			const items = runData['Nano-Banana Generate']?.[0]?.data?.main?.[0] ?? [];
-			if (items.filter((i) => i.json.jobId).length === 1 && items.filter((i) => i.json.rule === 'budget').length === 1) eachOne++;
+			if (
+				items.filter((i) => i.json.jobId).length === 1 &&
+				items.filter((i) => i.json.rule === 'budget').length === 1
+			)
+				eachOne++;
 		}
 		check(
 			`queue: Budget per Execution (0.06) pays one image per execution on both workers (20 executions, ${budgetPerWorker.join(' + ')} per worker, 20 transfers, one "budget" refusal each)`,
-			budgetRun.statuses.every((st) => st === 200) && budgetTransfers === 20 && eachOne === 20 && budgetPerWorker.every((n) => n > 0),
+			budgetRun.statuses.every((st) => st === 200) &&
+				budgetTransfers === 20 &&
+				eachOne === 20 &&
+				budgetPerWorker.every((n) => n > 0),
 			{ budgetTransfers, eachOne, budgetPerWorker },
 		);
 
 		// 4. Cancelling from the main process stops Wait for Job on its worker, and the payment is still reported.
 		sandbox.gateway.options.jobDurationMs = 120_000;
 		const cancelBefore = (await sandbox.chain.transfers()).length;
-		const pending = fetch(hook(WEBHOOK), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompts: ['a banana that takes two minutes'] }) }).then((r) => r.status).catch(() => 0);
+		const pending = fetch(hook(WEBHOOK), {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ prompts: ['a banana that takes two minutes'] }),
+		})
+			.then((r) => r.status)
+			.catch(() => 0);
 		let running: Execution | undefined;
 		for (let i = 0; i < 100 && !running; i++) {
 			await new Promise((r) => setTimeout(r, 300));
@@ -259,34 +448,74 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		await pending;
 		sandbox.gateway.options.jobDurationMs = 1_000;
 		const cancelled = await executionData(rest, ctx.n8nDir, running.id);
-		const receipt = cancelled.runData['Nano-Banana Generate']?.[0]?.data?.main?.[0]?.[0]?.json.payment as Record<string, unknown> | undefined;
-		check(`queue: cancelling from the main process stops Wait for Job on its worker within seconds (${stopSeconds.toFixed(1)} s, status ${stopped?.status})`, stopSeconds < 10 && (stopped?.status === 'canceled' || stopped?.status === 'crashed' || stopped?.status === 'error'), stopped);
-		check('queue: the cancelled execution still reports the payment made before the cancel (receipt: charged)', receipt?.settlement === 'charged' && (await sandbox.chain.transfers()).length === cancelBefore + 1, {
-			receipt,
-			nodes: Object.keys(cancelled.runData),
-			status: cancelled.status,
-			transfers: (await sandbox.chain.transfers()).length - cancelBefore,
-		});
+		const receipt = cancelled.runData['Nano-Banana Generate']?.[0]?.data?.main?.[0]?.[0]?.json
+			.payment as Record<string, unknown> | undefined;
+		check(
+			`queue: cancelling from the main process stops Wait for Job on its worker within seconds (${stopSeconds.toFixed(1)} s, status ${stopped?.status})`,
+			stopSeconds < 10 &&
+				(stopped?.status === 'canceled' ||
+					stopped?.status === 'crashed' ||
+					stopped?.status === 'error'),
+			stopped,
+		);
+		check(
+			'queue: the cancelled execution still reports the payment made before the cancel (receipt: charged)',
+			receipt?.settlement === 'charged' &&
+				(await sandbox.chain.transfers()).length === cancelBefore + 1,
+			{
+				receipt,
+				nodes: Object.keys(cancelled.runData),
+				status: cancelled.status,
+				transfers: (await sandbox.chain.transfers()).length - cancelBefore,
+			},
+		);
 
 		// 5. Throughput with one worker, same load: the package must not serialise executions.
 		await workers[1].stop();
 		await new Promise((r) => setTimeout(r, 2000));
 		const run1 = await burst(hook(WEBHOOK), 20, 'one-worker');
-		check('queue: the same load on one worker succeeds', run1.statuses.every((s) => s === 200), run1.statuses);
-		say(`queue: throughput 1 worker ${(40 / run1.seconds).toFixed(2)} images/s (${run1.seconds.toFixed(1)} s), 2 workers ${(40 / run2.seconds).toFixed(2)} images/s (${run2.seconds.toFixed(1)} s): ratio ${(run1.seconds / run2.seconds).toFixed(2)}×`);
+		check(
+			'queue: the same load on one worker succeeds',
+			run1.statuses.every((s) => s === 200),
+			run1.statuses,
+		);
+		say(
+			`queue: throughput 1 worker ${(40 / run1.seconds).toFixed(2)} images/s (${run1.seconds.toFixed(1)} s), 2 workers ${(40 / run2.seconds).toFixed(2)} images/s (${run2.seconds.toFixed(1)} s): ratio ${(run1.seconds / run2.seconds).toFixed(2)}×`,
+		);
 
 		// 6. A worker killed while paying, n8n's Retry, and the same webhook request sent again (payer 1).
 		const crashCredential = await rest.must<{ id: string }>('POST', '/rest/credentials', {
 			name: 'x402 Wallet (crash test)',
 			type: 'x402WalletApi',
-			data: { privateKey: sandbox.payers[1].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl },
+			data: {
+				privateKey: sandbox.payers[1].key,
+				network: 'base',
+				maxPaymentUsdc: 0.1,
+				rpcUrl: sandbox.chain.rpcUrl,
+			},
 		});
-		const scenario = { rest, main, n8nDir: ctx.n8nDir, sandbox, credentialId: crashCredential.id, payer: sandbox.payers[1].address, activate, say, check };
+		const scenario = {
+			rest,
+			main,
+			n8nDir: ctx.n8nDir,
+			sandbox,
+			credentialId: crashCredential.id,
+			payer: sandbox.payers[1].address,
+			activate,
+			say,
+			check,
+		};
 		workers[0] = await crashAndRetry({ ...scenario, worker: workers[0], startWorker });
 		await idempotentWebhook(scenario);
 
-		const text = processes.map((p) => p.log()).join('\n').toLowerCase();
-		check("queue: the private key appears nowhere in the main's or workers' logs", sandbox.payers.every((p) => !text.includes(p.key.slice(2).toLowerCase())));
+		const text = processes
+			.map((p) => p.log())
+			.join('\n')
+			.toLowerCase();
+		check(
+			"queue: the private key appears nowhere in the main's or workers' logs",
+			sandbox.payers.every((p) => !text.includes(p.key.slice(2).toLowerCase())),
+		);
 	} finally {
 		for (const p of processes.reverse()) await p.stop();
 		await redis.stop();

@@ -26,5 +26,7 @@ export async function bundleSigning(outfile = DIST_BUNDLE) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
 	const { outfile, bytes } = await bundleSigning();
-	process.stdout.write(`signing bundle: ${path.relative(ROOT, outfile)} (${Math.round(bytes / 1024)} kB)\n`);
+	process.stdout.write(
+		`signing bundle: ${path.relative(ROOT, outfile)} (${Math.round(bytes / 1024)} kB)\n`,
+	);
 }

@@ -1,13 +1,28 @@
 import type { IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
 import type { Sandbox } from '../../sandbox';
-import { BATCHES_TYPE, chain, GENERATE_TYPE, ITEMS_TYPE, node, TRIGGER_TYPE, WAIT_TYPE, type WorkflowJson } from '../../sandbox/engine';
+import {
+	BATCHES_TYPE,
+	chain,
+	GENERATE_TYPE,
+	ITEMS_TYPE,
+	node,
+	TRIGGER_TYPE,
+	WAIT_TYPE,
+	type WorkflowJson,
+} from '../../sandbox/engine';
 
 /** Where the sandbox serves: what a user would put in Wait for Job's Allowed Hosts. */
 export const SANDBOX_HOST = '127.0.0.1';
 
 /** The decrypted x402WalletApi credential for payer `index` of a sandbox. */
 export function walletCredential(sandbox: Sandbox, index = 0, extra: Record<string, unknown> = {}) {
-	return { privateKey: sandbox.payers[index].key, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: sandbox.chain.rpcUrl, ...extra };
+	return {
+		privateKey: sandbox.payers[index].key,
+		network: 'base',
+		maxPaymentUsdc: 0.1,
+		rpcUrl: sandbox.chain.rpcUrl,
+		...extra,
+	};
 }
 
 /**
@@ -19,7 +34,13 @@ export function expectNoKey(value: unknown, key: string): void {
 	const seen = new WeakSet<object>();
 	const text = JSON.stringify(value, (_k, v: unknown) => {
 		if (typeof v === 'bigint') return v.toString();
-		if (v instanceof Error) return { ...v, message: v.message, stack: v.stack, description: (v as { description?: unknown }).description };
+		if (v instanceof Error)
+			return {
+				...v,
+				message: v.message,
+				stack: v.stack,
+				description: (v as { description?: unknown }).description,
+			};
 		if (v && typeof v === 'object') {
 			if (seen.has(v)) return undefined;
 			seen.add(v);
@@ -42,10 +63,15 @@ export interface GenerateFlowOptions {
 
 /** Manual Trigger -> Items -> Nano-Banana Generate (-> Wait for Job). */
 export function generateFlow(options: GenerateFlowOptions): WorkflowJson {
-	const { options: generateOptions, ...generateParams } = (options.generate ?? {}) as Record<string, unknown>;
+	const { options: generateOptions, ...generateParams } = (options.generate ?? {}) as Record<
+		string,
+		unknown
+	>;
 	const nodes: INode[] = [
 		node('Start', TRIGGER_TYPE),
-		node('Prompts', ITEMS_TYPE, { items: JSON.stringify(options.items ?? [{ prompt: 'a banana on the moon' }]) }),
+		node('Prompts', ITEMS_TYPE, {
+			items: JSON.stringify(options.items ?? [{ prompt: 'a banana on the moon' }]),
+		}),
 		node(
 			'Generate',
 			GENERATE_TYPE,
@@ -54,7 +80,10 @@ export function generateFlow(options: GenerateFlowOptions): WorkflowJson {
 				...generateParams,
 				options: { endpointUrl: options.endpoint, ...((generateOptions as object) ?? {}) },
 			} as INode['parameters'],
-			{ credentials: { x402WalletApi: { id: '1', name: 'Test wallet' } }, ...options.generateExtra },
+			{
+				credentials: { x402WalletApi: { id: '1', name: 'Test wallet' } },
+				...options.generateExtra,
+			},
 		),
 	];
 	const names = ['Start', 'Prompts', 'Generate'];
@@ -64,7 +93,12 @@ export function generateFlow(options: GenerateFlowOptions): WorkflowJson {
 			node(
 				'Wait',
 				WAIT_TYPE,
-				{ pollIntervalSeconds: 0.2, maxPollIntervalSeconds: 1, ...waitParams, options: { allowedHosts: SANDBOX_HOST, ...((waitOptions as object) ?? {}) } } as INode['parameters'],
+				{
+					pollIntervalSeconds: 0.2,
+					maxPollIntervalSeconds: 1,
+					...waitParams,
+					options: { allowedHosts: SANDBOX_HOST, ...((waitOptions as object) ?? {}) },
+				} as INode['parameters'],
 				options.waitExtra,
 			),
 		);
@@ -85,23 +119,37 @@ export function asTool(nodeClass: unknown): new () => INodeType {
 	const Base = nodeClass as new () => INodeType;
 	return class AsTool extends Base {
 		async execute(this: IExecuteFunctions) {
-			const toolContext = new Proxy(this, { get: (target, key) => (key === 'isToolExecution' ? () => true : Reflect.get(target, key)) });
-			return await (Base.prototype.execute as (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>).call(toolContext);
+			const toolContext = new Proxy(this, {
+				get: (target, key) => (key === 'isToolExecution' ? () => true : Reflect.get(target, key)),
+			});
+			return await (
+				Base.prototype.execute as (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>
+			).call(toolContext);
 		}
 	};
 }
 
 /** Manual Trigger -> Items -> Loop Over Items (batches) <-> Generate: one run of Generate per batch. */
-export function loopFlow(options: { items: Array<Record<string, unknown>>; batchSize: number; generateOptions: Record<string, unknown>; generateExtra?: Partial<INode> }): WorkflowJson {
+export function loopFlow(options: {
+	items: Array<Record<string, unknown>>;
+	batchSize: number;
+	generateOptions: Record<string, unknown>;
+	generateExtra?: Partial<INode>;
+}): WorkflowJson {
 	return {
 		nodes: [
 			node('Start', TRIGGER_TYPE),
 			node('Prompts', ITEMS_TYPE, { items: JSON.stringify(options.items) }),
 			node('Loop', BATCHES_TYPE, { batchSize: options.batchSize }),
-			node('Generate', GENERATE_TYPE, { prompt: '={{ $json.prompt }}', options: options.generateOptions } as INode['parameters'], {
-				credentials: { x402WalletApi: { id: '1', name: 'w' } },
-				...options.generateExtra,
-			}),
+			node(
+				'Generate',
+				GENERATE_TYPE,
+				{ prompt: '={{ $json.prompt }}', options: options.generateOptions } as INode['parameters'],
+				{
+					credentials: { x402WalletApi: { id: '1', name: 'w' } },
+					...options.generateExtra,
+				},
+			),
 		],
 		connections: {
 			Start: { main: [[{ node: 'Prompts', type: 'main', index: 0 }]] },

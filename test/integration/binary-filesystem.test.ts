@@ -8,11 +8,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
-import { chain, initBinaryDataService, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
+import {
+	chain,
+	initBinaryDataService,
+	ITEMS_TYPE,
+	node,
+	runWorkflow,
+	TRIGGER_TYPE,
+	WAIT_TYPE,
+} from '../../sandbox/engine';
 import { jsonOf, SANDBOX_HOST } from '../helpers';
 
 const storage = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-fs-'));
-const saved = { mode: process.env.N8N_DEFAULT_BINARY_DATA_MODE, path: process.env.N8N_BINARY_DATA_STORAGE_PATH };
+const saved = {
+	mode: process.env.N8N_DEFAULT_BINARY_DATA_MODE,
+	path: process.env.N8N_BINARY_DATA_STORAGE_PATH,
+};
 let sandbox: Sandbox;
 let hostile: Hostile;
 
@@ -20,7 +31,10 @@ beforeAll(async () => {
 	process.env.N8N_DEFAULT_BINARY_DATA_MODE = 'filesystem';
 	process.env.N8N_BINARY_DATA_STORAGE_PATH = storage;
 	await initBinaryDataService();
-	sandbox = await startSandbox({ chain: { payers: 1 }, gateway: { jobDurationMs: 100, imageBytes: 3_000_000 } });
+	sandbox = await startSandbox({
+		chain: { payers: 1 },
+		gateway: { jobDurationMs: 100, imageBytes: 3_000_000 },
+	});
 	hostile = await startHostile();
 });
 afterAll(async () => {
@@ -44,7 +58,16 @@ async function wait(statusUrl: string) {
 		nodes: [
 			node('Start', TRIGGER_TYPE),
 			node('Jobs', ITEMS_TYPE, { items: JSON.stringify([{ statusUrl }]) }),
-			node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, maxWaitMinutes: 0.1, options: { allowedHosts: SANDBOX_HOST } } as never, { onError: 'continueRegularOutput' }),
+			node(
+				'Wait',
+				WAIT_TYPE,
+				{
+					pollIntervalSeconds: 0.2,
+					maxWaitMinutes: 0.1,
+					options: { allowedHosts: SANDBOX_HOST },
+				} as never,
+				{ onError: 'continueRegularOutput' },
+			),
 		],
 		connections: chain('Start', 'Jobs', 'Wait'),
 	});
@@ -54,7 +77,13 @@ async function wait(statusUrl: string) {
 
 it('streams a 3 MB image to disk whole', async () => {
 	const id = 'fs-job';
-	sandbox.gateway.jobs.set(id, { id, index: 0, request: { prompt: 'x', output_format: 'png' }, createdAt: Date.now(), readyAt: Date.now() + 100 });
+	sandbox.gateway.jobs.set(id, {
+		id,
+		index: 0,
+		request: { prompt: 'x', output_format: 'png' },
+		createdAt: Date.now(),
+		readyAt: Date.now() + 100,
+	});
 	const result = await wait(`${sandbox.gateway.url}/api/ai/generations/status/${id}`);
 	const [item] = result.output('Wait');
 	expect(item.json).toMatchObject({ status: 'completed' });

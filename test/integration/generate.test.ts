@@ -16,8 +16,14 @@ beforeAll(async () => {
 afterAll(async () => await sandbox?.close());
 beforeEach(() => sandbox.gateway.reset());
 
-function run(flow: Parameters<typeof generateFlow>[0], payer = 0, credential: Record<string, unknown> = {}) {
-	return runWorkflow(generateFlow(flow), { credentials: { x402WalletApi: walletCredential(sandbox, payer, credential) } });
+function run(
+	flow: Parameters<typeof generateFlow>[0],
+	payer = 0,
+	credential: Record<string, unknown> = {},
+) {
+	return runWorkflow(generateFlow(flow), {
+		credentials: { x402WalletApi: walletCredential(sandbox, payer, credential) },
+	});
 }
 
 const transfersTo = async () => (await sandbox.chain.transfers(PAY_TO)).length;
@@ -35,7 +41,9 @@ it('pays once per item and returns the job fields and the receipt', async () => 
 	expect(out).toHaveLength(3);
 	const transfers = (await sandbox.chain.transfers(PAY_TO)).slice(before);
 	expect(transfers).toHaveLength(3);
-	expect(balanceBefore - (await sandbox.chain.usdcBalance(sandbox.payers[0].address))).toBe(3n * 52_700n);
+	expect(balanceBefore - (await sandbox.chain.usdcBalance(sandbox.payers[0].address))).toBe(
+		3n * 52_700n,
+	);
 	out.forEach((json, i) => {
 		expect(json).toMatchObject({
 			jobId: expect.any(String),
@@ -44,14 +52,34 @@ it('pays once per item and returns the job fields and the receipt', async () => 
 			timestamp: expect.any(String),
 			statusCode: 200,
 			endpoint: sandbox.gateway.endpoint,
-			request: { prompt: ['a red banana', 'a blue banana', 'a green banana'][i], aspect_ratio: '16:9', output_format: 'webp', seed: 7, num_images: 1, sync_mode: false, limit_generations: false },
-			payment: { amountUsdc: '0.0527', amountAtomic: '52700', network: 'base', payTo: PAY_TO, settlement: 'charged' },
+			request: {
+				prompt: ['a red banana', 'a blue banana', 'a green banana'][i],
+				aspect_ratio: '16:9',
+				output_format: 'webp',
+				seed: 7,
+				num_images: 1,
+				sync_mode: false,
+				limit_generations: false,
+			},
+			payment: {
+				amountUsdc: '0.0527',
+				amountAtomic: '52700',
+				network: 'base',
+				payTo: PAY_TO,
+				settlement: 'charged',
+			},
 		});
 		const payment = json.payment as Record<string, string>;
 		expect(transfers.map((t) => t.tx)).toContain(payment.transaction);
-		expect(sandbox.gateway.jobs.get(json.jobId as string)?.request.prompt).toBe((json.request as Record<string, unknown>).prompt);
+		expect(sandbox.gateway.jobs.get(json.jobId as string)?.request.prompt).toBe(
+			(json.request as Record<string, unknown>).prompt,
+		);
 	});
-	expect(result.output('Generate').map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+	expect(result.output('Generate').map((item) => item.pairedItem)).toEqual([
+		{ item: 0 },
+		{ item: 1 },
+		{ item: 2 },
+	]);
 	expectNoKey(result.run, sandbox.payers[0].key);
 });
 
@@ -59,12 +87,18 @@ it('a batch of 20: own prompts, order and pairing kept, bounded concurrency, bud
 	sandbox.gateway.options.latencyMs = 100;
 	try {
 		const before = await transfersTo();
-		const items = Array.from({ length: 20 }, (_, i) => ({ prompt: `banana number ${i}`, ratio: i % 2 ? '9:16' : '1:1' }));
+		const items = Array.from({ length: 20 }, (_, i) => ({
+			prompt: `banana number ${i}`,
+			ratio: i % 2 ? '9:16' : '1:1',
+		}));
 		const result = await run(
 			{
 				endpoint: sandbox.gateway.endpoint,
 				items,
-				generate: { aspectRatio: '={{ $json.ratio }}', options: { concurrency: 4, budgetUsdc: 0.527 } },
+				generate: {
+					aspectRatio: '={{ $json.ratio }}',
+					options: { concurrency: 4, budgetUsdc: 0.527 },
+				},
 				generateExtra: { onError: 'continueRegularOutput' },
 			},
 			1,
@@ -79,10 +113,18 @@ it('a batch of 20: own prompts, order and pairing kept, bounded concurrency, bud
 		expect(refused).toHaveLength(10);
 		for (const item of paid) {
 			const i = (item.pairedItem as { item: number }).item;
-			expect(item.json.request).toMatchObject({ prompt: `banana number ${i}`, aspect_ratio: items[i].ratio });
+			expect(item.json.request).toMatchObject({
+				prompt: `banana number ${i}`,
+				aspect_ratio: items[i].ratio,
+			});
 		}
 		for (const item of refused) {
-			expect(item.json).toMatchObject({ errorKind: 'policy', rule: 'budget', settlement: 'not charged', signed: false });
+			expect(item.json).toMatchObject({
+				errorKind: 'policy',
+				rule: 'budget',
+				settlement: 'not charged',
+				signed: false,
+			});
 			expect(item.json.error).toMatch(/"budget" rule/);
 		}
 		expect((await sandbox.chain.transfers(PAY_TO)).slice(before)).toHaveLength(10);
@@ -98,70 +140,174 @@ it('a batch of 20: own prompts, order and pairing kept, bounded concurrency, bud
 
 it('Dry Run pays nothing and returns the quote', async () => {
 	const balance = await sandbox.chain.usdcBalance(sandbox.payers[2].address);
-	const result = await run({ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } }, 2);
+	const result = await run(
+		{ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } },
+		2,
+	);
 	expect(result.status).toBe('success');
 	const [json] = jsonOf(result.output('Generate'));
 	expect(json).toMatchObject({
 		dryRun: true,
 		paymentRequired: true,
 		wouldPay: true,
-		quote: { priceUsdc: '0.0527', priceAtomic: '52700', network: 'base', payTo: PAY_TO, asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', maxTimeoutSeconds: 300, x402Version: 1 },
+		quote: {
+			priceUsdc: '0.0527',
+			priceAtomic: '52700',
+			network: 'base',
+			payTo: PAY_TO,
+			asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913',
+			maxTimeoutSeconds: 300,
+			x402Version: 1,
+		},
 		limits: { maxPriceUsdc: '0.1', credentialCapUsdc: '0.1', network: 'base' },
 	});
 	// What the credential test finds, where a user sees it: who pays, what it holds, how many images that is.
 	const whole = balance / 1_000_000n;
 	const fraction = (balance % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '') || '0';
-	expect(json.wallet).toEqual({ address: sandbox.payers[2].address, network: 'Base', usdcBalance: `${whole}.${fraction}`, imagesCovered: Number(balance / 52_700n) });
+	expect(json.wallet).toEqual({
+		address: sandbox.payers[2].address,
+		network: 'Base',
+		usdcBalance: `${whole}.${fraction}`,
+		imagesCovered: Number(balance / 52_700n),
+	});
 	expect(Number(balance / 52_700n)).toBeGreaterThan(0);
 	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
 	expect(await sandbox.chain.usdcBalance(sandbox.payers[2].address)).toBe(balance);
 });
 
 it('Dry Run with an RPC that does not answer still names the paying address, and says why the balance is missing', async () => {
-	const result = await run({ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } }, 2, { rpcUrl: 'http://127.0.0.1:9/' });
+	const result = await run(
+		{ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } },
+		2,
+		{ rpcUrl: 'http://127.0.0.1:9/' },
+	);
 	const [json] = jsonOf(result.output('Generate'));
-	expect(json).toMatchObject({ wouldPay: true, wallet: { address: sandbox.payers[2].address, network: 'Base', usdcBalance: null } });
-	expect((json.wallet as Record<string, string>).balanceNote).toMatch(/^The balance could not be read: the RPC at 127\.0\.0\.1:9 did not answer/);
+	expect(json).toMatchObject({
+		wouldPay: true,
+		wallet: { address: sandbox.payers[2].address, network: 'Base', usdcBalance: null },
+	});
+	expect((json.wallet as Record<string, string>).balanceNote).toMatch(
+		/^The balance could not be read: the RPC at 127\.0\.0\.1:9 did not answer/,
+	);
 });
 
 it('Dry Run on an empty wallet says it covers no image and where to send USDC', async () => {
 	const { privateKeyToAccount, generatePrivateKey } = await import('viem/accounts');
 	const key = generatePrivateKey();
-	const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } }), {
-		credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } },
-	});
+	const result = await runWorkflow(
+		generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } }),
+		{
+			credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } },
+		},
+	);
 	const [json] = jsonOf(result.output('Generate'));
 	const address = privateKeyToAccount(key).address;
-	expect(json.wallet).toEqual({ address, network: 'Base', usdcBalance: '0.0', imagesCovered: 0, fundingNote: `Send USDC on Base to ${address} before running without Dry Run.` });
+	expect(json.wallet).toEqual({
+		address,
+		network: 'Base',
+		usdcBalance: '0.0',
+		imagesCovered: 0,
+		fundingNote: `Send USDC on Base to ${address} before running without Dry Run.`,
+	});
 	expectNoKey(result.run, key);
 });
 
 it('Dry Run says when the price would be refused', async () => {
-	const result = await run({ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true, maxPriceUsdc: 0.05 } } }, 2);
+	const result = await run(
+		{
+			endpoint: sandbox.gateway.endpoint,
+			generate: { options: { dryRun: true, maxPriceUsdc: 0.05 } },
+		},
+		2,
+	);
 	const [json] = jsonOf(result.output('Generate'));
-	expect(json).toMatchObject({ wouldPay: false, refusal: expect.stringMatching(/"max price" rule: the service asks 0\.0527 USDC, the limit is 0\.05 USDC/) });
+	expect(json).toMatchObject({
+		wouldPay: false,
+		refusal: expect.stringMatching(
+			/"max price" rule: the service asks 0\.0527 USDC, the limit is 0\.05 USDC/,
+		),
+	});
 	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
 });
 
 describe('invalid fields fail their item, name the field, and pay nothing', () => {
 	it.each([
-		['empty prompt (from an expression)', { prompt: '={{ $json.missing }}' }, {}, /^Prompt: is empty/],
-		['bad aspect ratio', { aspectRatio: '={{ "7:3" }}' }, {}, /^Aspect Ratio: "7:3" is not allowed.*/],
-		['bad output format', { outputFormat: '={{ "gif" }}' }, {}, /^Output Format: "gif" is not allowed/],
+		[
+			'empty prompt (from an expression)',
+			{ prompt: '={{ $json.missing }}' },
+			{},
+			/^Prompt: is empty/,
+		],
+		[
+			'bad aspect ratio',
+			{ aspectRatio: '={{ "7:3" }}' },
+			{},
+			/^Aspect Ratio: "7:3" is not allowed.*/,
+		],
+		[
+			'bad output format',
+			{ outputFormat: '={{ "gif" }}' },
+			{},
+			/^Output Format: "gif" is not allowed/,
+		],
 		['negative seed', { seed: '-3' }, {}, /^Seed: "-3" is not a plain whole number/],
 		['text seed', { seed: 'lucky' }, {}, /^Seed: "lucky" is not a plain whole number/],
 		['two images', { numImages: 2 }, {}, /^Number of Images: 2 is not allowed/],
-		['sync mode not a boolean', { syncMode: '={{ "maybe" }}' }, {}, /^Sync Mode: must be true or false/],
-		['endpoint not http', {}, { endpointUrl: 'ftp://example.com/x' }, /^Endpoint URL: only http\(s\) URLs are requested, not ftp:/],
-		['recipient not an address', {}, { expectedPayTo: '0x1234' }, /^Expected Recipient: "0x1234" is not an address/],
-		['max price above the credential cap', {}, { maxPriceUsdc: 0.5 }, /^Max Price per Image \(USDC\): 0\.5 is above the credential's Max Payment per Request of 0\.1/],
-		['timeout out of range', {}, { requestTimeoutSeconds: 5000 }, /^Request Timeout \(Seconds\): must be between 1 and 900/],
-		['concurrency out of range', {}, { concurrency: 500 }, /^Concurrency: must be a whole number from 1 to 50, got 500/],
-		['negative budget', {}, { budgetUsdc: -1 }, /^Budget per Execution \(USDC\): must be a number of 0 or more/],
-		['binary field with spaces', {}, { binaryPropertyName: 'my image' }, /^Binary Field: "my image" is not a valid field name/],
+		[
+			'sync mode not a boolean',
+			{ syncMode: '={{ "maybe" }}' },
+			{},
+			/^Sync Mode: must be true or false/,
+		],
+		[
+			'endpoint not http',
+			{},
+			{ endpointUrl: 'ftp://example.com/x' },
+			/^Endpoint URL: only http\(s\) URLs are requested, not ftp:/,
+		],
+		[
+			'recipient not an address',
+			{},
+			{ expectedPayTo: '0x1234' },
+			/^Expected Recipient: "0x1234" is not an address/,
+		],
+		[
+			'max price above the credential cap',
+			{},
+			{ maxPriceUsdc: 0.5 },
+			/^Max Price per Image \(USDC\): 0\.5 is above the credential's Max Payment per Request of 0\.1/,
+		],
+		[
+			'timeout out of range',
+			{},
+			{ requestTimeoutSeconds: 5000 },
+			/^Request Timeout \(Seconds\): must be between 1 and 900/,
+		],
+		[
+			'concurrency out of range',
+			{},
+			{ concurrency: 500 },
+			/^Concurrency: must be a whole number from 1 to 50, got 500/,
+		],
+		[
+			'negative budget',
+			{},
+			{ budgetUsdc: -1 },
+			/^Budget per Execution \(USDC\): must be a number of 0 or more/,
+		],
+		[
+			'binary field with spaces',
+			{},
+			{ binaryPropertyName: 'my image' },
+			/^Binary Field: "my image" is not a valid field name/,
+		],
 	])('%s', async (_case, params, options, message) => {
 		const result = await run(
-			{ endpoint: sandbox.gateway.endpoint, generate: { ...params, options }, generateExtra: { onError: 'continueRegularOutput' } },
+			{
+				endpoint: sandbox.gateway.endpoint,
+				generate: { ...params, options },
+				generateExtra: { onError: 'continueRegularOutput' },
+			},
 			2,
 		);
 		const [json] = jsonOf(result.output('Generate'));
@@ -172,7 +318,10 @@ describe('invalid fields fail their item, name the field, and pay nothing', () =
 	});
 
 	it('without Continue On Fail the node fails with the field in the message', async () => {
-		const result = await run({ endpoint: sandbox.gateway.endpoint, generate: { aspectRatio: '={{ "square" }}' } }, 2);
+		const result = await run(
+			{ endpoint: sandbox.gateway.endpoint, generate: { aspectRatio: '={{ "square" }}' } },
+			2,
+		);
 		expect(result.status).toBe('error');
 		expect(result.error?.message).toMatch(/^Aspect Ratio: "square" is not allowed/);
 		expect(result.error?.description).toMatch(/Use one of: 21:9, 16:9/);
@@ -181,9 +330,17 @@ describe('invalid fields fail their item, name the field, and pay nothing', () =
 
 	it('a malformed key in the credential fails every item, names the field, never shows the key', async () => {
 		const key = sandbox.payers[2].key;
-		const result = await run({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'a' }, { prompt: 'b' }], generateExtra: { onError: 'continueRegularOutput' } }, 2, {
-			privateKey: `${key}ff`,
-		});
+		const result = await run(
+			{
+				endpoint: sandbox.gateway.endpoint,
+				items: [{ prompt: 'a' }, { prompt: 'b' }],
+				generateExtra: { onError: 'continueRegularOutput' },
+			},
+			2,
+			{
+				privateKey: `${key}ff`,
+			},
+		);
 		const out = jsonOf(result.output('Generate'));
 		expect(out).toHaveLength(2);
 		for (const json of out) expect(json.error).toMatch(/^Private Key: has 66 hex characters/);
@@ -194,13 +351,41 @@ describe('invalid fields fail their item, name the field, and pay nothing', () =
 
 describe('policy refusals through the node pay nothing and name the rule', () => {
 	it.each([
-		['max price', { maxPriceUsdc: 0.05 }, {}, /"max price" rule: the service asks 0\.0527 USDC, the limit is 0\.05 USDC/],
-		['recipient', { expectedPayTo: '0x000000000000000000000000000000000000dEaD' }, {}, /"recipient" rule/],
-		['network', {}, { network: 'base-sepolia' }, /"network" rule: the service wants payment on "base", the credential pays on "base-sepolia"/],
-		['credential cap', {}, { maxPaymentUsdc: 0.01 }, /"max price" rule: .*limit is 0\.01 USDC \(Max Payment per Request in the credential\)/],
+		[
+			'max price',
+			{ maxPriceUsdc: 0.05 },
+			{},
+			/"max price" rule: the service asks 0\.0527 USDC, the limit is 0\.05 USDC/,
+		],
+		[
+			'recipient',
+			{ expectedPayTo: '0x000000000000000000000000000000000000dEaD' },
+			{},
+			/"recipient" rule/,
+		],
+		[
+			'network',
+			{},
+			{ network: 'base-sepolia' },
+			/"network" rule: the service wants payment on "base", the credential pays on "base-sepolia"/,
+		],
+		[
+			'credential cap',
+			{},
+			{ maxPaymentUsdc: 0.01 },
+			/"max price" rule: .*limit is 0\.01 USDC \(Max Payment per Request in the credential\)/,
+		],
 	])('%s', async (_rule, options, credential, message) => {
 		const balance = await sandbox.chain.usdcBalance(sandbox.payers[2].address);
-		const result = await run({ endpoint: sandbox.gateway.endpoint, generate: { options }, generateExtra: { onError: 'continueRegularOutput' } }, 2, credential);
+		const result = await run(
+			{
+				endpoint: sandbox.gateway.endpoint,
+				generate: { options },
+				generateExtra: { onError: 'continueRegularOutput' },
+			},
+			2,
+			credential,
+		);
 		const [json] = jsonOf(result.output('Generate'));
 		expect(json.error).toMatch(message);
 		expect(json).toMatchObject({ errorKind: 'policy', settlement: 'not charged', signed: false });
@@ -244,25 +429,46 @@ it('without Continue On Fail, a failure stops new items and says what was alread
 	sandbox.gateway.faults.beforeSettle = 'error';
 	sandbox.gateway.faults.onlyPrompt = 'second';
 	const result = await run(
-		{ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'first' }, { prompt: 'second' }, { prompt: 'third' }, { prompt: 'fourth' }], generate: { options: { concurrency: 1 } } },
+		{
+			endpoint: sandbox.gateway.endpoint,
+			items: [{ prompt: 'first' }, { prompt: 'second' }, { prompt: 'third' }, { prompt: 'fourth' }],
+			generate: { options: { concurrency: 1 } },
+		},
 		3,
 	);
 	expect(result.status).toBe('error');
 	expect(result.error?.message).toMatch(/HTTP 500 to the paid request.*was NOT taken/);
-	expect(result.error?.description).toMatch(/1 other item\(s\) of this run were paid and submitted \(jobs: [\w-]+\)/);
+	expect(result.error?.description).toMatch(
+		/1 other item\(s\) of this run were paid and submitted \(jobs: [\w-]+\)/,
+	);
 	expect(sandbox.gateway.counts.paid).toBe(2); // 'third' and 'fourth' never started
 });
 
 it('Sync Mode outputs the image as binary, one item per image', async () => {
 	const result = await run(
-		{ endpoint: sandbox.gateway.endpoint, generate: { syncMode: true, aspectRatio: '3:2', outputFormat: 'jpeg', options: { binaryPropertyName: 'picture' } } },
+		{
+			endpoint: sandbox.gateway.endpoint,
+			generate: {
+				syncMode: true,
+				aspectRatio: '3:2',
+				outputFormat: 'jpeg',
+				options: { binaryPropertyName: 'picture' },
+			},
+		},
 		4,
 	);
 	expect(result.status).toBe('success');
 	const [item] = result.output('Generate');
 	// The sandbox draws 3:2 at 126 x 84 (SANDBOX_IMAGE_SIZE=128 in tests); the size is read from the bytes.
-	expect(item.json).toMatchObject({ jobId: expect.any(String), image: { index: 0, mimeType: 'image/jpeg', width: 126, height: 84 }, payment: { amountUsdc: '0.0527' } });
-	expect(item.binary?.picture).toMatchObject({ mimeType: 'image/jpeg', fileName: expect.stringMatching(/\.jpeg$/) });
+	expect(item.json).toMatchObject({
+		jobId: expect.any(String),
+		image: { index: 0, mimeType: 'image/jpeg', width: 126, height: 84 },
+		payment: { amountUsdc: '0.0527' },
+	});
+	expect(item.binary?.picture).toMatchObject({
+		mimeType: 'image/jpeg',
+		fileName: expect.stringMatching(/\.jpeg$/),
+	});
 	const bytes = Buffer.from(item.binary!.picture.data, 'base64');
 	expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
 	expect(imageSize(bytes)).toMatchObject({ width: 126, height: 84 });
@@ -270,15 +476,28 @@ it('Sync Mode outputs the image as binary, one item per image', async () => {
 
 it('as an AI-agent tool it answers compact JSON without binary, even in Sync Mode', async () => {
 	const classes = sourceClasses();
-	const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { syncMode: true } }), {
-		credentials: { x402WalletApi: walletCredential(sandbox, 5) },
-		classes: { ...classes, generate: asTool(classes.generate) },
-	});
+	const result = await runWorkflow(
+		generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { syncMode: true } }),
+		{
+			credentials: { x402WalletApi: walletCredential(sandbox, 5) },
+			classes: { ...classes, generate: asTool(classes.generate) },
+		},
+	);
 	expect(result.status).toBe('success');
 	const [item] = result.output('Generate');
 	expect(item.binary).toBeUndefined();
-	expect(Object.keys(item.json).sort()).toEqual(['costUsdc', 'imageUrls', 'jobId', 'statusUrl', 'transaction']);
-	expect(item.json).toMatchObject({ costUsdc: '0.0527', transaction: expect.stringMatching(/^0x[0-9a-f]{64}$/), imageUrls: [expect.stringMatching(/^http:\/\/127\.0\.0\.1/)] });
+	expect(Object.keys(item.json).sort()).toEqual([
+		'costUsdc',
+		'imageUrls',
+		'jobId',
+		'statusUrl',
+		'transaction',
+	]);
+	expect(item.json).toMatchObject({
+		costUsdc: '0.0527',
+		transaction: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+		imageUrls: [expect.stringMatching(/^http:\/\/127\.0\.0\.1/)],
+	});
 	expect(sandbox.gateway.counts.image).toBe(0);
 });
 
@@ -295,8 +514,12 @@ it('a cancel during a paid request ends promptly and still reports that payment 
 	const result = await running;
 	expect(Date.now() - cancelledAt).toBeLessThan(2_000);
 	expect(result.status).toBe('canceled');
-	const taskError = result.run.data.resultData.runData.Generate?.[0]?.error as { description?: string } | undefined;
-	expect(taskError?.description).toMatch(/Payments in flight when it was canceled: item 0: 0\.0527 USDC to 0x5054acbbdd6aed95231cbe833f7bf1db7c248bff, payer 0x[0-9a-fA-F]{40}, nonce 0x[0-9a-f]{64}, charged/);
+	const taskError = result.run.data.resultData.runData.Generate?.[0]?.error as
+		| { description?: string }
+		| undefined;
+	expect(taskError?.description).toMatch(
+		/Payments in flight when it was canceled: item 0: 0\.0527 USDC to 0x5054acbbdd6aed95231cbe833f7bf1db7c248bff, payer 0x[0-9a-fA-F]{40}, nonce 0x[0-9a-f]{64}, charged/,
+	);
 	expect(sandbox.gateway.counts.paid).toBe(1);
 });
 
@@ -304,7 +527,12 @@ it('the budget spans every run of the node in one execution (a loop cannot reset
 	const before = (await sandbox.chain.transfers(PAY_TO)).length;
 	const items = Array.from({ length: 6 }, (_, i) => ({ prompt: `looped ${i}` }));
 	const result = await runWorkflow(
-		loopFlow({ items, batchSize: 2, generateOptions: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 0.2 }, generateExtra: { onError: 'continueRegularOutput' } }),
+		loopFlow({
+			items,
+			batchSize: 2,
+			generateOptions: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 0.2 },
+			generateExtra: { onError: 'continueRegularOutput' },
+		}),
 		{ credentials: { x402WalletApi: walletCredential(sandbox, 5) } },
 	);
 	expect(result.status).toBe('success');

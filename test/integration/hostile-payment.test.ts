@@ -38,7 +38,11 @@ beforeEach(() => {
 
 const transfers = async () => (await sandbox.chain.transfers(PAY_TO)).length;
 const session = (payer = 0, extra: Record<string, unknown> = {}) =>
-	new PaymentSession({ http: fetchHttp(), wallet: walletFromCredential(walletCredential(sandbox, payer, extra)), budget: new Budget(1_000_000n) });
+	new PaymentSession({
+		http: fetchHttp(),
+		wallet: walletFromCredential(walletCredential(sandbox, payer, extra)),
+		budget: new Budget(1_000_000n),
+	});
 
 async function failure(promise: Promise<unknown>): Promise<NanoBananaError> {
 	try {
@@ -57,25 +61,39 @@ function decodeHeader(header: string) {
 }
 
 describe('1. a signed authorization is short-lived, whatever the server asks', () => {
-	it.each([3_600, 315_360_000, 1e13, 1e30])('refuses a quote valid %d seconds under the "validity" rule, signing nothing', async (seconds) => {
-		sandbox.gateway.faults.quoteOverrides = { maxTimeoutSeconds: seconds };
-		const before = await transfers();
-		const error = await failure(session().pay({ url: sandbox.gateway.endpoint, body: { prompt: 'long-lived' } }));
-		expect(error.kind).toBe('policy');
-		expect(error.details.rule).toBe('validity');
-		expect(error.message).toMatch(/^Payment refused by the "validity" rule: .* the most this package signs is 600 seconds\. Nothing was signed or paid\.$/);
-		expect(error.signed).toBe(false);
-		expect(sandbox.gateway.counts.paid).toBe(0);
-		expect(await transfers()).toBe(before);
-	});
+	it.each([3_600, 315_360_000, 1e13, 1e30])(
+		'refuses a quote valid %d seconds under the "validity" rule, signing nothing',
+		async (seconds) => {
+			sandbox.gateway.faults.quoteOverrides = { maxTimeoutSeconds: seconds };
+			const before = await transfers();
+			const error = await failure(
+				session().pay({ url: sandbox.gateway.endpoint, body: { prompt: 'long-lived' } }),
+			);
+			expect(error.kind).toBe('policy');
+			expect(error.details.rule).toBe('validity');
+			expect(error.message).toMatch(
+				/^Payment refused by the "validity" rule: .* the most this package signs is 600 seconds\. Nothing was signed or paid\.$/,
+			);
+			expect(error.signed).toBe(false);
+			expect(sandbox.gateway.counts.paid).toBe(0);
+			expect(await transfers()).toBe(before);
+		},
+	);
 
-	it.each([[-300], [0], ['300'], [null], [12.5]])('refuses maxTimeoutSeconds %p before signing', async (value) => {
-		sandbox.gateway.faults.quoteOverrides = { maxTimeoutSeconds: value };
-		const error = await failure(session().pay({ url: sandbox.gateway.endpoint, body: { prompt: 'absurd' } }));
-		expect(error.kind).toBe('quote');
-		expect(error.message).toMatch(/maxTimeoutSeconds is not a positive whole number of seconds\. Nothing was signed or paid\./);
-		expect(sandbox.gateway.counts.paid).toBe(0);
-	});
+	it.each([[-300], [0], ['300'], [null], [12.5]])(
+		'refuses maxTimeoutSeconds %p before signing',
+		async (value) => {
+			sandbox.gateway.faults.quoteOverrides = { maxTimeoutSeconds: value };
+			const error = await failure(
+				session().pay({ url: sandbox.gateway.endpoint, body: { prompt: 'absurd' } }),
+			);
+			expect(error.kind).toBe('quote');
+			expect(error.message).toMatch(
+				/maxTimeoutSeconds is not a positive whole number of seconds\. Nothing was signed or paid\./,
+			);
+			expect(sandbox.gateway.counts.paid).toBe(0);
+		},
+	);
 
 	it("signs Dopamint's 300 s as asked, and never more than the ceiling", async () => {
 		const started = Math.floor(Date.now() / 1000);
@@ -91,7 +109,10 @@ describe('1. a signed authorization is short-lived, whatever the server asks', (
 it("3. signs the token's EIP-712 domain from the package's table, not the server's extra", async () => {
 	sandbox.gateway.faults.quoteOverrides = { extra: { name: 'Evil Coin', version: '9' } };
 	const before = await transfers();
-	const answer = await session(1).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'domain' } });
+	const answer = await session(1).pay({
+		url: sandbox.gateway.endpoint,
+		body: { prompt: 'domain' },
+	});
 	expect(answer.receipt?.settlement).toBe('charged');
 	expect(await transfers()).toBe(before + 1);
 	const { signature, authorization } = decodeHeader(sandbox.gateway.paymentHeaders[0]).payload;
@@ -115,34 +136,53 @@ it("3. signs the token's EIP-712 domain from the package's table, not the server
 	} as const;
 	const recover = async (name: string, version: string) =>
 		await recoverTypedDataAddress({
-			domain: { name, version, chainId: 8453, verifyingContract: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913' },
+			domain: {
+				name,
+				version,
+				chainId: 8453,
+				verifyingContract: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913',
+			},
 			types,
 			primaryType: 'TransferWithAuthorization',
 			message,
 			signature,
 		});
-	expect((await recover('USD Coin', '2')).toLowerCase()).toBe(sandbox.payers[1].address.toLowerCase());
-	expect((await recover('Evil Coin', '9')).toLowerCase()).not.toBe(sandbox.payers[1].address.toLowerCase());
+	expect((await recover('USD Coin', '2')).toLowerCase()).toBe(
+		sandbox.payers[1].address.toLowerCase(),
+	);
+	expect((await recover('Evil Coin', '9')).toLowerCase()).not.toBe(
+		sandbox.payers[1].address.toLowerCase(),
+	);
 });
 
 describe('6. a payment header goes only to the Endpoint URL', () => {
 	it('a redirect on the paid request is not followed: the other host gets nothing, the error names it', async () => {
 		sandbox.gateway.faults.paidRedirect = `${hostile.url}/collect`;
 		const before = await transfers();
-		const error = await failure(session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }));
+		const error = await failure(
+			session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }),
+		);
 		expect(error).toBeInstanceOf(PaymentError);
-		expect(error.message).toContain(`answered with a redirect (HTTP 307) to ${hostile.url}/collect; payment and chain requests never follow redirects`);
+		expect(error.message).toContain(
+			`answered with a redirect (HTTP 307) to ${hostile.url}/collect; payment and chain requests never follow redirects`,
+		);
 		expect((error as PaymentError).settlement).toBe('not charged');
-		expect(error.message).toMatch(/was NOT taken as of .*; the signed authorization stays valid until \d{4}-/);
+		expect(error.message).toMatch(
+			/was NOT taken as of .*; the signed authorization stays valid until \d{4}-/,
+		);
 		expect(hostile.requests).toHaveLength(0);
 		expect(await transfers()).toBe(before);
 	});
 
 	it('a redirect on the unpaid request fails before anything is signed', async () => {
 		sandbox.gateway.faults.unpaidRedirect = `${hostile.url}/quote`;
-		const error = await failure(session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }));
+		const error = await failure(
+			session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'redirected' } }),
+		);
 		expect(error.signed).toBe(false);
-		expect(error.message).toMatch(/redirect \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+\/quote; payment and chain requests never follow redirects\. Nothing was signed or paid\./);
+		expect(error.message).toMatch(
+			/redirect \(HTTP 307\) to http:\/\/127\.0\.0\.1:\d+\/quote; payment and chain requests never follow redirects\. Nothing was signed or paid\./,
+		);
 		expect(hostile.requests).toHaveLength(0);
 		expect(sandbox.gateway.counts.paid).toBe(0);
 	});
@@ -151,45 +191,71 @@ describe('6. a payment header goes only to the Endpoint URL', () => {
 describe('4. messages match the verdict', () => {
 	it('charged: the service took the payment, and the message says so', async () => {
 		sandbox.gateway.faults.noJobId = true;
-		const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, generateExtra: { onError: 'continueRegularOutput' } }), {
-			credentials: { x402WalletApi: walletCredential(sandbox, 3) },
-		});
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{
+				credentials: { x402WalletApi: walletCredential(sandbox, 3) },
+			},
+		);
 		const [json] = jsonOf(result.output('Generate'));
 		expectNoKey(result.run, sandbox.payers[3].key);
 		expect(json).toMatchObject({ signed: true, settlement: 'charged' });
-		expect(json.error).toMatch(/^The service answered the paid request without a job id: .*The payment of 0\.0527 USDC WAS taken/);
+		expect(json.error).toMatch(
+			/^The service answered the paid request without a job id: .*The payment of 0\.0527 USDC WAS taken/,
+		);
 	});
 
 	it('not charged: always with "valid until"', async () => {
 		sandbox.gateway.faults.beforeSettle = 'error';
-		const error = (await failure(session(3).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }))) as PaymentError;
+		const error = (await failure(
+			session(3).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }),
+		)) as PaymentError;
 		expect(error.settlement).toBe('not charged');
 		expect(error.paid).toBe(false);
-		expect(error.message).toMatch(/was NOT taken as of \d{4}-.*; the signed authorization stays valid until \d{4}-\d\d-\d\dT/);
+		expect(error.message).toMatch(
+			/was NOT taken as of \d{4}-.*; the signed authorization stays valid until \d{4}-\d\d-\d\dT/,
+		);
 		expect(error.message).not.toMatch(/took the payment|WAS taken/);
 	});
 
 	it('unknown (RPC unreachable): "the payment may have been taken"', async () => {
 		sandbox.gateway.faults.afterSettle = 'error';
-		const error = (await failure(session(3, { rpcUrl: `${hostile.url}/nothing-here` }).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }))) as PaymentError;
+		const error = (await failure(
+			session(3, { rpcUrl: `${hostile.url}/nothing-here` }).pay({
+				url: sandbox.gateway.endpoint,
+				body: { prompt: 'x' },
+			}),
+		)) as PaymentError;
 		expect(error.settlement).toBe('unknown');
 		expect(error.paid).toBeUndefined();
-		expect(error.message).toMatch(/The payment of 0\.0527 USDC may have been taken: it could not be checked on-chain\./);
+		expect(error.message).toMatch(
+			/The payment of 0\.0527 USDC may have been taken: it could not be checked on-chain\./,
+		);
 	});
 });
 
 it('10. a paid answer above 5 MB is dropped and reported with its verdict', async () => {
 	sandbox.gateway.faults.afterSettle = 'huge';
-	const error = (await failure(session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'huge' } }))) as PaymentError;
+	const error = (await failure(
+		session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'huge' } }),
+	)) as PaymentError;
 	expect(error).toBeInstanceOf(PaymentError);
-	expect(error.message).toMatch(/^The paid request failed: The answer of http:\/\/127\.0\.0\.1:\d+\/api\/.* is larger than 5 MB; it was dropped\. The payment of 0\.0527 USDC WAS taken/);
+	expect(error.message).toMatch(
+		/^The paid request failed: The answer of http:\/\/127\.0\.0\.1:\d+\/api\/.* is larger than 5 MB; it was dropped\. The payment of 0\.0527 USDC WAS taken/,
+	);
 	expect(error.settlement).toBe('charged');
 });
 
 it('14. the receipt says who claims what: a forged settlement header is not taken for a payment', async () => {
 	sandbox.gateway.faults.forgeSettlement = true;
 	const before = await transfers();
-	const answer = await session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'forged' } });
+	const answer = await session(4).pay({
+		url: sandbox.gateway.endpoint,
+		body: { prompt: 'forged' },
+	});
 	expect(answer.receipt).toMatchObject({
 		serverSettlement: 'success',
 		transaction: `0x${'ab'.repeat(32)}`,
@@ -201,7 +267,11 @@ it('14. the receipt says who claims what: a forged settlement header is not take
 	// A real one, for contrast: both the chain and the server agree.
 	sandbox.gateway.reset();
 	const real = await session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'real' } });
-	expect(real.receipt).toMatchObject({ serverSettlement: 'success', transactionOnChain: 'success', settlement: 'charged' });
+	expect(real.receipt).toMatchObject({
+		serverSettlement: 'success',
+		transactionOnChain: 'success',
+		settlement: 'charged',
+	});
 	// The sandbox chain is not Base's public chain: no basescan link that would lead nowhere.
 	expect(real.receipt?.explorerUrl).toBeNull();
 });
@@ -212,17 +282,24 @@ describe("5. n8n's Retry On Fail never signs twice for one item in one execution
 	it('one item, a server that settles then answers 500: one transfer over three tries, the report says it was paid', async () => {
 		sandbox.gateway.faults.afterSettle = 'error';
 		const before = await transfers();
-		const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, generateExtra: retry }), { credentials: { x402WalletApi: walletCredential(sandbox, 5) } });
+		const result = await runWorkflow(
+			generateFlow({ endpoint: sandbox.gateway.endpoint, generateExtra: retry }),
+			{ credentials: { x402WalletApi: walletCredential(sandbox, 5) } },
+		);
 		expect(result.status).toBe('error');
 		expect(await transfers()).toBe(before + 1);
 		expect(sandbox.gateway.counts.paid).toBe(1);
-		expect(result.error?.message).toMatch(/already signed for in an earlier try of this execution \(Retry On Fail\), so it is not signed or sent again\. The payment of 0\.0527 USDC WAS taken/);
+		expect(result.error?.message).toMatch(
+			/already signed for in an earlier try of this execution \(Retry On Fail\), so it is not signed or sent again\. The payment of 0\.0527 USDC WAS taken/,
+		);
 		// 2. the facts reach the person even without Continue On Fail
 		expect(result.error?.description).toMatch(/Payer: 0x[0-9a-fA-F]{40}/);
 		expect(result.error?.description).toMatch(/Pay to: 0x5054acbbdd6aed95231cbe833f7bf1db7c248bff/);
 		expect(result.error?.description).toMatch(/Amount: 0\.0527 USDC \(52700 atomic\) on base/);
 		expect(result.error?.description).toMatch(/Nonce: 0x[0-9a-f]{64}/);
-		expect(result.error?.description).toMatch(/Valid until: \d{4}-\d\d-\d\dT.* \(validBefore \d+\)/);
+		expect(result.error?.description).toMatch(
+			/Valid until: \d{4}-\d\d-\d\dT.* \(validBefore \d+\)/,
+		);
 		expect(result.error?.description).toMatch(/Settlement: charged/);
 		expectNoKey(result.run, sandbox.payers[5].key);
 	});
@@ -232,7 +309,12 @@ describe("5. n8n's Retry On Fail never signs twice for one item in one execution
 		sandbox.gateway.faults.onlyPrompt = 'second';
 		const before = await transfers();
 		const result = await runWorkflow(
-			generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'first' }, { prompt: 'second' }], generate: { options: { concurrency: 1, budgetUsdc: 0.2 } }, generateExtra: retry }),
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				items: [{ prompt: 'first' }, { prompt: 'second' }],
+				generate: { options: { concurrency: 1, budgetUsdc: 0.2 } },
+				generateExtra: retry,
+			}),
 			{ credentials: { x402WalletApi: walletCredential(sandbox, 5) } },
 		);
 		expect(result.status).toBe('error');
@@ -246,7 +328,11 @@ describe("5. n8n's Retry On Fail never signs twice for one item in one execution
 		sandbox.gateway.faults.onlyPrompt = 'first';
 		const before = await transfers();
 		const result = await runWorkflow(
-			generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'first' }, { prompt: 'second' }], generateExtra: { ...retry, onError: 'continueRegularOutput' } }),
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				items: [{ prompt: 'first' }, { prompt: 'second' }],
+				generateExtra: { ...retry, onError: 'continueRegularOutput' },
+			}),
 			{ credentials: { x402WalletApi: walletCredential(sandbox, 6) } },
 		);
 		expect(result.status).toBe('success');
@@ -270,9 +356,22 @@ it('2. a report survives a validBefore that is not a date', () => {
 		validBefore: '1000000000000000000000000000000',
 		x402Version: 1,
 	};
-	const error = new PaymentError({ reason: 'The paid request failed', attempt, settlement: 'not charged', checkedAt: '2026-11-25T00:00:00.000Z' });
+	const error = new PaymentError({
+		reason: 'The paid request failed',
+		attempt,
+		settlement: 'not charged',
+		checkedAt: '2026-11-25T00:00:00.000Z',
+	});
 	expect(error.message).toMatch(/stays valid until 1000000000000000000000000000000\./);
-	expect(error.details).toMatchObject({ signed: true, payer: attempt.payer, payTo: PAY_TO, amountUsdc: '0.0527', nonce: attempt.nonce, validBefore: attempt.validBefore, settlement: 'not charged' });
+	expect(error.details).toMatchObject({
+		signed: true,
+		payer: attempt.payer,
+		payTo: PAY_TO,
+		amountUsdc: '0.0527',
+		nonce: attempt.nonce,
+		validBefore: attempt.validBefore,
+		settlement: 'not charged',
+	});
 	expect(error.facts()).toContain('Nonce: 0xcdcd');
 });
 
@@ -283,7 +382,11 @@ it('13. the balance check counts only what has not left the wallet: a 0.2 USDC w
 	const before = await transfers();
 	const items = [{ prompt: 'loop one' }, { prompt: 'loop two' }, { prompt: 'loop three' }];
 	const result = await runWorkflow(
-		loopFlow({ items, batchSize: 1, generateOptions: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 1 } }),
+		loopFlow({
+			items,
+			batchSize: 1,
+			generateOptions: { endpointUrl: sandbox.gateway.endpoint, budgetUsdc: 1 },
+		}),
 		{ credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } } },
 	);
 	expect(result.error?.message).toBeUndefined();
@@ -291,9 +394,14 @@ it('13. the balance check counts only what has not left the wallet: a 0.2 USDC w
 	expect(await transfers()).toBe(before + 3);
 	expect(await sandbox.chain.usdcBalance(address)).toBe(200_000n - 3n * 52_700n);
 	// A fourth would not fit: the check still refuses what the wallet cannot cover.
-	const fourth = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'a' }, { prompt: 'b' }] }), {
-		credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } },
-	});
-	expect(fourth.error?.message).toMatch(/^Insufficient USDC: the wallet held 0\.0419 USDC when this run started/);
+	const fourth = await runWorkflow(
+		generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'a' }, { prompt: 'b' }] }),
+		{
+			credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } },
+		},
+	);
+	expect(fourth.error?.message).toMatch(
+		/^Insufficient USDC: the wallet held 0\.0419 USDC when this run started/,
+	);
 	expect(await transfers()).toBe(before + 3);
 });

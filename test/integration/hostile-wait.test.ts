@@ -5,7 +5,14 @@
  * limits, total deadlines, and prompts that could hide text.
  */
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { chain, ITEMS_TYPE, node, runWorkflow, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
+import {
+	chain,
+	ITEMS_TYPE,
+	node,
+	runWorkflow,
+	TRIGGER_TYPE,
+	WAIT_TYPE,
+} from '../../sandbox/engine';
 import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
 
@@ -30,13 +37,27 @@ const credentials = () => ({ x402WalletApi: walletCredential(sandbox, 0) });
 const port = () => new URL(hostile.url).port;
 
 /** Trigger -> Items -> Wait for Job with Continue On Fail, allowed hosts as given. */
-async function wait(items: Array<Record<string, unknown>>, allowedHosts: string, params: Record<string, unknown> = {}) {
+async function wait(
+	items: Array<Record<string, unknown>>,
+	allowedHosts: string,
+	params: Record<string, unknown> = {},
+) {
 	const result = await runWorkflow(
 		{
 			nodes: [
 				node('Start', TRIGGER_TYPE),
 				node('Jobs', ITEMS_TYPE, { items: JSON.stringify(items) }),
-				node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, maxPollIntervalSeconds: 0.5, ...params, options: { allowedHosts } } as never, { onError: 'continueRegularOutput' }),
+				node(
+					'Wait',
+					WAIT_TYPE,
+					{
+						pollIntervalSeconds: 0.2,
+						maxPollIntervalSeconds: 0.5,
+						...params,
+						options: { allowedHosts },
+					} as never,
+					{ onError: 'continueRegularOutput' },
+				),
 			],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
@@ -50,34 +71,66 @@ async function wait(items: Array<Record<string, unknown>>, allowedHosts: string,
 function fakeJob(durationMs = 100) {
 	const id = `job-${Math.random().toString(36).slice(2)}`;
 	const now = Date.now();
-	sandbox.gateway.jobs.set(id, { id, index: 0, request: { prompt: 'x' }, createdAt: now, readyAt: now + durationMs });
-	return { jobId: id, statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`, endpoint: sandbox.gateway.endpoint };
+	sandbox.gateway.jobs.set(id, {
+		id,
+		index: 0,
+		request: { prompt: 'x' },
+		createdAt: now,
+		readyAt: now + durationMs,
+	});
+	return {
+		jobId: id,
+		statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`,
+		endpoint: sandbox.gateway.endpoint,
+	};
 }
 
 describe("7. redirects cannot escape Wait for Job's allow-list", () => {
 	it('a status URL redirecting to a host that is not allowed is refused; that host gets no request', async () => {
 		const target = `${hostile.otherUrl}/status?image=x`;
-		const result = await wait([{ statusUrl: `${hostile.url}/redirect?to=${encodeURIComponent(target)}&status=302` }], `127.0.0.1:${port()}`);
+		const result = await wait(
+			[{ statusUrl: `${hostile.url}/redirect?to=${encodeURIComponent(target)}&status=302` }],
+			`127.0.0.1:${port()}`,
+		);
 		const [json] = jsonOf(result.output('Wait'));
-		expect(json.error).toMatch(/redirected \(HTTP 302\) to http:\/\/localhost:\d+\/status\?…, which is not allowed \(allowed: x402\.dopamint\.ai, 127\.0\.0\.1:\d+\)/);
+		expect(json.error).toMatch(
+			/redirected \(HTTP 302\) to http:\/\/localhost:\d+\/status\?…, which is not allowed \(allowed: x402\.dopamint\.ai, 127\.0\.0\.1:\d+\)/,
+		);
 		expect(hostile.requests.map((r) => r.path.split('?')[0])).toEqual(['/redirect']);
 	});
 
-	it.each(['file:///etc/passwd', 'data:application/json,{"status":"completed"}', 'ftp://127.0.0.1/x'])('a redirect to %s is refused', async (to) => {
-		const result = await wait([{ statusUrl: `${hostile.url}/redirect?to=${encodeURIComponent(to)}&status=307` }], '127.0.0.1');
-		expect(jsonOf(result.output('Wait'))[0].error).toMatch(/redirected \(HTTP 307\) to .*which is not allowed/);
+	it.each([
+		'file:///etc/passwd',
+		'data:application/json,{"status":"completed"}',
+		'ftp://127.0.0.1/x',
+	])('a redirect to %s is refused', async (to) => {
+		const result = await wait(
+			[{ statusUrl: `${hostile.url}/redirect?to=${encodeURIComponent(to)}&status=307` }],
+			'127.0.0.1',
+		);
+		expect(jsonOf(result.output('Wait'))[0].error).toMatch(
+			/redirected \(HTTP 307\) to .*which is not allowed/,
+		);
 	});
 
 	it('an image URL redirecting off the allow-list is refused before anything is downloaded', async () => {
 		const image = `${hostile.url}/redirect?to=${encodeURIComponent(`${hostile.otherUrl}/huge?mb=1&type=image`)}`;
-		const result = await wait([{ statusUrl: `${hostile.url}/status?image=${encodeURIComponent(image)}` }], `127.0.0.1:${port()}`);
-		expect(jsonOf(result.output('Wait'))[0].error).toMatch(/redirected \(HTTP 302\) to http:\/\/localhost:\d+\/huge\?…, which is not allowed/);
+		const result = await wait(
+			[{ statusUrl: `${hostile.url}/status?image=${encodeURIComponent(image)}` }],
+			`127.0.0.1:${port()}`,
+		);
+		expect(jsonOf(result.output('Wait'))[0].error).toMatch(
+			/redirected \(HTTP 302\) to http:\/\/localhost:\d+\/huge\?…, which is not allowed/,
+		);
 		expect(hostile.sent.get('/huge')).toBeUndefined();
 	});
 
 	it('a redirect whose every hop is allowed is followed', async () => {
 		const job = fakeJob();
-		const result = await wait([{ statusUrl: `${hostile.url}/redirect?to=${encodeURIComponent(job.statusUrl)}` }], '127.0.0.1');
+		const result = await wait(
+			[{ statusUrl: `${hostile.url}/redirect?to=${encodeURIComponent(job.statusUrl)}` }],
+			'127.0.0.1',
+		);
 		expect(jsonOf(result.output('Wait'))[0]).toMatchObject({ status: 'completed' });
 		expect(result.output('Wait')[0].binary?.data?.mimeType).toBe('image/png');
 	});
@@ -88,7 +141,10 @@ describe("7. redirects cannot escape Wait for Job's allow-list", () => {
 		// The gateway has no /redirect-me; point the image at the hostile redirector instead.
 		sandbox.gateway.faults.syncImageUrl = `${hostile.url}/redirect?to=${encodeURIComponent(foreign)}`;
 		const result = await runWorkflow(
-			generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { syncMode: true, options: { allowedHosts: `127.0.0.1:${port()}` } } }),
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				generate: { syncMode: true, options: { allowedHosts: `127.0.0.1:${port()}` } },
+			}),
 			{ credentials: credentials() },
 		);
 		expect(result.status).toBe('success');
@@ -105,7 +161,9 @@ describe('8. item data cannot widen the allow-list', () => {
 	it("the incoming item's endpoint field adds no host", async () => {
 		const statusUrl = `${hostile.url}/status?image=x`;
 		const result = await wait([{ statusUrl, endpoint: `${hostile.url}/api` }], '');
-		expect(jsonOf(result.output('Wait'))[0].error).toMatch(/^Status URL: host "127\.0\.0\.1:\d+" is not allowed \(allowed: x402\.dopamint\.ai\)/);
+		expect(jsonOf(result.output('Wait'))[0].error).toMatch(
+			/^Status URL: host "127\.0\.0\.1:\d+" is not allowed \(allowed: x402\.dopamint\.ai\)/,
+		);
 		expect(hostile.requests).toHaveLength(0);
 	});
 
@@ -114,8 +172,13 @@ describe('8. item data cannot widen the allow-list', () => {
 		const gatewayPort = new URL(sandbox.gateway.url).port;
 		const bare = await wait([job], '127.0.0.1');
 		expect(jsonOf(bare.output('Wait'))[0]).toMatchObject({ status: 'completed' });
-		const otherPort = await wait([fakeJob()], `127.0.0.1:${Number(gatewayPort) === 1 ? 2 : Number(gatewayPort) - 1}`);
-		expect(jsonOf(otherPort.output('Wait'))[0].error).toMatch(/^Status URL: host "127\.0\.0\.1:\d+" is not allowed/);
+		const otherPort = await wait(
+			[fakeJob()],
+			`127.0.0.1:${Number(gatewayPort) === 1 ? 2 : Number(gatewayPort) - 1}`,
+		);
+		expect(jsonOf(otherPort.output('Wait'))[0].error).toMatch(
+			/^Status URL: host "127\.0\.0\.1:\d+" is not allowed/,
+		);
 		const exact = await wait([fakeJob()], `127.0.0.1:${gatewayPort}`);
 		expect(jsonOf(exact.output('Wait'))[0]).toMatchObject({ status: 'completed' });
 	});
@@ -131,9 +194,14 @@ describe('8. item data cannot widen the allow-list', () => {
 describe('9. no credentials in URLs', () => {
 	it('an Endpoint URL with user:pass@ is refused naming the field, nothing is sent, the password is never echoed', async () => {
 		const endpoint = sandbox.gateway.endpoint.replace('http://', 'http://alice:hunter2@');
-		const result = await runWorkflow(generateFlow({ endpoint, generateExtra: { onError: 'continueRegularOutput' } }), { credentials: credentials() });
+		const result = await runWorkflow(
+			generateFlow({ endpoint, generateExtra: { onError: 'continueRegularOutput' } }),
+			{ credentials: credentials() },
+		);
 		const [json] = jsonOf(result.output('Generate'));
-		expect(json.error).toMatch(/^Endpoint URL: the URL http:\/\/127\.0\.0\.1:\d+\/api\/.* contains a user name or password/);
+		expect(json.error).toMatch(
+			/^Endpoint URL: the URL http:\/\/127\.0\.0\.1:\d+\/api\/.* contains a user name or password/,
+		);
 		expect(json).toMatchObject({ signed: false, settlement: 'not charged' });
 		expect(JSON.stringify(result.run)).not.toContain('hunter2');
 		expect(sandbox.gateway.counts.generate).toBe(0);
@@ -141,8 +209,13 @@ describe('9. no credentials in URLs', () => {
 
 	it('a Status URL with credentials is refused and not echoed', async () => {
 		const job = fakeJob();
-		const result = await wait([{ statusUrl: job.statusUrl.replace('http://', 'http://bob:s3cret-token@') }], '127.0.0.1');
-		expect(jsonOf(result.output('Wait'))[0].error).toMatch(/^Status URL: the URL .* contains a user name or password/);
+		const result = await wait(
+			[{ statusUrl: job.statusUrl.replace('http://', 'http://bob:s3cret-token@') }],
+			'127.0.0.1',
+		);
+		expect(jsonOf(result.output('Wait'))[0].error).toMatch(
+			/^Status URL: the URL .* contains a user name or password/,
+		);
 		// The user's own input item holds it; nothing this node outputs or logs does.
 		expect(JSON.stringify(result.run.data.resultData.runData.Wait)).not.toContain('s3cret-token');
 		expect(sandbox.gateway.counts.status).toBe(0);
@@ -152,14 +225,19 @@ describe('9. no credentials in URLs', () => {
 describe('10. size limits', () => {
 	it('an image above 50 MB fails its item and the download stops early', async () => {
 		const image = `${hostile.url}/huge?mb=1024&type=image`;
-		const result = await wait([{ statusUrl: `${hostile.url}/status?image=${encodeURIComponent(image)}` }], '127.0.0.1');
+		const result = await wait(
+			[{ statusUrl: `${hostile.url}/status?image=${encodeURIComponent(image)}` }],
+			'127.0.0.1',
+		);
 		expect(jsonOf(result.output('Wait'))[0].error).toMatch(/is larger than 50 MB; it was dropped/);
 		// Of the 1 GB on offer, little more than the limit was ever sent.
 		expect(hostile.sent.get('/huge')).toBeLessThan(60 * 1024 * 1024);
 	});
 
 	it('a status answer above 5 MB fails the poll and is not read further', async () => {
-		const result = await wait([{ statusUrl: `${hostile.url}/huge?mb=100` }], '127.0.0.1', { maxWaitMinutes: 0.05 });
+		const result = await wait([{ statusUrl: `${hostile.url}/huge?mb=100` }], '127.0.0.1', {
+			maxWaitMinutes: 0.05,
+		});
 		const [json] = jsonOf(result.output('Wait'));
 		expect(String(json.error)).toMatch(/larger than 5 MB; it was dropped/);
 		const polls = hostile.requests.length;
@@ -167,7 +245,13 @@ describe('10. size limits', () => {
 	});
 
 	it('an endpoint answering more than 5 MB fails before anything is signed', async () => {
-		const result = await runWorkflow(generateFlow({ endpoint: `${hostile.url}/huge?mb=100`, generateExtra: { onError: 'continueRegularOutput' } }), { credentials: credentials() });
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: `${hostile.url}/huge?mb=100`,
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{ credentials: credentials() },
+		);
 		const [json] = jsonOf(result.output('Generate'));
 		expectNoKey(result.run, sandbox.payers[0].key);
 		expect(json.error).toMatch(/larger than 5 MB; it was dropped\. Nothing was signed or paid\./);
@@ -175,39 +259,61 @@ describe('10. size limits', () => {
 });
 
 describe('11. total deadlines, not idle timeouts', () => {
-	it.each(['trickle', 'silent'])('a %s status server ends the item within Max Wait + 30 s (Max Wait 3 s)', async (kind) => {
-		const started = Date.now();
-		const result = await wait([{ statusUrl: `${hostile.url}/${kind}` }], '127.0.0.1', { maxWaitMinutes: 0.05 });
-		const elapsed = Date.now() - started;
-		expect(elapsed).toBeLessThan(3_000 + 30_000);
-		const [json] = jsonOf(result.output('Wait'));
-		expect(json.error).toMatch(/^The job was still running after 0\.05 minute\(s\)/);
-	}, 45_000);
+	it.each(['trickle', 'silent'])(
+		'a %s status server ends the item within Max Wait + 30 s (Max Wait 3 s)',
+		async (kind) => {
+			const started = Date.now();
+			const result = await wait([{ statusUrl: `${hostile.url}/${kind}` }], '127.0.0.1', {
+				maxWaitMinutes: 0.05,
+			});
+			const elapsed = Date.now() - started;
+			expect(elapsed).toBeLessThan(3_000 + 30_000);
+			const [json] = jsonOf(result.output('Wait'));
+			expect(json.error).toMatch(/^The job was still running after 0\.05 minute\(s\)/);
+		},
+		45_000,
+	);
 
 	it('a trickling image download ends by its deadline', async () => {
 		const image = `${hostile.url}/trickle`;
 		const started = Date.now();
-		const result = await wait([{ statusUrl: `${hostile.url}/status?image=${encodeURIComponent(image)}` }], '127.0.0.1', { maxWaitMinutes: 0.05 });
+		const result = await wait(
+			[{ statusUrl: `${hostile.url}/status?image=${encodeURIComponent(image)}` }],
+			'127.0.0.1',
+			{ maxWaitMinutes: 0.05 },
+		);
 		expect(Date.now() - started).toBeLessThan(3_000 + 30_000 + 2_000);
-		expect(jsonOf(result.output('Wait'))[0].error).toMatch(/No complete answer from http:\/\/127\.0\.0\.1:\d+\/trickle within/);
+		expect(jsonOf(result.output('Wait'))[0].error).toMatch(
+			/No complete answer from http:\/\/127\.0\.0\.1:\d+\/trickle within/,
+		);
 	}, 45_000);
 
 	it('Generate against a server that never answers fails within Request Timeout, signing nothing', async () => {
 		const started = Date.now();
 		const result = await runWorkflow(
-			generateFlow({ endpoint: `${hostile.url}/silent`, generate: { options: { requestTimeoutSeconds: 2 } }, generateExtra: { onError: 'continueRegularOutput' } }),
+			generateFlow({
+				endpoint: `${hostile.url}/silent`,
+				generate: { options: { requestTimeoutSeconds: 2 } },
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
 			{ credentials: credentials() },
 		);
 		expect(Date.now() - started).toBeLessThan(6_000);
 		const [json] = jsonOf(result.output('Generate'));
-		expect(json.error).toMatch(/No complete answer from .*\/silent within 2 s .*Nothing was signed or paid\./);
+		expect(json.error).toMatch(
+			/No complete answer from .*\/silent within 2 s .*Nothing was signed or paid\./,
+		);
 		expect(json).toMatchObject({ signed: false, settlement: 'not charged' });
 	});
 
 	it('Generate against a trickling server fails within Request Timeout too', async () => {
 		const started = Date.now();
 		const result = await runWorkflow(
-			generateFlow({ endpoint: `${hostile.url}/trickle`, generate: { options: { requestTimeoutSeconds: 3 } }, generateExtra: { onError: 'continueRegularOutput' } }),
+			generateFlow({
+				endpoint: `${hostile.url}/trickle`,
+				generate: { options: { requestTimeoutSeconds: 3 } },
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
 			{ credentials: credentials() },
 		);
 		expect(Date.now() - started).toBeLessThan(7_000);
@@ -223,27 +329,51 @@ describe('12. prompts and seeds that could mislead are refused, naming the field
 		['a zero-width space', 'a\u200Bbanana'],
 		['only spaces and newlines', ' \n\t '],
 	])('%s in the prompt', async (_label, prompt) => {
-		const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt }], generateExtra: { onError: 'continueRegularOutput' } }), {
-			credentials: credentials(),
-		});
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				items: [{ prompt }],
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{
+				credentials: credentials(),
+			},
+		);
 		const [json] = jsonOf(result.output('Generate'));
-		expect(json.error).toMatch(/^Prompt: (contains the invisible control character U\+[0-9A-F]{4}|is empty)/);
+		expect(json.error).toMatch(
+			/^Prompt: (contains the invisible control character U\+[0-9A-F]{4}|is empty)/,
+		);
 		expect(json).toMatchObject({ signed: false });
 		expect(sandbox.gateway.counts.generate).toBe(0);
 		expectNoKey(result.run, sandbox.payers[0].key);
 	});
 
 	it('new lines, tabs and emoji stay allowed', async () => {
-		const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, items: [{ prompt: 'line one\n\tline two 👨‍👩‍👧 🍌' }] }), { credentials: credentials() });
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				items: [{ prompt: 'line one\n\tline two 👨‍👩‍👧 🍌' }],
+			}),
+			{ credentials: credentials() },
+		);
 		expect(result.status).toBe('success');
 		expect(sandbox.gateway.counts.paid).toBe(1);
 	});
 
 	it.each(['0x10', '1e3', ' 12 a', '+5'])('seed %p', async (seed) => {
-		const result = await runWorkflow(generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { seed }, generateExtra: { onError: 'continueRegularOutput' } }), {
-			credentials: credentials(),
-		});
-		expect(jsonOf(result.output('Generate'))[0].error).toMatch(/^Seed: .* is not a plain whole number of 0 or more/);
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				generate: { seed },
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{
+				credentials: credentials(),
+			},
+		);
+		expect(jsonOf(result.output('Generate'))[0].error).toMatch(
+			/^Seed: .* is not a plain whole number of 0 or more/,
+		);
 		expect(sandbox.gateway.counts.generate).toBe(0);
 	});
 });

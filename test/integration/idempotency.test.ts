@@ -6,7 +6,15 @@
  */
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { createFacilitator } from '../../sandbox/facilitator';
-import { chain, GENERATE_TOOL_TYPE, n8nLogger, node, runWorkflow, TOOL_HOST_TYPE, TRIGGER_TYPE } from '../../sandbox/engine';
+import {
+	chain,
+	GENERATE_TOOL_TYPE,
+	n8nLogger,
+	node,
+	runWorkflow,
+	TOOL_HOST_TYPE,
+	TRIGGER_TYPE,
+} from '../../sandbox/engine';
 import { AlreadyPaidError, PaymentError } from '../../nodes/shared/x402/payment';
 import { fetchHttp } from '../../nodes/shared/http';
 import type { PaymentCall } from '../../nodes/shared/x402/call';
@@ -25,9 +33,22 @@ afterAll(async () => await sandbox?.close());
 beforeEach(() => sandbox.gateway.reset());
 
 const transfers = async () => (await sandbox.chain.transfers(PAY_TO)).length;
-const session = (payer: number, budget?: Budget) => new PaymentSession({ http: fetchHttp(), wallet: walletFromCredential(walletCredential(sandbox, payer)), budget });
-const call = (key: string, mayRepeat: boolean): PaymentCall => ({ key: JSON.stringify(['idempotency key', 'wf', 'node', key]), mayRepeat });
-const nonceOf = (header: string) => (JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { payload: { authorization: { nonce: string } } }).payload.authorization.nonce;
+const session = (payer: number, budget?: Budget) =>
+	new PaymentSession({
+		http: fetchHttp(),
+		wallet: walletFromCredential(walletCredential(sandbox, payer)),
+		budget,
+	});
+const call = (key: string, mayRepeat: boolean): PaymentCall => ({
+	key: JSON.stringify(['idempotency key', 'wf', 'node', key]),
+	mayRepeat,
+});
+const nonceOf = (header: string) =>
+	(
+		JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as {
+			payload: { authorization: { nonce: string } };
+		}
+	).payload.authorization.nonce;
 
 async function failure<T>(promise: Promise<unknown>): Promise<T> {
 	try {
@@ -44,14 +65,24 @@ describe('one call, several tries', () => {
 		// The first try: the service verifies the payment, then fails before settling (a worker
 		// that died after sending would leave the same: a valid, unsettled authorization).
 		sandbox.gateway.faults.beforeSettle = 'error';
-		const first = await failure<PaymentError>(session(0).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'once' }, call: call('row-1', false) }));
+		const first = await failure<PaymentError>(
+			session(0).pay({
+				url: sandbox.gateway.endpoint,
+				body: { prompt: 'once' },
+				call: call('row-1', false),
+			}),
+		);
 		expect(first).toBeInstanceOf(PaymentError);
 		expect(first.settlement).toBe('not charged');
 		const firstHeader = sandbox.gateway.paymentHeaders[0];
 
 		// The second try, in a new session (another execution, another process): same key, same nonce.
 		sandbox.gateway.faults.beforeSettle = undefined;
-		const second = await session(0).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'once' }, call: call('row-1', true) });
+		const second = await session(0).pay({
+			url: sandbox.gateway.endpoint,
+			body: { prompt: 'once' },
+			call: call('row-1', true),
+		});
 		expect(second.receipt?.settlement).toBe('charged');
 		expect(nonceOf(sandbox.gateway.paymentHeaders[1])).toBe(nonceOf(firstHeader));
 		expect(await transfers()).toBe(before + 1);
@@ -60,43 +91,92 @@ describe('one call, several tries', () => {
 		// by the token contract (the official facilitator asks it), and moves nothing.
 		const { facilitator } = createFacilitator(sandbox.chain);
 		const payload = JSON.parse(Buffer.from(firstHeader, 'base64').toString('utf8'));
-		const requirement = { scheme: 'exact', network: 'base', maxAmountRequired: '52700', resource: sandbox.gateway.endpoint, description: '', mimeType: 'application/json', payTo: PAY_TO, maxTimeoutSeconds: 300, asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', extra: { name: 'USD Coin', version: '2' } };
-		const late = await facilitator.settle(payload, requirement as never).catch((e: Error) => ({ success: false, errorReason: e.message }));
+		const requirement = {
+			scheme: 'exact',
+			network: 'base',
+			maxAmountRequired: '52700',
+			resource: sandbox.gateway.endpoint,
+			description: '',
+			mimeType: 'application/json',
+			payTo: PAY_TO,
+			maxTimeoutSeconds: 300,
+			asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913',
+			extra: { name: 'USD Coin', version: '2' },
+		};
+		const late = await facilitator
+			.settle(payload, requirement as never)
+			.catch((e: Error) => ({ success: false, errorReason: e.message }));
 		expect(late.success).toBe(false);
 		expect(await transfers()).toBe(before + 1);
 	});
 
 	it('the token contract itself refuses a second transferWithAuthorization of a used nonce', async () => {
 		const before = await transfers();
-		await session(1).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'first' }, call: call('row-2', false) });
+		await session(1).pay({
+			url: sandbox.gateway.endpoint,
+			body: { prompt: 'first' },
+			call: call('row-2', false),
+		});
 		const header = sandbox.gateway.paymentHeaders[0];
-		const { payload } = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { payload: { authorization: Record<string, string>; signature: `0x${string}` } };
+		const { payload } = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as {
+			payload: { authorization: Record<string, string>; signature: `0x${string}` };
+		};
 		const a = payload.authorization;
 		// Submitted straight to USDC by anyone (the facilitator's account here): the contract reverts.
 		const { createWalletClient, custom } = await import('viem');
 		const { privateKeyToAccount } = await import('viem/accounts');
 		const { base } = await import('viem/chains');
 		const { USDC, USDC_ABI } = await import('../../sandbox/chain');
-		const wallet = createWalletClient({ account: privateKeyToAccount(sandbox.chain.facilitatorKey), chain: base, transport: custom(sandbox.chain.provider) });
+		const wallet = createWalletClient({
+			account: privateKeyToAccount(sandbox.chain.facilitatorKey),
+			chain: base,
+			transport: custom(sandbox.chain.provider),
+		});
 		const resubmit = wallet.writeContract({
 			address: USDC,
 			abi: USDC_ABI,
 			functionName: 'transferWithAuthorization',
-			args: [a.from, a.to, BigInt(a.value), BigInt(a.validAfter), BigInt(a.validBefore), a.nonce, payload.signature],
+			args: [
+				a.from,
+				a.to,
+				BigInt(a.value),
+				BigInt(a.validAfter),
+				BigInt(a.validBefore),
+				a.nonce,
+				payload.signature,
+			],
 		} as never);
 		await expect(resubmit).rejects.toThrow(/authorization is used or canceled/);
 		expect(await transfers()).toBe(before + 1);
 	});
 
 	it('a call tried again after it was paid is reported "already paid" with its transaction, and nothing is signed', async () => {
-		const paid = await session(2).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'paid once' }, call: call('row-3', true) });
+		const paid = await session(2).pay({
+			url: sandbox.gateway.endpoint,
+			body: { prompt: 'paid once' },
+			call: call('row-3', true),
+		});
 		const before = await transfers();
 		const budget = new Budget(1_000_000n);
-		const again = await failure<AlreadyPaidError>(session(2, budget).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'paid once' }, call: call('row-3', true) }));
+		const again = await failure<AlreadyPaidError>(
+			session(2, budget).pay({
+				url: sandbox.gateway.endpoint,
+				body: { prompt: 'paid once' },
+				call: call('row-3', true),
+			}),
+		);
 		expect(again).toBeInstanceOf(AlreadyPaidError);
 		expect(again.signed).toBe(false);
-		expect(again.earlier).toMatchObject({ transaction: paid.receipt?.transaction, nonce: paid.receipt?.nonce, payTo: PAY_TO, amountUsdc: '0.0527', paymentKey: call('row-3', true).key });
-		expect(again.message).toMatch(/^Already paid: an earlier try of this call paid for it \(0\.0527 USDC\); the token contract marks its payment nonce 0x[0-9a-f]{64} as used in transaction 0x[0-9a-f]{64} \(\d{4}-.*\)\. Nothing was signed or paid now\.$/);
+		expect(again.earlier).toMatchObject({
+			transaction: paid.receipt?.transaction,
+			nonce: paid.receipt?.nonce,
+			payTo: PAY_TO,
+			amountUsdc: '0.0527',
+			paymentKey: call('row-3', true).key,
+		});
+		expect(again.message).toMatch(
+			/^Already paid: an earlier try of this call paid for it \(0\.0527 USDC\); the token contract marks its payment nonce 0x[0-9a-f]{64} as used in transaction 0x[0-9a-f]{64} \(\d{4}-.*\)\. Nothing was signed or paid now\.$/,
+		);
 		expect(sandbox.gateway.counts.paid).toBe(1); // only the first call's paid request
 		expect(await transfers()).toBe(before);
 		expect(budget.spentAtomic).toBe(0n);
@@ -106,10 +186,21 @@ describe('one call, several tries', () => {
 		const before = await transfers();
 		sandbox.gateway.options.latencyMs = 50;
 		try {
-			const results = await Promise.allSettled([0, 1].map(async () => await session(3).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'twice' }, call: call('row-4', false) })));
+			const results = await Promise.allSettled(
+				[0, 1].map(
+					async () =>
+						await session(3).pay({
+							url: sandbox.gateway.endpoint,
+							body: { prompt: 'twice' },
+							call: call('row-4', false),
+						}),
+				),
+			);
 			expect(await transfers()).toBe(before + 1);
 			const ok = results.filter((r) => r.status === 'fulfilled');
-			const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as PaymentError);
+			const refused = results
+				.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+				.map((r) => r.reason as PaymentError);
 			expect(ok).toHaveLength(1);
 			expect(refused).toHaveLength(1);
 			const transfer = (await sandbox.chain.transfers(PAY_TO)).slice(before)[0];
@@ -142,7 +233,10 @@ describe('in the engine: the Idempotency Key option', () => {
 		const before = await transfers();
 		const first = await runWorkflow(flow(items), { credentials });
 		const paid = jsonOf(first.output('Generate'));
-		expect(paid.map((j) => (j.payment as Record<string, unknown>).settlement)).toEqual(['charged', 'charged']);
+		expect(paid.map((j) => (j.payment as Record<string, unknown>).settlement)).toEqual([
+			'charged',
+			'charged',
+		]);
 		expect(await transfers()).toBe(before + 2);
 
 		const paidRequests = sandbox.gateway.counts.paid;
@@ -152,7 +246,13 @@ describe('in the engine: the Idempotency Key option', () => {
 		expect(out.map((j) => j.errorKind)).toEqual(['already paid', 'already paid']);
 		out.forEach((json, i) => {
 			const payment = paid[i].payment as Record<string, unknown>;
-			expect(json).toMatchObject({ alreadyPaid: true, signed: false, settlement: 'charged', transaction: payment.transaction, nonce: payment.nonce });
+			expect(json).toMatchObject({
+				alreadyPaid: true,
+				signed: false,
+				settlement: 'charged',
+				transaction: payment.transaction,
+				nonce: payment.nonce,
+			});
 			expect(json.error).toMatch(/^Already paid/);
 			expect(json.hint).toMatch(/Idempotency Key/);
 		});
@@ -161,7 +261,7 @@ describe('in the engine: the Idempotency Key option', () => {
 		expectNoKey(again.run, sandbox.payers[4].key);
 	});
 
-	it('two items with the same key in one run: one payment, the second item gets the first one\'s job', async () => {
+	it("two items with the same key in one run: one payment, the second item gets the first one's job", async () => {
 		const before = await transfers();
 		const result = await runWorkflow(
 			flow([
@@ -180,8 +280,13 @@ describe('in the engine: the Idempotency Key option', () => {
 
 	it('an empty key for an item fails that item naming the field, and pays nothing for it', async () => {
 		const before = await transfers();
-		const result = await runWorkflow(flow([{ id: '', prompt: 'no id' }]), { credentials: { x402WalletApi: walletCredential(sandbox, 5) } });
-		expect(jsonOf(result.output('Generate'))[0]).toMatchObject({ error: expect.stringMatching(/^Idempotency Key: is empty for this item/), signed: false });
+		const result = await runWorkflow(flow([{ id: '', prompt: 'no id' }]), {
+			credentials: { x402WalletApi: walletCredential(sandbox, 5) },
+		});
+		expect(jsonOf(result.output('Generate'))[0]).toMatchObject({
+			error: expect.stringMatching(/^Idempotency Key: is empty for this item/),
+			signed: false,
+		});
 		expect(await transfers()).toBe(before);
 	});
 });
@@ -190,7 +295,12 @@ describe("in the engine: n8n's Retry of an execution that died while paying", ()
 	it('pays every item exactly once over the execution and its Retry; the Retry reports the paid ones with their transactions and logs every payment', async () => {
 		const credentials = { x402WalletApi: walletCredential(sandbox, 6) };
 		const items = ['dawn', 'noon', 'dusk', 'night'].map((t) => ({ prompt: `a banana at ${t}` }));
-		const workflow = generateFlow({ endpoint: sandbox.gateway.endpoint, items, generate: { options: { concurrency: 4, requestTimeoutSeconds: 2 } }, generateExtra: { onError: 'continueRegularOutput' } });
+		const workflow = generateFlow({
+			endpoint: sandbox.gateway.endpoint,
+			items,
+			generate: { options: { concurrency: 4, requestTimeoutSeconds: 2 } },
+			generateExtra: { onError: 'continueRegularOutput' },
+		});
 		const before = await transfers();
 		// The first execution: three items are paid and answered; "dusk" is signed and sent, but the
 		// service holds it unsettled (as a worker that died mid-request leaves it: valid, not settled).
@@ -200,7 +310,9 @@ describe("in the engine: n8n's Retry of an execution that died while paying", ()
 		expect(await transfers()).toBe(before + 3);
 		const originalOut = jsonOf(original.output('Generate'));
 		expect(originalOut[2]).toMatchObject({ signed: true, settlement: 'not charged' });
-		const duskHeader = sandbox.gateway.paymentHeaders.find((h) => nonceOf(h) === originalOut[2].nonce) as string;
+		const duskHeader = sandbox.gateway.paymentHeaders.find(
+			(h) => nonceOf(h) === originalOut[2].nonce,
+		) as string;
 
 		// The worker died: nothing of Generate was saved (no node context, no output). n8n's Retry
 		// runs the node again in a new execution that names the original (retryOf).
@@ -210,11 +322,19 @@ describe("in the engine: n8n's Retry of an execution that died while paying", ()
 			logged.push(message);
 			// "Before a payment header leaves": when the signed line is written, the service has not seen that nonce.
 			const nonce = /nonce (0x[0-9a-f]{64})/.exec(message)?.[1];
-			if (message.includes('payment signed') && sandbox.gateway.paymentHeaders.some((h) => nonceOf(h) === nonce)) logged.push('LATE');
+			if (
+				message.includes('payment signed') &&
+				sandbox.gateway.paymentHeaders.some((h) => nonceOf(h) === nonce)
+			)
+				logged.push('LATE');
 		});
 		let retry;
 		try {
-			retry = await runWorkflow(workflow, { credentials, executionId: 'exec-retry', retryOf: 'exec-original' });
+			retry = await runWorkflow(workflow, {
+				credentials,
+				executionId: 'exec-retry',
+				retryOf: 'exec-original',
+			});
 		} finally {
 			spy.mockRestore();
 		}
@@ -222,17 +342,36 @@ describe("in the engine: n8n's Retry of an execution that died while paying", ()
 		const chainTransfers = (await sandbox.chain.transfers(PAY_TO)).slice(before);
 		// dawn, noon and night were paid by the original: reported with their transactions, not paid again.
 		for (const i of [0, 1, 3]) {
-			expect(out[i]).toMatchObject({ errorKind: 'already paid', transaction: (originalOut[i].payment as Record<string, unknown>).transaction });
+			expect(out[i]).toMatchObject({
+				errorKind: 'already paid',
+				transaction: (originalOut[i].payment as Record<string, unknown>).transaction,
+			});
 			expect(chainTransfers.map((t) => t.tx)).toContain(out[i].transaction);
 		}
 		// dusk's first authorization was never settled: the Retry signs the same nonce, and it is paid once.
-		expect(out[2]).toMatchObject({ jobId: expect.any(String), payment: { settlement: 'charged', nonce: originalOut[2].nonce } });
+		expect(out[2]).toMatchObject({
+			jobId: expect.any(String),
+			payment: { settlement: 'charged', nonce: originalOut[2].nonce },
+		});
 		expect(sandbox.gateway.counts.paid).toBe(1);
 		expect(await transfers()).toBe(before + 4);
 		// The original's unsettled authorization can no longer move money.
 		const { facilitator } = createFacilitator(sandbox.chain);
-		const requirement = { scheme: 'exact', network: 'base', maxAmountRequired: '52700', resource: sandbox.gateway.endpoint, description: '', mimeType: 'application/json', payTo: PAY_TO, maxTimeoutSeconds: 300, asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913', extra: { name: 'USD Coin', version: '2' } };
-		const late = await facilitator.settle(JSON.parse(Buffer.from(duskHeader, 'base64').toString('utf8')), requirement as never).catch((e: Error) => ({ success: false, errorReason: e.message }));
+		const requirement = {
+			scheme: 'exact',
+			network: 'base',
+			maxAmountRequired: '52700',
+			resource: sandbox.gateway.endpoint,
+			description: '',
+			mimeType: 'application/json',
+			payTo: PAY_TO,
+			maxTimeoutSeconds: 300,
+			asset: '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913',
+			extra: { name: 'USD Coin', version: '2' },
+		};
+		const late = await facilitator
+			.settle(JSON.parse(Buffer.from(duskHeader, 'base64').toString('utf8')), requirement as never)
+			.catch((e: Error) => ({ success: false, errorReason: e.message }));
 		expect(late.success).toBe(false);
 		expect(await transfers()).toBe(before + 4);
 
@@ -240,8 +379,14 @@ describe("in the engine: n8n's Retry of an execution that died while paying", ()
 		expect(logged).not.toContain('LATE');
 		expect(logged.filter((l) => l.includes('already paid, not signed again'))).toHaveLength(3);
 		const signed = logged.find((l) => l.includes('payment signed'));
-		expect(signed).toMatch(new RegExp(`^n8n-nodes-nano-banana: payment signed, about to be sent: 0\\.0527 USDC from 0x[0-9a-fA-F]{40} to ${PAY_TO} on base, nonce ${String(originalOut[2].nonce)}, valid until \\d{4}-.*; workflow test-workflow, execution exec-retry \\(retry of exec-original\\), node "Generate", item 2; payment key \\["item","test-workflow","exec-original","Generate",0,2\\]$`));
-		expect(logged.find((l) => l.includes('payment charged'))).toMatch(/payment charged, transaction 0x[0-9a-f]{64} \(answered\)/);
+		expect(signed).toMatch(
+			new RegExp(
+				`^n8n-nodes-nano-banana: payment signed, about to be sent: 0\\.0527 USDC from 0x[0-9a-fA-F]{40} to ${PAY_TO} on base, nonce ${String(originalOut[2].nonce)}, valid until \\d{4}-.*; workflow test-workflow, execution exec-retry \\(retry of exec-original\\), node "Generate", item 2; payment key \\["item","test-workflow","exec-original","Generate",0,2\\]$`,
+			),
+		);
+		expect(logged.find((l) => l.includes('payment charged'))).toMatch(
+			/payment charged, transaction 0x[0-9a-f]{64} \(answered\)/,
+		);
 		expectNoKey(logged, sandbox.payers[6].key);
 	});
 });
@@ -254,15 +399,30 @@ describe("as a tool, through n8n's own tool wrapper (the MCP Server Trigger's pa
 			{
 				nodes: [
 					node('Start', TRIGGER_TYPE),
-					node('Agent', TOOL_HOST_TYPE, { calls: JSON.stringify([{ tool: 'Nano_Banana', args: { prompt: 'a banana for an agent' } }]) }),
+					node('Agent', TOOL_HOST_TYPE, {
+						calls: JSON.stringify([
+							{ tool: 'Nano_Banana', args: { prompt: 'a banana for an agent' } },
+						]),
+					}),
 					node(
 						'Nano Banana',
 						GENERATE_TOOL_TYPE,
-						{ prompt: "={{ $fromAI('prompt', 'What the image shows', 'string') }}", options: { endpointUrl: sandbox.gateway.endpoint } },
-						{ credentials: { x402WalletApi: { id: '1', name: 'w' } }, retryOnFail: true, maxTries: 3, waitBetweenTries: 0 },
+						{
+							prompt: "={{ $fromAI('prompt', 'What the image shows', 'string') }}",
+							options: { endpointUrl: sandbox.gateway.endpoint },
+						},
+						{
+							credentials: { x402WalletApi: { id: '1', name: 'w' } },
+							retryOnFail: true,
+							maxTries: 3,
+							waitBetweenTries: 0,
+						},
 					),
 				],
-				connections: { ...chain('Start', 'Agent'), 'Nano Banana': { ai_tool: [[{ node: 'Agent', type: 'ai_tool', index: 0 }]] } },
+				connections: {
+					...chain('Start', 'Agent'),
+					'Nano Banana': { ai_tool: [[{ node: 'Agent', type: 'ai_tool', index: 0 }]] },
+				},
 			},
 			{ credentials: { x402WalletApi: walletCredential(sandbox, 7) } },
 		);
@@ -272,6 +432,8 @@ describe("as a tool, through n8n's own tool wrapper (the MCP Server Trigger's pa
 		expect(sandbox.gateway.counts.paid).toBe(1);
 		expect(await transfers()).toBe(before + 1);
 		const [answer] = jsonOf(result.output('Agent'));
-		expect(String(answer.thrown)).toMatch(/already signed for in an earlier try of this execution .*WAS taken, once .*in transaction 0x[0-9a-f]{64}/s);
+		expect(String(answer.thrown)).toMatch(
+			/already signed for in an earlier try of this execution .*WAS taken, once .*in transaction 0x[0-9a-f]{64}/s,
+		);
 	});
 });

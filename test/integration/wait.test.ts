@@ -4,8 +4,23 @@
 import { imageSize } from 'image-size';
 import { nextGapMs } from '../../nodes/shared/jobs/poller';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { chain, ITEMS_TYPE, node, runWorkflow, sourceClasses, TRIGGER_TYPE, WAIT_TYPE } from '../../sandbox/engine';
-import { asTool, expectNoKey, generateFlow, jsonOf, SANDBOX_HOST, walletCredential } from '../helpers';
+import {
+	chain,
+	ITEMS_TYPE,
+	node,
+	runWorkflow,
+	sourceClasses,
+	TRIGGER_TYPE,
+	WAIT_TYPE,
+} from '../../sandbox/engine';
+import {
+	asTool,
+	expectNoKey,
+	generateFlow,
+	jsonOf,
+	SANDBOX_HOST,
+	walletCredential,
+} from '../helpers';
 
 let sandbox: Sandbox;
 
@@ -22,13 +37,27 @@ beforeEach(() => {
 const credentials = () => ({ x402WalletApi: walletCredential(sandbox, 0) });
 
 /** Trigger -> Items(jobs) -> Wait: polls jobs created directly in the gateway (no payment needed). */
-function waitOnly(jobs: Array<{ statusUrl: string; endpoint?: string }>, params: Record<string, unknown> = {}, extra = {}) {
+function waitOnly(
+	jobs: Array<{ statusUrl: string; endpoint?: string }>,
+	params: Record<string, unknown> = {},
+	extra = {},
+) {
 	return runWorkflow(
 		{
 			nodes: [
 				node('Start', TRIGGER_TYPE),
 				node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }),
-				node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, maxPollIntervalSeconds: 1, ...params, options: { allowedHosts: SANDBOX_HOST, ...((params.options as object) ?? {}) } } as never, extra),
+				node(
+					'Wait',
+					WAIT_TYPE,
+					{
+						pollIntervalSeconds: 0.2,
+						maxPollIntervalSeconds: 1,
+						...params,
+						options: { allowedHosts: SANDBOX_HOST, ...((params.options as object) ?? {}) },
+					} as never,
+					extra,
+				),
 			],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
@@ -40,35 +69,59 @@ function waitOnly(jobs: Array<{ statusUrl: string; endpoint?: string }>, params:
 function fakeJob(durationMs: number, request: Record<string, unknown> = {}) {
 	const id = `job-${Math.random().toString(36).slice(2)}`;
 	const now = Date.now();
-	sandbox.gateway.jobs.set(id, { id, index: sandbox.gateway.jobs.size, request: { prompt: 'x', ...request }, createdAt: now, readyAt: now + durationMs });
-	return { jobId: id, statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`, endpoint: sandbox.gateway.endpoint };
+	sandbox.gateway.jobs.set(id, {
+		id,
+		index: sandbox.gateway.jobs.size,
+		request: { prompt: 'x', ...request },
+		createdAt: now,
+		readyAt: now + durationMs,
+	});
+	return {
+		jobId: id,
+		statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`,
+		endpoint: sandbox.gateway.endpoint,
+	};
 }
 
 it.each([
 	['png', '16:9', [0x89, 0x50, 0x4e, 0x47]],
 	['jpeg', '3:4', [0xff, 0xd8, 0xff]],
 	['webp', '21:9', [0x52, 0x49, 0x46, 0x46]],
-] as const)('Trigger -> Generate -> Wait for Job returns real %s bytes with the right mime type and aspect ratio', async (format, ratio, magic) => {
-	const result = await runWorkflow(
-		generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { aspectRatio: ratio, outputFormat: format }, wait: {} }),
-		{ credentials: credentials() },
-	);
-	expect(result.status).toBe('success');
-	const [item] = result.output('Wait');
-	expect(item.json).toMatchObject({ status: 'completed', image: { mimeType: `image/${format}`, index: 0 } });
-	expect(item.binary?.data?.mimeType).toBe(`image/${format}`);
-	const bytes = Buffer.from(item.binary!.data.data, 'base64');
-	expect([...bytes.subarray(0, magic.length)]).toEqual(magic);
-	const size = imageSize(bytes);
-	const [w, h] = ratio.split(':').map(Number);
-	expect(size.width * h).toBe(size.height * w);
-	expect(item.json.image).toMatchObject({ sizeBytes: bytes.length, width: size.width, height: size.height });
-	expect(item.pairedItem).toEqual({ item: 0 });
-	expect(sandbox.gateway.counts.paid).toBe(1);
-	expectNoKey(result.run, sandbox.payers[0].key);
-});
+] as const)(
+	'Trigger -> Generate -> Wait for Job returns real %s bytes with the right mime type and aspect ratio',
+	async (format, ratio, magic) => {
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				generate: { aspectRatio: ratio, outputFormat: format },
+				wait: {},
+			}),
+			{ credentials: credentials() },
+		);
+		expect(result.status).toBe('success');
+		const [item] = result.output('Wait');
+		expect(item.json).toMatchObject({
+			status: 'completed',
+			image: { mimeType: `image/${format}`, index: 0 },
+		});
+		expect(item.binary?.data?.mimeType).toBe(`image/${format}`);
+		const bytes = Buffer.from(item.binary!.data.data, 'base64');
+		expect([...bytes.subarray(0, magic.length)]).toEqual(magic);
+		const size = imageSize(bytes);
+		const [w, h] = ratio.split(':').map(Number);
+		expect(size.width * h).toBe(size.height * w);
+		expect(item.json.image).toMatchObject({
+			sizeBytes: bytes.length,
+			width: size.width,
+			height: size.height,
+		});
+		expect(item.pairedItem).toEqual({ item: 0 });
+		expect(sandbox.gateway.counts.paid).toBe(1);
+		expectNoKey(result.run, sandbox.payers[0].key);
+	},
+);
 
-it('20 jobs of different durations finish in about the slowest one\'s time, with few polls each', async () => {
+it("20 jobs of different durations finish in about the slowest one's time, with few polls each", async () => {
 	const durations = Array.from({ length: 20 }, (_, i) => 200 + i * 95); // 0.2 s .. 2.0 s
 	const jobs = durations.map((d) => fakeJob(d));
 	const started = Date.now();
@@ -97,7 +150,15 @@ it('stops promptly when the execution is cancelled', async () => {
 	let cancel: () => void = () => {};
 	const running = runWorkflow(
 		{
-			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify([job]) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 5, maxPollIntervalSeconds: 5, options: { allowedHosts: SANDBOX_HOST } })],
+			nodes: [
+				node('Start', TRIGGER_TYPE),
+				node('Jobs', ITEMS_TYPE, { items: JSON.stringify([job]) }),
+				node('Wait', WAIT_TYPE, {
+					pollIntervalSeconds: 5,
+					maxPollIntervalSeconds: 5,
+					options: { allowedHosts: SANDBOX_HOST },
+				}),
+			],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
 		{ credentials: credentials(), onStart: (r) => (cancel = r.cancel) },
@@ -113,7 +174,11 @@ it('stops promptly when the execution is cancelled', async () => {
 
 describe('timeout', () => {
 	it('fails the item by default', async () => {
-		const result = await waitOnly([fakeJob(60_000)], { maxWaitMinutes: 0.05 }, { onError: 'continueRegularOutput' });
+		const result = await waitOnly(
+			[fakeJob(60_000)],
+			{ maxWaitMinutes: 0.05 },
+			{ onError: 'continueRegularOutput' },
+		);
 		const [json] = jsonOf(result.output('Wait'));
 		expect(json.error).toMatch(/still running after 0\.05 minute\(s\)/);
 		expect(json).toMatchObject({ status: 'timeout', errorKind: 'job' });
@@ -126,17 +191,30 @@ describe('timeout', () => {
 		expect(Date.now() - started).toBeLessThan(5_000);
 		expect(result.status).toBe('success');
 		const [json] = jsonOf(result.output('Wait'));
-		expect(json).toMatchObject({ status: 'timeout', jobId: job.jobId, statusUrl: job.statusUrl, lastStatus: 'processing' });
+		expect(json).toMatchObject({
+			status: 'timeout',
+			jobId: job.jobId,
+			statusUrl: job.statusUrl,
+			lastStatus: 'processing',
+		});
 	});
 });
 
 describe('failures fail the item with a clear message', () => {
 	it.each([
-		['a failed job', { jobFails: 'prompt refused by safety filter' }, /The job failed: prompt refused by safety filter/],
+		[
+			'a failed job',
+			{ jobFails: 'prompt refused by safety filter' },
+			/The job failed: prompt refused by safety filter/,
+		],
 		['404', { statusStatus: 404 }, /The job was not found \(HTTP 404\)/],
 		['410', { statusStatus: 410 }, /The job was not found \(HTTP 410\)/],
 		['402', { statusStatus: 402 }, /The status URL asks for payment \(HTTP 402\)/],
-		['a garbled status', { statusGarbled: true }, /The job status could not be read: <html>Bad gateway<\/html>/],
+		[
+			'a garbled status',
+			{ statusGarbled: true },
+			/The job status could not be read: <html>Bad gateway<\/html>/,
+		],
 	])('%s', async (_case, faults, message) => {
 		Object.assign(sandbox.gateway.faults, faults);
 		const result = await waitOnly([fakeJob(100)], {}, { onError: 'continueRegularOutput' });
@@ -158,7 +236,11 @@ describe('failures fail the item with a clear message', () => {
 it('refuses a foreign host and says how to allow it', async () => {
 	const job = fakeJob(100);
 	const foreign = job.statusUrl.replace('127.0.0.1', 'localhost');
-	const refused = await waitOnly([{ statusUrl: foreign, endpoint: job.endpoint }], {}, { onError: 'continueRegularOutput' });
+	const refused = await waitOnly(
+		[{ statusUrl: foreign, endpoint: job.endpoint }],
+		{},
+		{ onError: 'continueRegularOutput' },
+	);
 	const [json] = jsonOf(refused.output('Wait'));
 	expect(json.error).toMatch(/^Status URL: host "localhost:\d+" is not allowed/);
 	expect(json.hint).toMatch(/add "localhost:\d+" to the node's Allowed Hosts option/);
@@ -166,13 +248,21 @@ it('refuses a foreign host and says how to allow it', async () => {
 
 	const port = new URL(foreign).host;
 	// The images live on the gateway's 127.0.0.1 address: allowed too, as a user would list both.
-	const allowed = await waitOnly([{ statusUrl: foreign, endpoint: job.endpoint }], { options: { allowedHosts: `${port}, ${SANDBOX_HOST}` } });
+	const allowed = await waitOnly([{ statusUrl: foreign, endpoint: job.endpoint }], {
+		options: { allowedHosts: `${port}, ${SANDBOX_HOST}` },
+	});
 	expect(jsonOf(allowed.output('Wait'))[0]).toMatchObject({ status: 'completed' });
 });
 
 it('refuses non-http URLs', async () => {
-	const result = await waitOnly([{ statusUrl: 'file:///etc/passwd' }], {}, { onError: 'continueRegularOutput' });
-	expect(jsonOf(result.output('Wait'))[0].error).toMatch(/^Status URL: only http\(s\) URLs are requested, not file:/);
+	const result = await waitOnly(
+		[{ statusUrl: 'file:///etc/passwd' }],
+		{},
+		{ onError: 'continueRegularOutput' },
+	);
+	expect(jsonOf(result.output('Wait'))[0].error).toMatch(
+		/^Status URL: only http\(s\) URLs are requested, not file:/,
+	);
 });
 
 it('honours Retry-After', async () => {
@@ -197,23 +287,42 @@ it('follows a fal-style queue to its response_url', async () => {
 	sandbox.gateway.options.statusShape = 'fal';
 	const result = await waitOnly([fakeJob(300, { output_format: 'png' })]);
 	expect(result.status).toBe('success');
-	expect(jsonOf(result.output('Wait'))[0]).toMatchObject({ status: 'completed', image: { mimeType: 'image/png' } });
+	expect(jsonOf(result.output('Wait'))[0]).toMatchObject({
+		status: 'completed',
+		image: { mimeType: 'image/png' },
+	});
 	expect(sandbox.gateway.counts.result).toBe(1);
 });
 
 it('can output URLs only, one item per job', async () => {
-	const result = await waitOnly([fakeJob(100), fakeJob(100)], { downloadImages: false, output: 'perJob' });
+	const result = await waitOnly([fakeJob(100), fakeJob(100)], {
+		downloadImages: false,
+		output: 'perJob',
+	});
 	const out = result.output('Wait');
 	expect(out).toHaveLength(2);
 	expect(out[0].binary).toBeUndefined();
-	expect(out[0].json).toMatchObject({ status: 'completed', imageUrls: [expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/images\//)] });
+	expect(out[0].json).toMatchObject({
+		status: 'completed',
+		imageUrls: [expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/images\//)],
+	});
 	expect(sandbox.gateway.counts.image).toBe(0);
 });
 
 it('validates its own fields', async () => {
-	const result = await waitOnly([fakeJob(100)], { pollIntervalSeconds: 5, maxPollIntervalSeconds: 1 }, { onError: 'continueRegularOutput' });
-	expect(jsonOf(result.output('Wait'))[0].error).toMatch(/^Max Poll Interval \(Seconds\): \(1\) is below Poll Interval \(5\)/);
-	const empty = await waitOnly([{ statusUrl: '' }], { statusUrl: '={{ $json.statusUrl }}' }, { onError: 'continueRegularOutput' });
+	const result = await waitOnly(
+		[fakeJob(100)],
+		{ pollIntervalSeconds: 5, maxPollIntervalSeconds: 1 },
+		{ onError: 'continueRegularOutput' },
+	);
+	expect(jsonOf(result.output('Wait'))[0].error).toMatch(
+		/^Max Poll Interval \(Seconds\): \(1\) is below Poll Interval \(5\)/,
+	);
+	const empty = await waitOnly(
+		[{ statusUrl: '' }],
+		{ statusUrl: '={{ $json.statusUrl }}' },
+		{ onError: 'continueRegularOutput' },
+	);
 	expect(jsonOf(empty.output('Wait'))[0].error).toMatch(/^Status URL: is empty/);
 });
 
@@ -222,21 +331,44 @@ it('as an AI-agent tool it returns image URLs in JSON and downloads nothing', as
 	const jobs = [fakeJob(100)];
 	const result = await runWorkflow(
 		{
-			nodes: [node('Start', TRIGGER_TYPE), node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }), node('Wait', WAIT_TYPE, { pollIntervalSeconds: 0.2, options: { allowedHosts: SANDBOX_HOST } })],
+			nodes: [
+				node('Start', TRIGGER_TYPE),
+				node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }),
+				node('Wait', WAIT_TYPE, {
+					pollIntervalSeconds: 0.2,
+					options: { allowedHosts: SANDBOX_HOST },
+				}),
+			],
 			connections: chain('Start', 'Jobs', 'Wait'),
 		},
 		{ credentials: credentials(), classes: { ...classes, wait: asTool(classes.wait) } },
 	);
 	const [item] = result.output('Wait');
 	expect(item.binary).toBeUndefined();
-	expect(item.json).toMatchObject({ status: 'completed', jobId: jobs[0].jobId, imageUrls: [expect.stringContaining(`/images/${jobs[0].jobId}/`)] });
+	expect(item.json).toMatchObject({
+		status: 'completed',
+		jobId: jobs[0].jobId,
+		imageUrls: [expect.stringContaining(`/images/${jobs[0].jobId}/`)],
+	});
 	expect(sandbox.gateway.counts.image).toBe(0);
 });
 
 it('refuses a bad run-wide Concurrency and a bad Binary Field, naming them', async () => {
-	const concurrency = await waitOnly([fakeJob(100)], { options: { concurrency: 0 } }, { onError: 'continueRegularOutput' });
-	expect(jsonOf(concurrency.output('Wait'))[0].error).toMatch(/^Concurrency: must be a whole number from 1 to 200, got 0/);
-	const field = await waitOnly([fakeJob(100)], { binaryPropertyName: 'my image' }, { onError: 'continueRegularOutput' });
-	expect(jsonOf(field.output('Wait'))[0].error).toMatch(/^Binary Field: "my image" is not a valid field name/);
+	const concurrency = await waitOnly(
+		[fakeJob(100)],
+		{ options: { concurrency: 0 } },
+		{ onError: 'continueRegularOutput' },
+	);
+	expect(jsonOf(concurrency.output('Wait'))[0].error).toMatch(
+		/^Concurrency: must be a whole number from 1 to 200, got 0/,
+	);
+	const field = await waitOnly(
+		[fakeJob(100)],
+		{ binaryPropertyName: 'my image' },
+		{ onError: 'continueRegularOutput' },
+	);
+	expect(jsonOf(field.output('Wait'))[0].error).toMatch(
+		/^Binary Field: "my image" is not a valid field name/,
+	);
 	expect(sandbox.gateway.counts.image).toBe(0);
 });

@@ -56,7 +56,11 @@ const paymentRequired = {
 	v2: {
 		x402Version: 2,
 		error: 'Payment required',
-		resource: { url: 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana', description: 'Generate an image', mimeType: 'application/json' },
+		resource: {
+			url: 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana',
+			description: 'Generate an image',
+			mimeType: 'application/json',
+		},
 		accepts: [requirementV2],
 		extensions: { bazaar: { info: { input: { type: 'http' } } } },
 	},
@@ -65,16 +69,26 @@ const paymentRequired = {
 function response402(version: 'v1' | 'v2'): HttpResponse {
 	const body = paymentRequired[version];
 	if (version === 'v1') return { status: 402, headers: {}, body, url: requirementV1.resource };
-	return { status: 402, headers: { 'payment-required': Buffer.from(JSON.stringify(body)).toString('base64') }, body: {}, url: '' };
+	return {
+		status: 402,
+		headers: { 'payment-required': Buffer.from(JSON.stringify(body)).toString('base64') },
+		body: {},
+		url: '',
+	};
 }
 
 /** The official client's headers for the same quote, with its clock and random source pinned. */
-async function officialHeaders(version: 'v1' | 'v2', key: `0x${string}`): Promise<Record<string, string>> {
+async function officialHeaders(
+	version: 'v1' | 'v2',
+	key: `0x${string}`,
+): Promise<Record<string, string>> {
 	jest.spyOn(Date, 'now').mockReturnValue(NOW_MS);
-	jest.spyOn(globalThis.crypto, 'getRandomValues').mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
-		(array as unknown as Uint8Array).set(NONCE_BYTES);
-		return array;
-	});
+	jest
+		.spyOn(globalThis.crypto, 'getRandomValues')
+		.mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
+			(array as unknown as Uint8Array).set(NONCE_BYTES);
+			return array;
+		});
 	const client = new x402Client();
 	registerExactEvmScheme(client, { signer: privateKeyToAccount(key), networks: ['eip155:8453'] });
 	const payload = await client.createPaymentPayload(paymentRequired[version] as never);
@@ -84,13 +98,18 @@ async function officialHeaders(version: 'v1' | 'v2', key: `0x${string}`): Promis
 
 async function ownHeaders(version: 'v1' | 'v2', key: `0x${string}`) {
 	const wallet = walletFromCredential({ ...walletCredential(sandbox, 0), privateKey: key });
-	const quote = parseQuote(response402(version), 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana', NOW_MS);
+	const quote = parseQuote(
+		response402(version),
+		'https://x402.dopamint.ai/api/ai/generations/images/nano-banana',
+		NOW_MS,
+	);
 	const requirement = selectRequirement(quote, wallet, {});
 	const signer = await Signer.load(wallet);
 	return await signer.sign(quote, requirement, wallet, NOW_MS, NONCE);
 }
 
-const decode = (value: string) => JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as Record<string, unknown>;
+const decode = (value: string) =>
+	JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as Record<string, unknown>;
 
 describe.each([
 	['v1', 'X-PAYMENT'],
@@ -109,7 +128,9 @@ describe.each([
 		expect(authorization).toEqual((theirs.payload as { authorization: unknown }).authorization);
 		expect(authorization.nonce).toBe(NONCE);
 		expect(Number(authorization.validBefore)).toBe(NOW_MS / 1000 + 300);
-		expect((ours.payload as { signature: string }).signature).toBe((theirs.payload as { signature: string }).signature);
+		expect((ours.payload as { signature: string }).signature).toBe(
+			(theirs.payload as { signature: string }).signature,
+		);
 		// Same JSON, key order included: the header strings are identical.
 		expect(own.headers[headerName]).toBe(official[headerName]);
 	});
@@ -119,14 +140,21 @@ describe.each([
 		const key = sandbox.payers[1].key;
 		const wallet = walletFromCredential({ ...walletCredential(sandbox, 1) });
 		const quote = parseQuote(response402(version), requirementV1.resource, Date.now());
-		const signed = await (await Signer.load(wallet)).sign(quote, selectRequirement(quote, wallet, {}), wallet, Date.now(), randomNonce());
+		const signed = await (
+			await Signer.load(wallet)
+		).sign(quote, selectRequirement(quote, wallet, {}), wallet, Date.now(), randomNonce());
 		const payload = decode(signed.headers[headerName]);
 		const requirement = version === 'v1' ? requirementV1 : requirementV2;
 		const before = await sandbox.chain.usdcBalance(privateKeyToAccount(key).address);
 		const verified = await facilitator.verify(payload as never, requirement as never);
 		expect(verified).toMatchObject({ isValid: true });
 		const settled = await facilitator.settle(payload as never, requirement as never);
-		expect(settled).toMatchObject({ success: true, transaction: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
-		expect(before - (await sandbox.chain.usdcBalance(privateKeyToAccount(key).address))).toBe(52_700n);
+		expect(settled).toMatchObject({
+			success: true,
+			transaction: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+		});
+		expect(before - (await sandbox.chain.usdcBalance(privateKeyToAccount(key).address))).toBe(
+			52_700n,
+		);
 	});
 });

@@ -19,7 +19,12 @@ const options = { allowedHosts: [], baseName: 'img', timeoutMs: 1_000 };
 
 it('decodes a data: URI image within the limit', async () => {
 	const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
-	const image = await downloadImage(context, noHttp, { url: `data:image/png;base64,${png.toString('base64')}` }, options);
+	const image = await downloadImage(
+		context,
+		noHttp,
+		{ url: `data:image/png;base64,${png.toString('base64')}` },
+		options,
+	);
 	expect(image).toMatchObject({ mimeType: 'image/png', sizeBytes: 7, url: 'data:' });
 	expect(stored.at(-1)).toEqual(png);
 });
@@ -27,10 +32,17 @@ it('decodes a data: URI image within the limit', async () => {
 it('refuses a data: URI above 50 MB before decoding it', async () => {
 	const payload = 'A'.repeat(Math.ceil(((MAX_IMAGE_BYTES + 1024) * 4) / 3));
 	const before = stored.length;
-	await expect(downloadImage(context, noHttp, { url: `data:image/png;base64,${payload}` }, options)).rejects.toThrow(/larger than the 50 MB this node accepts; it was not downloaded/);
+	await expect(
+		downloadImage(context, noHttp, { url: `data:image/png;base64,${payload}` }, options),
+	).rejects.toThrow(/larger than the 50 MB this node accepts; it was not downloaded/);
 	expect(stored.length).toBe(before);
 });
 
-it.each(['file:///etc/passwd', 'javascript:alert(1)', 'ftp://127.0.0.1/a.png'])('never reads %s', async (url) => {
-	await expect(downloadImage(context, noHttp, { url }, options)).rejects.toThrow(/^image URL: only http\(s\)/);
-});
+it.each(['file:///etc/passwd', 'javascript:alert(1)', 'ftp://127.0.0.1/a.png'])(
+	'never reads %s',
+	async (url) => {
+		await expect(downloadImage(context, noHttp, { url }, options)).rejects.toThrow(
+			/^image URL: only http\(s\)/,
+		);
+	},
+);

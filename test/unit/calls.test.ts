@@ -26,9 +26,20 @@ function context(shape: Shape = {}): IExecuteFunctions {
 	return {
 		getWorkflow: () => ({ id: shape.workflowId ?? 'wf-1', name: 'w', active: true }),
 		getExecutionId: () => (shape.mcp ? undefined : (shape.executionId ?? 'exec-1')),
-		getExecuteData: () => ({ data: { main: [[{ json: shape.mcp ?? {} }]] }, node: {}, source: null }),
+		getExecuteData: () => ({
+			data: { main: [[{ json: shape.mcp ?? {} }]] },
+			node: {},
+			source: null,
+		}),
 		getMode: () => shape.mode ?? 'webhook',
-		getNode: () => ({ id: 'node-uuid', name: 'Generate', type: shape.type ?? 'n8n-nodes-nano-banana.nanoBananaGenerate', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getNode: () => ({
+			id: 'node-uuid',
+			name: 'Generate',
+			type: shape.type ?? 'n8n-nodes-nano-banana.nanoBananaGenerate',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		}),
 		getContext: () => nodeContext,
 		getInputData: () => (shape.input ?? [{}, {}, {}]).map((json) => ({ json })),
 		// n8n 2.x: the execution's lifecycle hooks carry retryOf.
@@ -36,7 +47,8 @@ function context(shape: Shape = {}): IExecuteFunctions {
 	} as unknown as IExecuteFunctions;
 }
 
-const keyOf = (shape: Shape, item = 0, run = 0, tool = false, idempotency?: string) => callScope(context(shape), run, tool).callFor(item, idempotency);
+const keyOf = (shape: Shape, item = 0, run = 0, tool = false, idempotency?: string) =>
+	callScope(context(shape), run, tool).callFor(item, idempotency);
 
 describe('a plain node', () => {
 	it('keeps one key for every try of an item, whatever else changes', () => {
@@ -47,7 +59,13 @@ describe('a plain node', () => {
 	});
 
 	it('gives items, loop runs, executions and workflows their own keys', () => {
-		const keys = [keyOf({}, 0), keyOf({}, 1), keyOf({}, 0, 1), keyOf({ executionId: 'exec-2' }, 0), keyOf({ workflowId: 'wf-2' }, 0)].map((c) => c.key);
+		const keys = [
+			keyOf({}, 0),
+			keyOf({}, 1),
+			keyOf({}, 0, 1),
+			keyOf({ executionId: 'exec-2' }, 0),
+			keyOf({ workflowId: 'wf-2' }, 0),
+		].map((c) => c.key);
 		expect(new Set(keys).size).toBe(keys.length);
 	});
 
@@ -62,8 +80,16 @@ describe('a plain node', () => {
 	it('keeps the origin a failed try stored: a Retry of a Retry maps to the first execution', () => {
 		const nodeContext: Record<string, unknown> = {};
 		callScope(context({ executionId: '41', nodeContext }), 0, false); // the first execution stores its origin
-		const second = callScope(context({ executionId: '57', mode: 'retry', retryOf: '41', nodeContext }), 0, false);
-		const third = callScope(context({ executionId: '63', mode: 'retry', retryOf: '57', nodeContext }), 0, false);
+		const second = callScope(
+			context({ executionId: '57', mode: 'retry', retryOf: '41', nodeContext }),
+			0,
+			false,
+		);
+		const third = callScope(
+			context({ executionId: '63', mode: 'retry', retryOf: '57', nodeContext }),
+			0,
+			false,
+		);
 		expect(second.callFor(0, undefined).key).toBe(keyOf({ executionId: '41' }, 0).key);
 		expect(third.callFor(0, undefined).key).toBe(keyOf({ executionId: '41' }, 0).key);
 		expect(nodeContext.nanoBananaOrigin).toBe('41');
@@ -81,7 +107,9 @@ describe('a plain node', () => {
 		expect(error).toBeInstanceOf(NanoBananaError);
 		expect(error?.message).toMatch(/"retry" rule.*Nothing was signed or paid/);
 		expect(error?.hint).toMatch(/Idempotency Key/);
-		expect(keyOf({ executionId: '57', mode: 'retry' }, 0, 0, false, 'row-17').key).toBe(keyOf({}, 0, 0, false, 'row-17').key);
+		expect(keyOf({ executionId: '57', mode: 'retry' }, 0, 0, false, 'row-17').key).toBe(
+			keyOf({}, 0, 0, false, 'row-17').key,
+		);
 	});
 });
 
@@ -100,7 +128,9 @@ describe('an Idempotency Key', () => {
 		expect(readIdempotencyKey({ idempotencyKey: ' row-1 ' })).toBe('row-1');
 		expect(readIdempotencyKey({ idempotencyKey: 42 })).toBe('42');
 		for (const bad of ['', '   ', null, { a: 1 }, 'x'.repeat(501), 'a\u0000b']) {
-			expect(() => readIdempotencyKey({ idempotencyKey: bad as never })).toThrow(/^Idempotency Key: /);
+			expect(() => readIdempotencyKey({ idempotencyKey: bad as never })).toThrow(
+				/^Idempotency Key: /,
+			);
 		}
 	});
 });
@@ -112,9 +142,21 @@ describe('as an AI-agent tool', () => {
 		const input = [{ prompt: 'a banana', toolCallId: 'call_1' }];
 		const first = keyOf({ input, type: toolType }, 0, 4, true);
 		expect(keyOf({ input, type: toolType }, 0, 4, true).key).toBe(first.key); // Retry On Fail
-		expect(first.key).toBe(JSON.stringify(['tool call', 'wf-1', 'exec-1', 'node-uuid', 'call_1', digest({ prompt: 'a banana' })]));
+		expect(first.key).toBe(
+			JSON.stringify([
+				'tool call',
+				'wf-1',
+				'exec-1',
+				'node-uuid',
+				'call_1',
+				digest({ prompt: 'a banana' }),
+			]),
+		);
 		// Two calls of the model with the same arguments are two calls.
-		expect(keyOf({ input: [{ prompt: 'a banana', toolCallId: 'call_2' }], type: toolType }, 0, 5, true).key).not.toBe(first.key);
+		expect(
+			keyOf({ input: [{ prompt: 'a banana', toolCallId: 'call_2' }], type: toolType }, 0, 5, true)
+				.key,
+		).not.toBe(first.key);
 	});
 
 	it('the older tool wrapper (MCP Server Trigger, n8n 1.x agents): a retried call gets a new run index but keeps its key', () => {
@@ -122,28 +164,50 @@ describe('as an AI-agent tool', () => {
 		const tries = [0, 1, 2].map((run) => keyOf({ input, type: toolType }, 0, run, true).key);
 		expect(new Set(tries).size).toBe(1);
 		// Other arguments: another call. The same arguments twice in one execution: the same call.
-		expect(keyOf({ input: [{ aspectRatio: '16:9', prompt: 'a banana' }], type: toolType }, 0, 7, true).key).toBe(tries[0]);
-		expect(keyOf({ input: [{ prompt: 'a cherry', aspectRatio: '16:9' }], type: toolType }, 0, 1, true).key).not.toBe(tries[0]);
+		expect(
+			keyOf({ input: [{ aspectRatio: '16:9', prompt: 'a banana' }], type: toolType }, 0, 7, true)
+				.key,
+		).toBe(tries[0]);
+		expect(
+			keyOf({ input: [{ prompt: 'a cherry', aspectRatio: '16:9' }], type: toolType }, 0, 1, true)
+				.key,
+		).not.toBe(tries[0]);
 		// Each MCP tool call is its own execution.
-		expect(keyOf({ input, type: toolType, executionId: 'exec-2' }, 0, 0, true).key).not.toBe(tries[0]);
+		expect(keyOf({ input, type: toolType, executionId: 'exec-2' }, 0, 0, true).key).not.toBe(
+			tries[0],
+		);
 	});
 });
 
 describe('as a tool of the MCP Server Trigger (no execution yet while it answers the MCP request)', () => {
 	const toolType = 'n8n-nodes-nano-banana.nanoBananaGenerateTool';
-	const mcp = (id: number, session = 'session-a') => ({ body: { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'Nano_Banana', arguments: { prompt: 'a banana' } } }, headers: { 'mcp-session-id': session } });
+	const mcp = (id: number, session = 'session-a') => ({
+		body: {
+			jsonrpc: '2.0',
+			id,
+			method: 'tools/call',
+			params: { name: 'Nano_Banana', arguments: { prompt: 'a banana' } },
+		},
+		headers: { 'mcp-session-id': session },
+	});
 	const input = [{ prompt: 'a banana' }];
 
 	it('names the call by the MCP session and the JSON-RPC id of the tools/call: the same for each try, new for the next call', () => {
-		const tries = [0, 1, 2].map((run) => keyOf({ mcp: mcp(7), input, type: toolType }, 0, run, true));
+		const tries = [0, 1, 2].map((run) =>
+			keyOf({ mcp: mcp(7), input, type: toolType }, 0, run, true),
+		);
 		expect(new Set(tries.map((t) => t.key)).size).toBe(1);
 		expect(tries[0].key).toContain('mcp session session-a request 7');
 		expect(tries[0].mayRepeat).toBe(false);
 		expect(keyOf({ mcp: mcp(8), input, type: toolType }, 0, 0, true).key).not.toBe(tries[0].key);
-		expect(keyOf({ mcp: mcp(7, 'session-b'), input, type: toolType }, 0, 0, true).key).not.toBe(tries[0].key);
+		expect(keyOf({ mcp: mcp(7, 'session-b'), input, type: toolType }, 0, 0, true).key).not.toBe(
+			tries[0].key,
+		);
 	});
 
 	it('refuses to pay when neither an execution nor an MCP request names the call', () => {
-		expect(() => keyOf({ mcp: { body: mcp(7).body, headers: {} }, input, type: toolType }, 0, 0, true)).toThrow(/"retry" rule: this node runs outside any execution n8n names/);
+		expect(() =>
+			keyOf({ mcp: { body: mcp(7).body, headers: {} }, input, type: toolType }, 0, 0, true),
+		).toThrow(/"retry" rule: this node runs outside any execution n8n names/);
 	});
 });

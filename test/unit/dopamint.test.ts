@@ -1,10 +1,31 @@
-import { ASPECT_RATIOS, buildGenerateBody, OUTPUT_FORMATS, parseGenerateAnswer } from '../../nodes/shared/dopamint';
+import {
+	ASPECT_RATIOS,
+	buildGenerateBody,
+	OUTPUT_FORMATS,
+	parseGenerateAnswer,
+} from '../../nodes/shared/dopamint';
 
-const ok = { prompt: 'a cat', aspectRatio: '1:1', outputFormat: 'png', seed: '', numImages: 1, syncMode: false, limitGenerations: false };
+const ok = {
+	prompt: 'a cat',
+	aspectRatio: '1:1',
+	outputFormat: 'png',
+	seed: '',
+	numImages: 1,
+	syncMode: false,
+	limitGenerations: false,
+};
 
 describe('the nano-banana request body', () => {
 	it('builds the body Dopamint takes', () => {
-		expect(buildGenerateBody({ ...ok, seed: '42', aspectRatio: '16:9', outputFormat: 'webp', syncMode: true })).toEqual({
+		expect(
+			buildGenerateBody({
+				...ok,
+				seed: '42',
+				aspectRatio: '16:9',
+				outputFormat: 'webp',
+				syncMode: true,
+			}),
+		).toEqual({
 			prompt: 'a cat',
 			aspect_ratio: '16:9',
 			output_format: 'webp',
@@ -18,7 +39,18 @@ describe('the nano-banana request body', () => {
 	});
 
 	it('knows the ten ratios and three formats', () => {
-		expect(ASPECT_RATIOS).toEqual(['21:9', '16:9', '3:2', '4:3', '5:4', '1:1', '4:5', '3:4', '2:3', '9:16']);
+		expect(ASPECT_RATIOS).toEqual([
+			'21:9',
+			'16:9',
+			'3:2',
+			'4:3',
+			'5:4',
+			'1:1',
+			'4:5',
+			'3:4',
+			'2:3',
+			'9:16',
+		]);
 		expect(OUTPUT_FORMATS).toEqual(['jpeg', 'png', 'webp']);
 	});
 
@@ -39,7 +71,15 @@ describe('the nano-banana request body', () => {
 	});
 
 	it('reads the answer, and says when there is no job id', () => {
-		expect(parseGenerateAnswer({ jobId: 'j1', message: 'm', statusUrl: 'https://s/j1', timestamp: 't', statusCode: 200 })).toMatchObject({
+		expect(
+			parseGenerateAnswer({
+				jobId: 'j1',
+				message: 'm',
+				statusUrl: 'https://s/j1',
+				timestamp: 't',
+				statusCode: 200,
+			}),
+		).toMatchObject({
 			jobId: 'j1',
 			statusUrl: 'https://s/j1',
 		});

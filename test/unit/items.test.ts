@@ -13,7 +13,14 @@ function context(options: { continueOnFail?: boolean; signal?: AbortSignal } = {
 	const ctx = {
 		continueOnFail: () => options.continueOnFail ?? false,
 		getExecutionCancelSignal: () => options.signal,
-		getNode: () => ({ id: 'n', name: 'Generate', type: 'test', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getNode: () => ({
+			id: 'n',
+			name: 'Generate',
+			type: 'test',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		}),
 		logger: { warn: (message: string) => warnings.push(message) },
 	} as unknown as IExecuteFunctions;
 	return { ctx, warnings };
@@ -29,11 +36,15 @@ it('keeps input order, pairs every output item with its input, and never runs mo
 		most = Math.max(most, active);
 		await sleep(((i * 7) % 5) * 3); // items end out of order
 		active--;
-		return i % 4 === 0 ? [{ json: { i, part: 'a' } }, { json: { i, part: 'b' } }] : [{ json: { i } }];
+		return i % 4 === 0
+			? [{ json: { i, part: 'a' } }, { json: { i, part: 'b' } }]
+			: [{ json: { i } }];
 	});
 	expect(most).toBe(3);
 	expect(out.map((item) => item.json.i)).toEqual([0, 0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11]);
-	expect(out.every((item) => (item.pairedItem as { item: number }).item === item.json.i)).toBe(true);
+	expect(out.every((item) => (item.pairedItem as { item: number }).item === item.json.i)).toBe(
+		true,
+	);
 });
 
 it('with Continue On Fail: a failed item becomes an error item paired with its input, the others go on', async () => {
@@ -43,7 +54,14 @@ it('with Continue On Fail: a failed item becomes an error item paired with its i
 	});
 	expect(out).toEqual([
 		{ json: { i: 0 }, pairedItem: { item: 0 } },
-		{ json: expect.objectContaining({ error: 'Prompt: is empty', errorKind: 'input', hint: 'Describe the image.' }), pairedItem: { item: 1 } },
+		{
+			json: expect.objectContaining({
+				error: 'Prompt: is empty',
+				errorKind: 'input',
+				hint: 'Describe the image.',
+			}),
+			pairedItem: { item: 1 },
+		},
 		{ json: { i: 2 }, pairedItem: { item: 2 } },
 	]);
 });
@@ -63,7 +81,13 @@ it('without it: the first failure starts no new item, lets the ones in flight fi
 			finished.push(i);
 			return [{ json: { jobId: `job-${i}` } }];
 		},
-		{ describeDone: (done) => `done: ${done.flat().map((d) => String(d.json.jobId)).join(', ')}` },
+		{
+			describeDone: (done) =>
+				`done: ${done
+					.flat()
+					.map((d) => String(d.json.jobId))
+					.join(', ')}`,
+		},
 	).catch((e: unknown) => e);
 	expect(failure).toBeInstanceOf(NodeOperationError);
 	expect((failure as NodeOperationError).message).toBe('Seed: is not a number');

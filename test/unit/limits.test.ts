@@ -20,20 +20,41 @@ const STATED: Record<keyof typeof limits, [row: string, text: string]> = {
 	MAX_IMAGE_BYTES: ['An image', mb(limits.MAX_IMAGE_BYTES)],
 	MAX_JSON_BYTES: ['A JSON answer', mb(limits.MAX_JSON_BYTES)],
 	MAX_REDIRECTS: ['Redirects', `up to ${limits.MAX_REDIRECTS} hops`],
-	POLL_REQUEST_TIMEOUT_MS: ['Each status or result request', seconds(limits.POLL_REQUEST_TIMEOUT_MS)],
-	MAX_TRANSIENT_ERRORS: ['Each status or result request', `at most ${limits.MAX_TRANSIENT_ERRORS} transient failures`],
+	POLL_REQUEST_TIMEOUT_MS: [
+		'Each status or result request',
+		seconds(limits.POLL_REQUEST_TIMEOUT_MS),
+	],
+	MAX_TRANSIENT_ERRORS: [
+		'Each status or result request',
+		`at most ${limits.MAX_TRANSIENT_ERRORS} transient failures`,
+	],
 	DOWNLOAD_GRACE_MS: ['A Wait for Job item', `Max Wait + ${seconds(limits.DOWNLOAD_GRACE_MS)}`],
-	DOWNLOAD_TIMEOUT_MS: ['A Wait for Job item', `at most ${seconds(limits.DOWNLOAD_TIMEOUT_MS)} each`],
+	DOWNLOAD_TIMEOUT_MS: [
+		'A Wait for Job item',
+		`at most ${seconds(limits.DOWNLOAD_TIMEOUT_MS)} each`,
+	],
 	DOWNLOADS_AT_ONCE: ['A Wait for Job item', `${limits.DOWNLOADS_AT_ONCE} at once per run`],
 	RPC_TIMEOUT_MS: ['Read-only chain checks', `${seconds(limits.RPC_TIMEOUT_MS)} each`],
-	CREDENTIAL_TEST_RPC_TIMEOUT_MS: ['Read-only chain checks', `${seconds(limits.CREDENTIAL_TEST_RPC_TIMEOUT_MS)} in the credential test`],
+	CREDENTIAL_TEST_RPC_TIMEOUT_MS: [
+		'Read-only chain checks',
+		`${seconds(limits.CREDENTIAL_TEST_RPC_TIMEOUT_MS)} in the credential test`,
+	],
 	REQUEST_TIMEOUT_MS: ['Each Generate request', `default ${seconds(limits.REQUEST_TIMEOUT_MS)}`],
 	QUOTE_REUSE_MS: ['Each Generate request', `for at most ${seconds(limits.QUOTE_REUSE_MS)}`],
 	LOG_RANGE_BLOCKS: ['Event log reads', `${thousands(limits.LOG_RANGE_BLOCKS)} blocks per request`],
 	LOG_READS_AT_ONCE: ['Event log reads', `${limits.LOG_READS_AT_ONCE} at once`],
-	AUTHORIZATION_LOOKBACK_BLOCKS: ['The search for the transaction of an already used nonce', `the last ${thousands(limits.AUTHORIZATION_LOOKBACK_BLOCKS)} blocks`],
-	RPC_BATCH_SIZE: ['Authorization states read at once', `${limits.RPC_BATCH_SIZE} per JSON-RPC batch request`],
-	MAX_IDEMPOTENCY_KEY_LENGTH: ['Idempotency Key', `${limits.MAX_IDEMPOTENCY_KEY_LENGTH} characters`],
+	AUTHORIZATION_LOOKBACK_BLOCKS: [
+		'The search for the transaction of an already used nonce',
+		`the last ${thousands(limits.AUTHORIZATION_LOOKBACK_BLOCKS)} blocks`,
+	],
+	RPC_BATCH_SIZE: [
+		'Authorization states read at once',
+		`${limits.RPC_BATCH_SIZE} per JSON-RPC batch request`,
+	],
+	MAX_IDEMPOTENCY_KEY_LENGTH: [
+		'Idempotency Key',
+		`${limits.MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+	],
 };
 
 it.each(Object.entries(STATED))('the README states %s', (_name, [what, text]) => {

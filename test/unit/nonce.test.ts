@@ -12,7 +12,10 @@ const CALL = JSON.stringify(['item', 'wf-1', 'exec-7', 'node-uuid', 0, 3]);
 it('gives every try of one call the same 32-byte nonce', () => {
 	const first = nonceFor(nonceSecret(KEY_A), CALL);
 	// A new process, a new session, a Retry: only the key and the call's key go in.
-	const again = nonceFor(nonceSecret(`0x${'AB'.repeat(32).toLowerCase()}`), JSON.stringify(['item', 'wf-1', 'exec-7', 'node-uuid', 0, 3]));
+	const again = nonceFor(
+		nonceSecret(`0x${'AB'.repeat(32).toLowerCase()}`),
+		JSON.stringify(['item', 'wf-1', 'exec-7', 'node-uuid', 0, 3]),
+	);
 	expect(first).toMatch(/^0x[0-9a-f]{64}$/);
 	expect(again).toBe(first);
 });
@@ -37,19 +40,28 @@ it('gives other calls and other wallets other nonces', () => {
 it('derives the secret from the key under a domain tag, and the nonce from the secret only', () => {
 	const secret = nonceSecret(KEY_A);
 	// The documented construction, written out independently.
-	const expectedSecret = createHmac('sha256', Buffer.from(KEY_A.slice(2), 'hex')).update('n8n-nodes-nano-banana/eip3009-nonce/v1').digest();
+	const expectedSecret = createHmac('sha256', Buffer.from(KEY_A.slice(2), 'hex'))
+		.update('n8n-nodes-nano-banana/eip3009-nonce/v1')
+		.digest();
 	expect(secret.equals(expectedSecret)).toBe(true);
-	expect(nonceFor(secret, CALL)).toBe(`0x${createHmac('sha256', expectedSecret).update(CALL).digest('hex')}`);
+	expect(nonceFor(secret, CALL)).toBe(
+		`0x${createHmac('sha256', expectedSecret).update(CALL).digest('hex')}`,
+	);
 	// Not guessable from public data: neither a plain hash of the call nor one of the key.
 	expect(nonceFor(secret, CALL)).not.toBe(`0x${createHash('sha256').update(CALL).digest('hex')}`);
-	expect(secret.toString('hex')).not.toBe(createHash('sha256').update(Buffer.from(KEY_A.slice(2), 'hex')).digest('hex'));
+	expect(secret.toString('hex')).not.toBe(
+		createHash('sha256')
+			.update(Buffer.from(KEY_A.slice(2), 'hex'))
+			.digest('hex'),
+	);
 });
 
 it('puts no key material in a nonce', () => {
 	for (const key of [KEY_A, KEY_B, `0x${'0'.repeat(63)}1` as const]) {
 		const hexKey = key.slice(2);
 		const nonce = nonceFor(nonceSecret(key), CALL).slice(2);
-		for (let i = 0; i + 8 <= hexKey.length; i += 4) expect(nonce).not.toContain(hexKey.slice(i, i + 8));
+		for (let i = 0; i + 8 <= hexKey.length; i += 4)
+			expect(nonce).not.toContain(hexKey.slice(i, i + 8));
 		expect(nonceSecret(key).toString('hex')).not.toContain(hexKey.slice(0, 16));
 	}
 });

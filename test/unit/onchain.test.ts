@@ -8,7 +8,13 @@ import { NETWORKS } from '../../nodes/shared/x402/assets';
 import { chainReader, SELECTORS, TOPICS } from '../../nodes/shared/x402/onchain';
 
 const ABI = [
-	{ type: 'function', name: 'balanceOf', stateMutability: 'view', inputs: [{ name: 'account', type: 'address' }], outputs: [{ type: 'uint256' }] },
+	{
+		type: 'function',
+		name: 'balanceOf',
+		stateMutability: 'view',
+		inputs: [{ name: 'account', type: 'address' }],
+		outputs: [{ type: 'uint256' }],
+	},
 	{
 		type: 'function',
 		name: 'authorizationState',
@@ -25,35 +31,59 @@ const NONCE = `0x${'a1'.repeat(32)}` as const;
 
 it('uses the selectors of balanceOf(address) and authorizationState(address,bytes32)', () => {
 	expect(SELECTORS.balanceOf).toBe(toFunctionSelector('balanceOf(address)'));
-	expect(SELECTORS.authorizationState).toBe(toFunctionSelector('authorizationState(address,bytes32)'));
+	expect(SELECTORS.authorizationState).toBe(
+		toFunctionSelector('authorizationState(address,bytes32)'),
+	);
 });
 
 it('sends the calldata viem would, and reads the answers', async () => {
 	const calls: HttpRequest[] = [];
-	const reader = await chainReader(async (request) => {
-		calls.push(request);
-		const { method, params } = request.body as { method: string; params: Array<{ data?: string }> };
-		const result =
-			method === 'eth_call'
-				? params[0].data?.startsWith(SELECTORS.balanceOf)
-					? `0x${(123_456_789n).toString(16).padStart(64, '0')}`
-					: `0x${'1'.padStart(64, '0')}`
-				: method === 'eth_getBalance'
-					? '0xde0b6b3a7640000'
-					: { status: '0x1' };
-		return { status: 200, headers: {}, body: { jsonrpc: '2.0', id: 1, result }, url: request.url };
-	}, NETWORKS.base, 'https://rpc.example/');
+	const reader = await chainReader(
+		async (request) => {
+			calls.push(request);
+			const { method, params } = request.body as {
+				method: string;
+				params: Array<{ data?: string }>;
+			};
+			const result =
+				method === 'eth_call'
+					? params[0].data?.startsWith(SELECTORS.balanceOf)
+						? `0x${123_456_789n.toString(16).padStart(64, '0')}`
+						: `0x${'1'.padStart(64, '0')}`
+					: method === 'eth_getBalance'
+						? '0xde0b6b3a7640000'
+						: { status: '0x1' };
+			return {
+				status: 200,
+				headers: {},
+				body: { jsonrpc: '2.0', id: 1, result },
+				url: request.url,
+			};
+		},
+		NETWORKS.base,
+		'https://rpc.example/',
+	);
 	expect(await reader.usdcBalance(PAYER)).toBe(123_456_789n);
 	expect(await reader.authorizationUsed(PAYER, NONCE)).toBe(true);
 	expect(await reader.ethBalance(PAYER)).toBe(10n ** 18n);
 	expect(await reader.transactionStatus(`0x${'b'.repeat(64)}`)).toBe('success');
-	const data = calls.slice(0, 2).map((c) => ((c.body as { params: Array<{ data: string; to: string }> }).params[0] as { data: string }).data);
+	const data = calls
+		.slice(0, 2)
+		.map(
+			(c) =>
+				((c.body as { params: Array<{ data: string; to: string }> }).params[0] as { data: string })
+					.data,
+		);
 	expect(data[0]).toBe(encodeFunctionData({ abi: ABI, functionName: 'balanceOf', args: [PAYER] }));
-	expect(data[1]).toBe(encodeFunctionData({ abi: ABI, functionName: 'authorizationState', args: [PAYER, NONCE] }));
-	expect((calls[0].body as { params: Array<{ to: string }> }).params[0].to).toBe(NETWORKS.base.usdc.address);
+	expect(data[1]).toBe(
+		encodeFunctionData({ abi: ABI, functionName: 'authorizationState', args: [PAYER, NONCE] }),
+	);
+	expect((calls[0].body as { params: Array<{ to: string }> }).params[0].to).toBe(
+		NETWORKS.base.usdc.address,
+	);
 });
 
-it('uses the topics of USDC\'s Transfer and AuthorizationUsed events', () => {
+it("uses the topics of USDC's Transfer and AuthorizationUsed events", () => {
 	expect(TOPICS.transfer).toBe(toEventSelector('Transfer(address,address,uint256)'));
 	expect(TOPICS.nonceUsed).toBe(toEventSelector('AuthorizationUsed(address,bytes32)'));
 });
@@ -62,23 +92,65 @@ it('uses the topics of USDC\'s Transfer and AuthorizationUsed events', () => {
 function logsRpc(options: { latest: number; at?: number; maxRange: number }) {
 	const ranges: Array<[number, number]> = [];
 	const http = async (request: HttpRequest) => {
-		const { method, params } = request.body as { method: string; params: Array<Record<string, unknown>> };
-		const answer = (result: unknown) => ({ status: 200, headers: {}, body: { jsonrpc: '2.0', id: 1, result }, url: request.url });
+		const { method, params } = request.body as {
+			method: string;
+			params: Array<Record<string, unknown>>;
+		};
+		const answer = (result: unknown) => ({
+			status: 200,
+			headers: {},
+			body: { jsonrpc: '2.0', id: 1, result },
+			url: request.url,
+		});
 		if (method === 'eth_blockNumber') return answer(`0x${options.latest.toString(16)}`);
 		if (method === 'eth_getLogs') {
 			const from = Number(params[0].fromBlock);
 			const to = Number(params[0].toBlock);
 			ranges.push([from, to]);
-			if (to - from + 1 > options.maxRange) return { status: 200, headers: {}, body: { jsonrpc: '2.0', id: 1, error: { code: -32005, message: 'query exceeds max block range 2000' } }, url: request.url };
+			if (to - from + 1 > options.maxRange)
+				return {
+					status: 200,
+					headers: {},
+					body: {
+						jsonrpc: '2.0',
+						id: 1,
+						error: { code: -32005, message: 'query exceeds max block range 2000' },
+					},
+					url: request.url,
+				};
 			const topics = params[0].topics as string[];
 			const hit = options.at !== undefined && options.at >= from && options.at <= to;
-			return answer(hit ? [{ address: NETWORKS.base.usdc.address, blockNumber: `0x${options.at!.toString(16)}`, transactionHash: `0x${'e'.repeat(64)}`, logIndex: '0x1', topics, data: '0x' }] : []);
+			return answer(
+				hit
+					? [
+							{
+								address: NETWORKS.base.usdc.address,
+								blockNumber: `0x${options.at!.toString(16)}`,
+								transactionHash: `0x${'e'.repeat(64)}`,
+								logIndex: '0x1',
+								topics,
+								data: '0x',
+							},
+						]
+					: [],
+			);
 		}
 		if (method === 'eth_getTransactionReceipt') {
 			return answer({
 				status: '0x1',
 				logs: [
-					{ address: NETWORKS.base.usdc.address.toLowerCase(), blockNumber: '0x1', transactionHash: `0x${'e'.repeat(64)}`, logIndex: '0x0', topics: [TOPICS.transfer, `0x${PAYER.slice(2).toLowerCase().padStart(64, '0')}`, `0x${'5054acbbdd6aed95231cbe833f7bf1db7c248bff'.padStart(64, '0')}`], data: `0x${(52_700).toString(16).padStart(64, '0')}` },
+					{
+						address: NETWORKS.base.usdc.address.toLowerCase(),
+						blockNumber: '0x1',
+						transactionHash: `0x${'e'.repeat(64)}`,
+						logIndex: '0x0',
+						topics: [
+							TOPICS.transfer,
+							`0x${PAYER.slice(2).toLowerCase().padStart(64, '0')}`,
+							`0x${'5054acbbdd6aed95231cbe833f7bf1db7c248bff'.padStart(64, '0')}`,
+						],
+						data: `0x${(52_700).toString(16).padStart(64, '0')}`,
+					},
 				],
 			});
 		}
@@ -92,7 +164,13 @@ it('finds the transaction of a used nonce newest blocks first, in ranges the RPC
 	const rpc = logsRpc({ latest: 100_000, at: 99_000, maxRange: 2_000 });
 	const reader = await chainReader(rpc.http, NETWORKS.base, 'https://rpc.example/');
 	const use = await reader.findAuthorizationUse(PAYER, NONCE, 43_200);
-	expect(use).toMatchObject({ transaction: `0x${'e'.repeat(64)}`, blockNumber: 99_000n, payTo: '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff', amountAtomic: 52_700n, paidAt: new Date(0x6a1f0000 * 1000).toISOString() });
+	expect(use).toMatchObject({
+		transaction: `0x${'e'.repeat(64)}`,
+		blockNumber: 99_000n,
+		payTo: '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff',
+		amountAtomic: 52_700n,
+		paidAt: new Date(0x6a1f0000 * 1000).toISOString(),
+	});
 	// One batch of 4 ranges of 2,000 blocks, newest first; the rest of the day is not read.
 	expect(rpc.ranges).toEqual([
 		[98_001, 100_000],
@@ -114,25 +192,61 @@ it('splits a range an RPC refuses in halves, and says when the nonce is not in t
 });
 
 it('reads many authorization states in one JSON-RPC batch, and one by one from an RPC that refuses batches', async () => {
-	const nonces = Array.from({ length: 150 }, (_, i) => `0x${i.toString(16).padStart(64, '0')}` as const);
-	const used = (data: string) => (BigInt(`0x${data.slice(-64)}`) % 3n === 0n ? `0x${'1'.padStart(64, '0')}` : `0x${'0'.padStart(64, '0')}`);
+	const nonces = Array.from(
+		{ length: 150 },
+		(_, i) => `0x${i.toString(16).padStart(64, '0')}` as const,
+	);
+	const used = (data: string) =>
+		BigInt(`0x${data.slice(-64)}`) % 3n === 0n
+			? `0x${'1'.padStart(64, '0')}`
+			: `0x${'0'.padStart(64, '0')}`;
 	const posts: unknown[] = [];
-	const batching = await chainReader(async (request) => {
-		posts.push(request.body);
-		const calls = request.body as Array<{ id: number; params: Array<{ data: string }> }>;
-		return { status: 200, headers: {}, url: request.url, body: calls.map((c) => ({ jsonrpc: '2.0', id: c.id, result: used(c.params[0].data) })).reverse() };
-	}, NETWORKS.base, 'https://rpc.example/');
+	const batching = await chainReader(
+		async (request) => {
+			posts.push(request.body);
+			const calls = request.body as Array<{ id: number; params: Array<{ data: string }> }>;
+			return {
+				status: 200,
+				headers: {},
+				url: request.url,
+				body: calls
+					.map((c) => ({ jsonrpc: '2.0', id: c.id, result: used(c.params[0].data) }))
+					.reverse(),
+			};
+		},
+		NETWORKS.base,
+		'https://rpc.example/',
+	);
 	const expected = nonces.map((_, i) => i % 3 === 0);
 	expect(await batching.authorizationsUsed(PAYER, nonces)).toEqual(expected);
 	expect(posts).toHaveLength(2); // 100 + 50: two round trips for 150 nonces
 
 	let single = 0;
-	const plain = await chainReader(async (request) => {
-		if (Array.isArray(request.body)) return { status: 200, headers: {}, url: request.url, body: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'batch requests are not supported' } } };
-		single++;
-		const { id, params } = request.body as { id: number; params: Array<{ data: string }> };
-		return { status: 200, headers: {}, url: request.url, body: { jsonrpc: '2.0', id, result: used(params[0].data) } };
-	}, NETWORKS.base, 'https://rpc.example/');
+	const plain = await chainReader(
+		async (request) => {
+			if (Array.isArray(request.body))
+				return {
+					status: 200,
+					headers: {},
+					url: request.url,
+					body: {
+						jsonrpc: '2.0',
+						id: null,
+						error: { code: -32600, message: 'batch requests are not supported' },
+					},
+				};
+			single++;
+			const { id, params } = request.body as { id: number; params: Array<{ data: string }> };
+			return {
+				status: 200,
+				headers: {},
+				url: request.url,
+				body: { jsonrpc: '2.0', id, result: used(params[0].data) },
+			};
+		},
+		NETWORKS.base,
+		'https://rpc.example/',
+	);
 	expect(await plain.authorizationsUsed(PAYER, nonces)).toEqual(expected);
 	expect(single).toBe(150);
 });

@@ -11,7 +11,12 @@ import { parseHostList } from '../../nodes/shared/urls';
 const STATUS = 'https://x402.dopamint.ai/api/ai/generations/status/j1';
 
 /** A virtual clock: sleeping and slow answers move it; nothing really waits. */
-function harness(answer: (request: HttpRequest, at: number) => HttpResponse | { takesMs: number; then: HttpResponse | Error }) {
+function harness(
+	answer: (
+		request: HttpRequest,
+		at: number,
+	) => HttpResponse | { takesMs: number; then: HttpResponse | Error },
+) {
 	let clock = 0;
 	const requests: Array<{ at: number; timeoutMs: number; url: string }> = [];
 	const sleeps: number[] = [];
@@ -21,7 +26,8 @@ function harness(answer: (request: HttpRequest, at: number) => HttpResponse | { 
 			const a = answer(request, clock);
 			if ('takesMs' in a) {
 				clock += Math.min(a.takesMs, request.timeoutMs);
-				if (a.takesMs > request.timeoutMs) throw new DeadlineError(new URL(request.url), request.timeoutMs);
+				if (a.takesMs > request.timeoutMs)
+					throw new DeadlineError(new URL(request.url), request.timeoutMs);
 				if (a.then instanceof Error) throw a.then;
 				return a.then;
 			}
@@ -41,13 +47,27 @@ function harness(answer: (request: HttpRequest, at: number) => HttpResponse | { 
 	return { options, requests, sleeps, clock: () => clock };
 }
 
-const running: HttpResponse = { status: 200, headers: {}, body: { status: 'processing' }, url: STATUS };
-const done: HttpResponse = { status: 200, headers: {}, body: { status: 'completed', images: [{ url: 'https://x402.dopamint.ai/i.png' }] }, url: STATUS };
+const running: HttpResponse = {
+	status: 200,
+	headers: {},
+	body: { status: 'processing' },
+	url: STATUS,
+};
+const done: HttpResponse = {
+	status: 200,
+	headers: {},
+	body: { status: 'completed', images: [{ url: 'https://x402.dopamint.ai/i.png' }] },
+	url: STATUS,
+};
 
 it('no status request may run past Max Wait: each deadline is the smaller of 30 s and the time left', async () => {
 	// A server that never answers: every request runs to its deadline.
 	const h = harness(() => ({ takesMs: Number.POSITIVE_INFINITY, then: running }));
-	const result = await pollJob(STATUS, { ...h.options, maxWaitMs: 45_000, maxTransientErrors: 100 });
+	const result = await pollJob(STATUS, {
+		...h.options,
+		maxWaitMs: 45_000,
+		maxTransientErrors: 100,
+	});
 	expect(result.outcome).toBe('timeout');
 	for (const r of h.requests) expect(r.at + r.timeoutMs).toBeLessThanOrEqual(45_000 + 1_000);
 	expect(h.requests[0].timeoutMs).toBe(30_000);
@@ -62,7 +82,10 @@ it('polls every Poll Interval while the job is young, then every quarter of its 
 	const at = h.requests.map((r) => r.at);
 	// 0, 1, 2, 3, 4 s (young: 1 s apart), then 4 + 1, 5 + 1.25, 6.25 + 1.5625, … capped at 10 s apart.
 	expect(at.slice(0, 7)).toEqual([0, 1_000, 2_000, 3_000, 4_000, 5_000, 6_250]);
-	for (let i = 1; i < at.length; i++) expect(Math.abs(at[i] - at[i - 1] - Math.min(Math.max(at[i - 1] * 0.25, 1_000), 10_000))).toBeLessThanOrEqual(1);
+	for (let i = 1; i < at.length; i++)
+		expect(
+			Math.abs(at[i] - at[i - 1] - Math.min(Math.max(at[i - 1] * 0.25, 1_000), 10_000)),
+		).toBeLessThanOrEqual(1);
 	expect(Math.max(...at.slice(1).map((t, i) => t - at[i]))).toBe(10_000);
 });
 
@@ -99,15 +122,25 @@ it('waits at least what Retry-After asks, but never past Max Wait', async () => 
 
 it('tolerates a few transient failures (5xx, 429, a slow answer), not more', async () => {
 	let n = 0;
-	const h = harness(() => (++n <= 2 ? { status: 503, headers: {}, body: '', url: STATUS } : n === 3 ? { takesMs: 40_000, then: running } : done));
+	const h = harness(() =>
+		++n <= 2
+			? { status: 503, headers: {}, body: '', url: STATUS }
+			: n === 3
+				? { takesMs: 40_000, then: running }
+				: done,
+	);
 	expect((await pollJob(STATUS, h.options)).outcome).toBe('done');
 
 	const failing = harness(() => ({ status: 500, headers: {}, body: '', url: STATUS }));
-	await expect(pollJob(STATUS, { ...failing.options, maxTransientErrors: 3 })).rejects.toThrow(/failed 4 times in a row \(last: HTTP 500\)/);
+	await expect(pollJob(STATUS, { ...failing.options, maxTransientErrors: 3 })).rejects.toThrow(
+		/failed 4 times in a row \(last: HTTP 500\)/,
+	);
 });
 
 it('never retries a refused redirect or an oversized answer', async () => {
-	const refused = new HttpError('https://x402.dopamint.ai/s redirected (HTTP 302) to http://evil/, which is not allowed');
+	const refused = new HttpError(
+		'https://x402.dopamint.ai/s redirected (HTTP 302) to http://evil/, which is not allowed',
+	);
 	const h = harness(() => ({ takesMs: 10, then: refused }));
 	await expect(pollJob(STATUS, h.options)).rejects.toBe(refused);
 	expect(h.requests).toHaveLength(1);
@@ -123,7 +156,15 @@ it('fetches a result URL within Max Wait plus the download grace', async () => {
 	const h = harness((request) =>
 		request.url.includes('/result/')
 			? { takesMs: 1_000, then: done }
-			: { status: 200, headers: {}, body: { status: 'COMPLETED', response_url: 'https://x402.dopamint.ai/api/ai/generations/result/j1' }, url: STATUS },
+			: {
+					status: 200,
+					headers: {},
+					body: {
+						status: 'COMPLETED',
+						response_url: 'https://x402.dopamint.ai/api/ai/generations/result/j1',
+					},
+					url: STATUS,
+				},
 	);
 	const result = await pollJob(STATUS, { ...h.options, maxWaitMs: 5_000 });
 	expect(result.outcome).toBe('done');

@@ -11,17 +11,20 @@ describe('sandbox pictures', () => {
 		['png', '16:9', 'png'],
 		['jpeg', '9:16', 'jpeg'],
 		['webp', '1:1', 'webp'],
-	])('%s %s decodes with libvips to the requested size, with many colours', async (format, aspect, decoded) => {
-		const bytes = await makeImage(format, aspect, { prompt: PROMPT, size: 256 });
-		const { width, height } = dimensions(aspect, 256);
-		const meta = await sharp(bytes).metadata();
-		expect(meta.format).toBe(decoded);
-		expect([meta.width, meta.height]).toEqual([width, height]);
-		expect(Math.max(width, height)).toBeGreaterThan(240);
-		const stats = await sharp(bytes).stats();
-		// A flat square has no spread; a picture has plenty in every channel.
-		for (const channel of stats.channels.slice(0, 3)) expect(channel.stdev).toBeGreaterThan(20);
-	});
+	])(
+		'%s %s decodes with libvips to the requested size, with many colours',
+		async (format, aspect, decoded) => {
+			const bytes = await makeImage(format, aspect, { prompt: PROMPT, size: 256 });
+			const { width, height } = dimensions(aspect, 256);
+			const meta = await sharp(bytes).metadata();
+			expect(meta.format).toBe(decoded);
+			expect([meta.width, meta.height]).toEqual([width, height]);
+			expect(Math.max(width, height)).toBeGreaterThan(240);
+			const stats = await sharp(bytes).stats();
+			// A flat square has no spread; a picture has plenty in every channel.
+			for (const channel of stats.channels.slice(0, 3)) expect(channel.stdev).toBeGreaterThan(20);
+		},
+	);
 
 	it('a JPEG decodes with an independent decoder too (jpeg-js)', async () => {
 		const bytes = await makeImage('jpeg', '4:3', { prompt: PROMPT, size: 200 });
@@ -30,8 +33,17 @@ describe('sandbox pictures', () => {
 	});
 
 	it('draws from the prompt: different prompts, different pictures; the caption is the prompt', async () => {
-		const beach = await sharp(await makeImage('png', '1:1', { prompt: PROMPT, size: 128 })).raw().toBuffer();
-		const space = await sharp(await makeImage('png', '1:1', { prompt: 'A banana astronaut floating above the Earth', size: 128 })).raw().toBuffer();
+		const beach = await sharp(await makeImage('png', '1:1', { prompt: PROMPT, size: 128 }))
+			.raw()
+			.toBuffer();
+		const space = await sharp(
+			await makeImage('png', '1:1', {
+				prompt: 'A banana astronaut floating above the Earth',
+				size: 128,
+			}),
+		)
+			.raw()
+			.toBuffer();
 		expect(beach.equals(space)).toBe(false);
 		expect(pictureSvg('Cats & <dogs>', 300, 200)).toContain('Cats &amp; &lt;dogs&gt;');
 	});

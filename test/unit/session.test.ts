@@ -11,9 +11,17 @@ import { PaymentSession } from '../../nodes/shared/x402/session';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet';
 
 const ENDPOINT = 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana';
-const wallet = walletFromCredential({ privateKey: `0x${'ab'.repeat(32)}`, network: 'base', maxPaymentUsdc: 0.1, rpcUrl: 'https://rpc.invalid/' });
+const wallet = walletFromCredential({
+	privateKey: `0x${'ab'.repeat(32)}`,
+	network: 'base',
+	maxPaymentUsdc: 0.1,
+	rpcUrl: 'https://rpc.invalid/',
+});
 
-function gateway(overrides: Record<string, unknown> = {}, paidHeaders: Record<string, string> = {}) {
+function gateway(
+	overrides: Record<string, unknown> = {},
+	paidHeaders: Record<string, string> = {},
+) {
 	const requests: HttpRequest[] = [];
 	let clock = 1_000_000;
 	const http = async (request: HttpRequest): Promise<HttpResponse> => {
@@ -43,7 +51,12 @@ function gateway(overrides: Record<string, unknown> = {}, paidHeaders: Record<st
 				},
 			};
 		}
-		return { status: 200, headers: paidHeaders, url: request.url, body: { jobId: `j${requests.length}`, statusUrl: `${ENDPOINT}/status` } };
+		return {
+			status: 200,
+			headers: paidHeaders,
+			url: request.url,
+			body: { jobId: `j${requests.length}`, statusUrl: `${ENDPOINT}/status` },
+		};
 	};
 	const session = (budget?: Budget, ledger = memoryLedger()) =>
 		new PaymentSession({ http, wallet, budget, ledger, checkBalance: false, now: () => clock });
@@ -52,7 +65,9 @@ function gateway(overrides: Record<string, unknown> = {}, paidHeaders: Record<st
 		requests,
 		session,
 		advance: (ms: number) => (clock += ms),
-		count: (kind: 'unpaid' | 'paid') => requests.filter((r) => r.url === ENDPOINT && !!r.headers?.['X-PAYMENT'] === (kind === 'paid')).length,
+		count: (kind: 'unpaid' | 'paid') =>
+			requests.filter((r) => r.url === ENDPOINT && !!r.headers?.['X-PAYMENT'] === (kind === 'paid'))
+				.length,
 	};
 }
 
@@ -87,11 +102,19 @@ it('a call already signed for in this execution is reported again, never signed 
 	const budget = new Budget(200_000n);
 	const call = { key: '["item","wf","exec-1","node-1",0,0]', mayRepeat: false };
 	await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, call });
-	expect(ledger.get(call.key)).toMatchObject({ state: 'signed', attempt: { amountAtomic: '52700' } });
+	expect(ledger.get(call.key)).toMatchObject({
+		state: 'signed',
+		attempt: { amountAtomic: '52700' },
+	});
 	// Retry On Fail: a new session of the same execution, the same ledger and budget.
-	const again = await g.session(budget, ledger).pay({ url: ENDPOINT, body: { prompt: 'a' }, call }).catch((e: unknown) => e);
+	const again = await g
+		.session(budget, ledger)
+		.pay({ url: ENDPOINT, body: { prompt: 'a' }, call })
+		.catch((e: unknown) => e);
 	expect(again).toBeInstanceOf(PaymentError);
-	expect((again as PaymentError).message).toMatch(/already signed for in an earlier try of this execution/);
+	expect((again as PaymentError).message).toMatch(
+		/already signed for in an earlier try of this execution/,
+	);
 	expect((again as PaymentError).settlement).toBe('unknown');
 	expect(g.count('paid')).toBe(1);
 	expect(budget.spentAtomic).toBe(52_700n);
@@ -102,28 +125,51 @@ it('the budget refuses before signing and keeps what was signed', async () => {
 	const budget = new Budget(100_000n);
 	const s = g.session(budget);
 	await s.pay({ url: ENDPOINT, body: {} });
-	await expect(s.pay({ url: ENDPOINT, body: {} })).rejects.toThrow(/"budget" rule: paying 0\.0527 USDC would bring this execution's spending to 0\.1054 USDC/);
+	await expect(s.pay({ url: ENDPOINT, body: {} })).rejects.toThrow(
+		/"budget" rule: paying 0\.0527 USDC would bring this execution's spending to 0\.1054 USDC/,
+	);
 	expect(g.count('paid')).toBe(1);
 	expect(budget.spentAtomic).toBe(52_700n);
 });
 
 it('links the transaction on basescan when the chain is the public one, not for a local chain', async () => {
 	const tx = `0x${'cd'.repeat(32)}`;
-	const settled = Buffer.from(JSON.stringify({ success: true, transaction: tx, network: 'base' })).toString('base64');
+	const settled = Buffer.from(
+		JSON.stringify({ success: true, transaction: tx, network: 'base' }),
+	).toString('base64');
 	const run = async (rpcUrl: string) => {
 		const g = gateway({}, { 'x-payment-response': settled });
 		// The chain, as the RPC at rpcUrl answers: the authorization is used, the transaction mined.
 		const http = async (request: HttpRequest): Promise<HttpResponse> => {
 			if (request.url !== rpcUrl) return await g.http(request);
 			const { method } = request.body as { method: string };
-			const result = method === 'eth_getTransactionReceipt' ? { status: '0x1' } : `0x${'1'.padStart(64, '0')}`;
+			const result =
+				method === 'eth_getTransactionReceipt' ? { status: '0x1' } : `0x${'1'.padStart(64, '0')}`;
 			return { status: 200, headers: {}, url: rpcUrl, body: { jsonrpc: '2.0', id: 1, result } };
 		};
-		const w = walletFromCredential({ privateKey: `0x${'ab'.repeat(32)}`, network: 'base', maxPaymentUsdc: 0.1, rpcUrl });
-		return (await new PaymentSession({ http, wallet: w, checkBalance: false }).pay({ url: ENDPOINT, body: {} })).receipt;
+		const w = walletFromCredential({
+			privateKey: `0x${'ab'.repeat(32)}`,
+			network: 'base',
+			maxPaymentUsdc: 0.1,
+			rpcUrl,
+		});
+		return (
+			await new PaymentSession({ http, wallet: w, checkBalance: false }).pay({
+				url: ENDPOINT,
+				body: {},
+			})
+		).receipt;
 	};
-	expect(await run('https://mainnet.base.org/')).toMatchObject({ settlement: 'charged', transactionOnChain: 'success', explorerUrl: `https://basescan.org/tx/${tx}` });
-	for (const local of ['http://127.0.0.1:8545/', 'http://localhost:8545/', 'http://192.168.1.20:8545/']) {
+	expect(await run('https://mainnet.base.org/')).toMatchObject({
+		settlement: 'charged',
+		transactionOnChain: 'success',
+		explorerUrl: `https://basescan.org/tx/${tx}`,
+	});
+	for (const local of [
+		'http://127.0.0.1:8545/',
+		'http://localhost:8545/',
+		'http://192.168.1.20:8545/',
+	]) {
 		expect((await run(local))?.explorerUrl).toBeNull();
 	}
 });

@@ -6,20 +6,35 @@ describe('job status shapes', () => {
 		expect(readStatus({ status: word }).state).toBe('pending');
 	});
 
-	it.each(['IN_QUEUE', 'IN_PROGRESS', 'In Progress', 'queued', 'RUNNING'])('reads %s in any case and spelling', (word) => {
-		expect(readStatus({ status: word }).state).toBe('pending');
-	});
+	it.each(['IN_QUEUE', 'IN_PROGRESS', 'In Progress', 'queued', 'RUNNING'])(
+		'reads %s in any case and spelling',
+		(word) => {
+			expect(readStatus({ status: word }).state).toBe('pending');
+		},
+	);
 
 	it.each(STATUS_WORDS.failed.map((w) => [w]))('"%s" is a failure, with the reason', (word) => {
-		expect(readStatus({ state: word, error: { message: 'prompt refused' } })).toEqual({ state: 'failed', reason: 'prompt refused' });
+		expect(readStatus({ state: word, error: { message: 'prompt refused' } })).toEqual({
+			state: 'failed',
+			reason: 'prompt refused',
+		});
 	});
 
 	it('a failure without a reason names its status', () => {
-		expect(readStatus({ status: 'canceled' })).toEqual({ state: 'failed', reason: 'the job ended with status "canceled"' });
+		expect(readStatus({ status: 'canceled' })).toEqual({
+			state: 'failed',
+			reason: 'the job ended with status "canceled"',
+		});
 	});
 
 	it.each([
-		['images[].url', { status: 'completed', images: [{ url: 'https://x/a.png', content_type: 'image/png', width: 2, height: 1 }] }],
+		[
+			'images[].url',
+			{
+				status: 'completed',
+				images: [{ url: 'https://x/a.png', content_type: 'image/png', width: 2, height: 1 }],
+			},
+		],
 		['result.images', { status: 'succeeded', result: { images: [{ url: 'https://x/a.png' }] } }],
 		['data.images', { data: { status: 'done', images: ['https://x/a.png'] } }],
 		['output (string)', { status: 'succeeded', output: 'https://x/a.png' }],
@@ -37,13 +52,33 @@ describe('job status shapes', () => {
 	});
 
 	it('keeps content type and size from the image entry', () => {
-		expect(findImages({ images: [{ url: 'https://x/a.png', content_type: 'image/png', width: 96, height: 54, file_name: 'a.png' }] })).toEqual([
-			{ url: 'https://x/a.png', contentType: 'image/png', width: 96, height: 54, fileName: 'a.png' },
+		expect(
+			findImages({
+				images: [
+					{
+						url: 'https://x/a.png',
+						content_type: 'image/png',
+						width: 96,
+						height: 54,
+						file_name: 'a.png',
+					},
+				],
+			}),
+		).toEqual([
+			{
+				url: 'https://x/a.png',
+				contentType: 'image/png',
+				width: 96,
+				height: 54,
+				fileName: 'a.png',
+			},
 		]);
 	});
 
 	it('fal-style COMPLETED points at response_url', () => {
-		expect(readStatus({ status: 'COMPLETED', request_id: 'r1', response_url: 'https://q/requests/r1' })).toEqual({
+		expect(
+			readStatus({ status: 'COMPLETED', request_id: 'r1', response_url: 'https://q/requests/r1' }),
+		).toEqual({
 			state: 'done',
 			images: [],
 			resultUrl: 'https://q/requests/r1',
@@ -51,10 +86,20 @@ describe('job status shapes', () => {
 	});
 
 	it('fal-style COMPLETED with an error is a failure', () => {
-		expect(readStatus({ status: 'COMPLETED', error: 'NSFW content detected' })).toEqual({ state: 'failed', reason: 'NSFW content detected' });
+		expect(readStatus({ status: 'COMPLETED', error: 'NSFW content detected' })).toEqual({
+			state: 'failed',
+			reason: 'NSFW content detected',
+		});
 	});
 
-	it.each([[null], ['<html>'], [[1, 2]], [{ foo: 'bar' }], [{ status: 'mysterious' }], [{ url: 'ftp://x/a.png' }]])('%p is unreadable', (body) => {
+	it.each([
+		[null],
+		['<html>'],
+		[[1, 2]],
+		[{ foo: 'bar' }],
+		[{ status: 'mysterious' }],
+		[{ url: 'ftp://x/a.png' }],
+	])('%p is unreadable', (body) => {
 		expect(readStatus(body).state).toBe('unreadable');
 	});
 

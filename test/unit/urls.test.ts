@@ -1,7 +1,16 @@
-import { assertAllowedUrl, checkUrl, hostAllowed, parseHostList, redactText, redactUrl } from '../../nodes/shared/urls';
+import {
+	assertAllowedUrl,
+	checkUrl,
+	hostAllowed,
+	parseHostList,
+	redactText,
+	redactUrl,
+} from '../../nodes/shared/urls';
 
 describe('Allowed Hosts rules', () => {
-	const rules = parseHostList('cdn.example.com, 127.0.0.1:8080 *.fal.media\nhttps://img.example.org/path [::1]:9000');
+	const rules = parseHostList(
+		'cdn.example.com, 127.0.0.1:8080 *.fal.media\nhttps://img.example.org/path [::1]:9000',
+	);
 
 	it('parses host, host:port, wildcards, pasted URLs and IPv6', () => {
 		expect(rules).toEqual([
@@ -29,19 +38,31 @@ describe('Allowed Hosts rules', () => {
 	});
 
 	it('a rule with a default port matches the URL without one', () => {
-		expect(hostAllowed(new URL('https://x402.dopamint.ai/a'), parseHostList('x402.dopamint.ai:443'))).toBe(true);
-		expect(hostAllowed(new URL('http://x402.dopamint.ai/a'), parseHostList('x402.dopamint.ai:443'))).toBe(false);
+		expect(
+			hostAllowed(new URL('https://x402.dopamint.ai/a'), parseHostList('x402.dopamint.ai:443')),
+		).toBe(true);
+		expect(
+			hostAllowed(new URL('http://x402.dopamint.ai/a'), parseHostList('x402.dopamint.ai:443')),
+		).toBe(false);
 	});
 
-	it.each(['bad host!', 'user@host', 'a..b', 'host:99999999'])('refuses %p naming the field', (value) => {
-		expect(() => parseHostList(value)).toThrow(/^Allowed Hosts: /);
-	});
+	it.each(['bad host!', 'user@host', 'a..b', 'host:99999999'])(
+		'refuses %p naming the field',
+		(value) => {
+			expect(() => parseHostList(value)).toThrow(/^Allowed Hosts: /);
+		},
+	);
 });
 
 describe('URLs the nodes request', () => {
-	it.each(['file:///etc/passwd', 'data:text/plain,hi', 'javascript:alert(1)', 'ftp://x/y'])('refuses %s', (url) => {
-		expect(() => checkUrl(url, 'Status URL')).toThrow(/^Status URL: only http\(s\) URLs are requested/);
-	});
+	it.each(['file:///etc/passwd', 'data:text/plain,hi', 'javascript:alert(1)', 'ftp://x/y'])(
+		'refuses %s',
+		(url) => {
+			expect(() => checkUrl(url, 'Status URL')).toThrow(
+				/^Status URL: only http\(s\) URLs are requested/,
+			);
+		},
+	);
 
 	it('refuses user:pass@ without repeating it', () => {
 		let message = '';
@@ -50,17 +71,25 @@ describe('URLs the nodes request', () => {
 		} catch (error) {
 			message = (error as Error).message;
 		}
-		expect(message).toMatch(/^Endpoint URL: the URL https:\/\/example\.com\/x contains a user name or password/);
+		expect(message).toMatch(
+			/^Endpoint URL: the URL https:\/\/example\.com\/x contains a user name or password/,
+		);
 		expect(message).not.toContain('hunter2');
 		expect(message).not.toContain('alice');
 	});
 
 	it('says how to allow a refused host', () => {
-		expect(() => assertAllowedUrl('http://10.0.0.1:81/x', [], 'image URL')).toThrow(/^image URL: host "10\.0\.0\.1:81" is not allowed \(allowed: none\)/);
+		expect(() => assertAllowedUrl('http://10.0.0.1:81/x', [], 'image URL')).toThrow(
+			/^image URL: host "10\.0\.0\.1:81" is not allowed \(allowed: none\)/,
+		);
 	});
 
 	it('redacts credentials, query and fragment when showing a URL', () => {
-		expect(redactUrl('https://u:p@cdn.example.com/a.png?token=abc#f')).toBe('https://cdn.example.com/a.png?…');
-		expect(redactText('see http://u:p@x.com/a and https://y.com/b')).toBe('see http://x.com/a and https://y.com/b');
+		expect(redactUrl('https://u:p@cdn.example.com/a.png?token=abc#f')).toBe(
+			'https://cdn.example.com/a.png?…',
+		);
+		expect(redactText('see http://u:p@x.com/a and https://y.com/b')).toBe(
+			'see http://x.com/a and https://y.com/b',
+		);
 	});
 });

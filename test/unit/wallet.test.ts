@@ -26,7 +26,11 @@ describe('private key validation', () => {
 		['too short', KEY.slice(0, 40), /has 38 hex characters, 64 are required/],
 		['too long', `${KEY}00`, /has 66 hex characters/],
 		['not hex', `${KEY.slice(0, 60)}zzzz`, /not hexadecimal/],
-		['a seed phrase', 'test test test test test test test test test test test junk', /not hexadecimal/],
+		[
+			'a seed phrase',
+			'test test test test test test test test test test test junk',
+			/not hexadecimal/,
+		],
 		['zero', `0x${'0'.repeat(64)}`, /not a valid secp256k1/],
 		['above the curve order', `0x${'f'.repeat(64)}`, /not a valid secp256k1/],
 	])('refuses %s, naming the field and never echoing the key', (_case, key, message) => {
@@ -37,7 +41,9 @@ describe('private key validation', () => {
 		expect(error.message).toMatch(message);
 		const hex = key.replace(/^0x/, '');
 		if (hex.length >= 16) {
-			expect(`${error.message} ${error.hint} ${JSON.stringify(error.details)}`).not.toContain(hex.slice(0, 16));
+			expect(`${error.message} ${error.hint} ${JSON.stringify(error.details)}`).not.toContain(
+				hex.slice(0, 16),
+			);
 		}
 	});
 
@@ -57,7 +63,12 @@ describe('credential data', () => {
 	});
 
 	it('reads Base Sepolia and a custom cap and RPC', () => {
-		const wallet = walletFromCredential({ privateKey: KEY, network: 'base-sepolia', maxPaymentUsdc: 0.5, rpcUrl: ' http://127.0.0.1:8545 ' });
+		const wallet = walletFromCredential({
+			privateKey: KEY,
+			network: 'base-sepolia',
+			maxPaymentUsdc: 0.5,
+			rpcUrl: ' http://127.0.0.1:8545 ',
+		});
 		expect(wallet.network.chainId).toBe(84532);
 		expect(wallet.network.usdc.address).toBe('0x036CbD53842c5426634e7929541eC2318f3dCF7e');
 		expect(wallet.capAtomic).toBe(500_000n);
@@ -70,7 +81,10 @@ describe('credential data', () => {
 		[{ maxPaymentUsdc: -1 }, /Max Payment per Request/],
 		[{ maxPaymentUsdc: 5000 }, /at most 1000/],
 		[{ rpcUrl: 'ftp://x' }, /RPC URL: must be an http\(s\) URL/],
-		[{ rpcUrl: 'https://me:rpc-pass@rpc.example.com/' }, /^RPC URL: contains a user name or password$/],
+		[
+			{ rpcUrl: 'https://me:rpc-pass@rpc.example.com/' },
+			/^RPC URL: contains a user name or password$/,
+		],
 	])('refuses %p', (extra, message) => {
 		const error = failure(() => walletFromCredential({ privateKey: KEY, ...extra }));
 		expect(error.message).toMatch(message);

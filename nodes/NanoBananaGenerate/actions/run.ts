@@ -5,7 +5,12 @@
  */
 
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { buildGenerateBody, defaultHosts, DOPAMINT_ENDPOINT, type GenerateBody } from '../../shared/dopamint';
+import {
+	buildGenerateBody,
+	defaultHosts,
+	DOPAMINT_ENDPOINT,
+	type GenerateBody,
+} from '../../shared/dopamint';
 import { InputError } from '../../shared/errors';
 import { n8nHttp, type HttpFn } from '../../shared/http';
 import { isToolRun } from '../../shared/items';
@@ -40,7 +45,10 @@ export interface GenerateRun {
 }
 
 /** The run, or why none of its items can be paid (the credential, or a run-wide option). */
-export type RunSetup = ({ ok: true; run: GenerateRun } | { ok: false; error: unknown; wallet?: Wallet }) & { concurrency: number };
+export type RunSetup = (
+	| { ok: true; run: GenerateRun }
+	| { ok: false; error: unknown; wallet?: Wallet }
+) & { concurrency: number };
 
 /** Reads the wallet credential. Kept apart from any HTTP call (n8n's manual-auth lint rule). */
 export async function loadWallet(context: IExecuteFunctions): Promise<Wallet | Error> {
@@ -60,23 +68,53 @@ export function setUpRun(context: IExecuteFunctions, wallet: Wallet | Error): Ru
 		concurrency = wholeNumber(first.concurrency, 'Concurrency', 10, 1, 50);
 		if (first.budgetUsdc !== undefined) {
 			const limit = parseUsdc(first.budgetUsdc as number);
-			if (limit === undefined) throw new InputError('Budget per Execution (USDC)', 'must be a number of 0 or more', 'E.g. 1 for one dollar.');
+			if (limit === undefined)
+				throw new InputError(
+					'Budget per Execution (USDC)',
+					'must be a number of 0 or more',
+					'E.g. 1 for one dollar.',
+				);
 			const spentEarlier = context.getContext('node')[SPENT_KEY];
 			budget = new Budget(limit, typeof spentEarlier === 'string' ? BigInt(spentEarlier) : 0n);
 		}
 	} catch (error) {
-		return { ok: false, error: wallet instanceof Error ? wallet : error, wallet: wallet instanceof Error ? undefined : wallet, concurrency };
+		return {
+			ok: false,
+			error: wallet instanceof Error ? wallet : error,
+			wallet: wallet instanceof Error ? undefined : wallet,
+			concurrency,
+		};
 	}
 	if (wallet instanceof Error) return { ok: false, error: wallet, concurrency };
 	const http = n8nHttp(context);
 	const ledger = contextLedger(context.getContext('node'));
 	const tool = isToolRun(context);
-	const session = new PaymentSession({ http, rpcHttp: n8nHttp(context, { cancellable: false }), wallet, budget, ledger, journal: (event) => logPayment(context, event) });
+	const session = new PaymentSession({
+		http,
+		rpcHttp: n8nHttp(context, { cancellable: false }),
+		wallet,
+		budget,
+		ledger,
+		journal: (event) => logPayment(context, event),
+	});
 	return {
 		ok: true,
 		concurrency,
 		// Tool calls are named as such on every path n8n uses (its type ends in "Tool" there); the output is compact where n8n says it is a tool run.
-		run: { http, wallet, session, budget, ledger, calls: callScope(context, runIndexOf(context), tool || context.getNode().type.endsWith('Tool')), inProgress: new Map(), tool },
+		run: {
+			http,
+			wallet,
+			session,
+			budget,
+			ledger,
+			calls: callScope(
+				context,
+				runIndexOf(context),
+				tool || context.getNode().type.endsWith('Tool'),
+			),
+			inProgress: new Map(),
+			tool,
+		},
 	};
 }
 
@@ -89,7 +127,11 @@ export function recordSpending(context: IExecuteFunctions, run: GenerateRun): vo
  * Calls of this run that may have been tried before (an Idempotency Key, a Retry): their nonces'
  * state is read from the chain at once, alongside the first quote, instead of item by item.
  */
-export function readRepeatsAhead(context: IExecuteFunctions, run: GenerateRun, count: number): void {
+export function readRepeatsAhead(
+	context: IExecuteFunctions,
+	run: GenerateRun,
+	count: number,
+): void {
 	const calls: PaymentCall[] = [];
 	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
 		try {
@@ -127,7 +169,11 @@ export interface ItemRequest {
 	idempotencyKey?: string;
 }
 
-export function readItem(context: IExecuteFunctions, itemIndex: number, wallet: Wallet | undefined): ItemRequest {
+export function readItem(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	wallet: Wallet | undefined,
+): ItemRequest {
 	const body = buildGenerateBody({
 		prompt: context.getNodeParameter('prompt', itemIndex, ''),
 		aspectRatio: context.getNodeParameter('aspectRatio', itemIndex, '1:1'),
@@ -138,14 +184,26 @@ export function readItem(context: IExecuteFunctions, itemIndex: number, wallet: 
 		limitGenerations: context.getNodeParameter('limitGenerations', itemIndex, false),
 	});
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const endpoint = typeof options.endpointUrl === 'string' && options.endpointUrl.trim() ? options.endpointUrl.trim() : DOPAMINT_ENDPOINT;
-	checkUrl(endpoint, 'Endpoint URL', `Leave it at ${DOPAMINT_ENDPOINT} unless you use another x402 gateway.`);
+	const endpoint =
+		typeof options.endpointUrl === 'string' && options.endpointUrl.trim()
+			? options.endpointUrl.trim()
+			: DOPAMINT_ENDPOINT;
+	checkUrl(
+		endpoint,
+		'Endpoint URL',
+		`Leave it at ${DOPAMINT_ENDPOINT} unless you use another x402 gateway.`,
+	);
 	const origin = originRule(endpoint);
-	const imageHosts = [...(origin ? [origin] : []), ...defaultHosts(), ...parseHostList(options.allowedHosts)];
+	const imageHosts = [
+		...(origin ? [origin] : []),
+		...defaultHosts(),
+		...parseHostList(options.allowedHosts),
+	];
 	const limits: PaymentLimits = {};
 	if (options.maxPriceUsdc !== undefined) {
 		const max = parseUsdc(options.maxPriceUsdc as number);
-		if (max === undefined || max <= 0n) throw new InputError('Max Price per Image (USDC)', 'must be a number above 0', 'E.g. 0.06.');
+		if (max === undefined || max <= 0n)
+			throw new InputError('Max Price per Image (USDC)', 'must be a number above 0', 'E.g. 0.06.');
 		if (wallet && max > wallet.capAtomic) {
 			throw new InputError(
 				'Max Price per Image (USDC)',
@@ -157,10 +215,21 @@ export function readItem(context: IExecuteFunctions, itemIndex: number, wallet: 
 	}
 	if (typeof options.expectedPayTo === 'string' && options.expectedPayTo.trim()) {
 		const payTo = options.expectedPayTo.trim();
-		if (!/^0x[0-9a-fA-F]{40}$/.test(payTo)) throw new InputError('Expected Recipient', `"${payTo.slice(0, 60)}" is not an address`, 'Use a 0x address of 40 hex characters, or leave it empty.');
+		if (!/^0x[0-9a-fA-F]{40}$/.test(payTo))
+			throw new InputError(
+				'Expected Recipient',
+				`"${payTo.slice(0, 60)}" is not an address`,
+				'Use a 0x address of 40 hex characters, or leave it empty.',
+			);
 		limits.payTo = payTo;
 	}
-	const timeoutSeconds = numberWithin(options.requestTimeoutSeconds, 'Request Timeout (Seconds)', REQUEST_TIMEOUT_MS / 1000, 1, 900);
+	const timeoutSeconds = numberWithin(
+		options.requestTimeoutSeconds,
+		'Request Timeout (Seconds)',
+		REQUEST_TIMEOUT_MS / 1000,
+		1,
+		900,
+	);
 	return {
 		body,
 		endpoint,
@@ -186,11 +255,23 @@ function logPayment(context: IExecuteFunctions, event: PaymentEvent): void {
 	if (event.kind === 'signed') {
 		const a = event.attempt;
 		const message = `n8n-nodes-nano-banana: payment signed, about to be sent: ${a.amountUsdc} USDC from ${a.payer} to ${a.payTo} on ${a.network}, nonce ${a.nonce}, valid until ${isoFromSeconds(a.validBefore)}; ${place}${key}`;
-		context.logger.info(message, { event: 'x402 payment signed', ...a, ...where, paymentKey: event.call?.key });
+		context.logger.info(message, {
+			event: 'x402 payment signed',
+			...a,
+			...where,
+			paymentKey: event.call?.key,
+		});
 	} else if (event.kind === 'settled') {
 		const a = event.attempt;
 		const message = `n8n-nodes-nano-banana: payment ${event.settlement}${event.transaction ? `, transaction ${event.transaction}` : ''} (${event.outcome.slice(0, 300)}): ${a.amountUsdc} USDC from ${a.payer} to ${a.payTo}, nonce ${a.nonce}; ${place}${key}`;
-		context.logger.info(message, { event: 'x402 payment settled', settlement: event.settlement, transaction: event.transaction ?? null, ...a, ...where, paymentKey: event.call?.key });
+		context.logger.info(message, {
+			event: 'x402 payment settled',
+			settlement: event.settlement,
+			transaction: event.transaction ?? null,
+			...a,
+			...where,
+			paymentKey: event.call?.key,
+		});
 	} else {
 		const e = event.earlier;
 		const message = `n8n-nodes-nano-banana: already paid, not signed again: nonce ${e.nonce} of ${e.payer} is used${e.transaction ? ` (transaction ${e.transaction})` : ''}; ${place}${key}`;

@@ -1,9 +1,3 @@
-import { JobError, NanoBananaError, resultOf } from '../errors';
-import { DeadlineError, excerptOf, header, type HttpFn, type HttpResponse } from '../http';
-import { DOWNLOAD_GRACE_MS, MAX_TRANSIENT_ERRORS, POLL_REQUEST_TIMEOUT_MS } from '../limits';
-import { assertAllowedUrl, redactUrl, type HostRule } from '../urls';
-import { findImages, readStatus, type ImageRef } from './shapes';
-
 /**
  * The one poller: bounded, cancellable, with an age-based schedule, Retry-After and the time left.
  * It never pays: a 402 ends the poll with an error.
@@ -17,6 +11,13 @@ import { findImages, readStatus, type ImageRef } from './shapes';
  * timestamp says it started less than Poll Interval ago) is first checked at Poll Interval;
  * an older or undated one at once. Retry-After is honoured; the last check lands on Max Wait.
  */
+
+import { JobError, NanoBananaError, resultOf } from '../errors';
+import { DeadlineError, excerptOf, header, type HttpFn, type HttpResponse } from '../http';
+import { DOWNLOAD_GRACE_MS, MAX_TRANSIENT_ERRORS, POLL_REQUEST_TIMEOUT_MS } from '../limits';
+import { assertAllowedUrl, redactUrl, type HostRule } from '../urls';
+import { findImages, readStatus, type ImageRef } from './shapes';
+
 export interface PollOptions {
 	http: HttpFn;
 	/** Sleeps, rejecting when the execution is cancelled (n8n-workflow's `sleep` with the cancel signal). */
@@ -67,7 +68,10 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 	let transient = 0;
 	let lastStatus: string | undefined;
 	// A job the service dated less than Poll Interval ago cannot be worth a look yet.
-	const submittedAgo = options.submittedAt !== undefined && Number.isFinite(options.submittedAt) ? started - options.submittedAt : undefined;
+	const submittedAgo =
+		options.submittedAt !== undefined && Number.isFinite(options.submittedAt)
+			? started - options.submittedAt
+			: undefined;
 	if (submittedAgo !== undefined && submittedAgo >= 0 && submittedAgo < options.intervalMs) {
 		await options.sleep(Math.min(options.intervalMs - submittedAgo, options.maxWaitMs));
 	}
@@ -77,10 +81,18 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 		const sentAt = now();
 		let response: HttpResponse | undefined;
 		let failure: string | undefined;
-		const sent = await resultOf(options.http({ method: 'GET', url: statusHref, timeoutMs: timeLeft(deadline), followRedirects: options.allowedHosts }));
+		const sent = await resultOf(
+			options.http({
+				method: 'GET',
+				url: statusHref,
+				timeoutMs: timeLeft(deadline),
+				followRedirects: options.allowedHosts,
+			}),
+		);
 		if (sent.ok) response = sent.value;
 		// A slow answer is worth another try; a refused redirect or an oversized answer is not.
-		else if (sent.error instanceof NanoBananaError && !(sent.error instanceof DeadlineError)) throw sent.error;
+		else if (sent.error instanceof NanoBananaError && !(sent.error instanceof DeadlineError))
+			throw sent.error;
 		else failure = (sent.error as Error).message;
 		let retryAfterMs: number | undefined;
 		if (response) {
@@ -94,11 +106,16 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 					let images = reading.images;
 					let body = response.body;
 					if (!images.length && reading.resultUrl) {
-						const result = await fetchResult(reading.resultUrl, options, timeLeft(deadline + DOWNLOAD_GRACE_MS));
+						const result = await fetchResult(
+							reading.resultUrl,
+							options,
+							timeLeft(deadline + DOWNLOAD_GRACE_MS),
+						);
 						images = result.images;
 						body = result.body;
 					}
-					if (!images.length) throw unreadable('The job finished but its answer holds no image URL', body, statusUrl);
+					if (!images.length)
+						throw unreadable('The job finished but its answer holds no image URL', body, statusUrl);
 					return { outcome: 'done', images, body, polls, waitedMs: now() - started };
 				}
 				if (reading.state === 'failed') {
@@ -113,11 +130,14 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 		if (failure !== undefined) {
 			transient++;
 			if (transient > maxTransient) {
-				throw new JobError(`Polling ${redactUrl(statusHref)} failed ${transient} times in a row (last: ${failure})`, {
-					hint: 'The status service is unreachable or failing; try again later, or raise Max Wait.',
-					details: { statusUrl: redactUrl(statusHref) },
-					httpStatus: response?.status,
-				});
+				throw new JobError(
+					`Polling ${redactUrl(statusHref)} failed ${transient} times in a row (last: ${failure})`,
+					{
+						hint: 'The status service is unreachable or failing; try again later, or raise Max Wait.',
+						details: { statusUrl: redactUrl(statusHref) },
+						httpStatus: response?.status,
+					},
+				);
 			}
 		}
 		const remaining = deadline - now();
@@ -132,7 +152,10 @@ export async function pollJob(statusUrl: string, options: PollOptions): Promise<
 
 type Reading = ReturnType<typeof readStatus>;
 
-function checkStatusResponse(response: HttpResponse, url: string): Exclude<Reading, { state: 'unreadable' }> {
+function checkStatusResponse(
+	response: HttpResponse,
+	url: string,
+): Exclude<Reading, { state: 'unreadable' }> {
 	if (response.status === 402) {
 		throw new JobError(`The status URL asks for payment (HTTP 402): ${redactUrl(url)}`, {
 			hint: 'Wait for Job never pays. The service wants payment for polling: this is not a job status URL this node can follow.',
@@ -148,19 +171,36 @@ function checkStatusResponse(response: HttpResponse, url: string): Exclude<Readi
 		});
 	}
 	if (response.status < 200 || response.status >= 300) {
-		throw new JobError(`The status URL answered HTTP ${response.status}${excerpt(response.body)}`, { details: { statusUrl: redactUrl(url) }, httpStatus: response.status });
+		throw new JobError(`The status URL answered HTTP ${response.status}${excerpt(response.body)}`, {
+			details: { statusUrl: redactUrl(url) },
+			httpStatus: response.status,
+		});
 	}
 	const reading = readStatus(response.body);
-	if (reading.state === 'unreadable') throw unreadable('The job status could not be read', response.body, url);
+	if (reading.state === 'unreadable')
+		throw unreadable('The job status could not be read', response.body, url);
 	return reading;
 }
 
-async function fetchResult(url: string, options: PollOptions, timeoutMs: number): Promise<{ images: ImageRef[]; body: unknown }> {
+async function fetchResult(
+	url: string,
+	options: PollOptions,
+	timeoutMs: number,
+): Promise<{ images: ImageRef[]; body: unknown }> {
 	const href = assertAllowedUrl(url, options.allowedHosts, 'result URL').href;
-	const response = await options.http({ method: 'GET', url: href, timeoutMs, followRedirects: options.allowedHosts });
-	if (response.status === 402 || response.status === 404 || response.status === 410) checkStatusResponse(response, url);
+	const response = await options.http({
+		method: 'GET',
+		url: href,
+		timeoutMs,
+		followRedirects: options.allowedHosts,
+	});
+	if (response.status === 402 || response.status === 404 || response.status === 410)
+		checkStatusResponse(response, url);
 	if (response.status < 200 || response.status >= 300) {
-		throw new JobError(`The job result at ${redactUrl(url)} answered HTTP ${response.status}${excerpt(response.body)}`, { details: { resultUrl: redactUrl(url) }, httpStatus: response.status });
+		throw new JobError(
+			`The job result at ${redactUrl(url)} answered HTTP ${response.status}${excerpt(response.body)}`,
+			{ details: { resultUrl: redactUrl(url) }, httpStatus: response.status },
+		);
 	}
 	return { images: findImages(response.body), body: response.body };
 }

@@ -4,6 +4,7 @@
  * references, or a result URL to fetch them from), failed (with the reason),
  * or unreadable.
  */
+
 export interface ImageRef {
 	url: string;
 	contentType?: string;
@@ -19,31 +20,98 @@ export type StatusReading =
 	| { state: 'unreadable' };
 
 /** Status words, lower-cased, `-` and spaces as `_`. */
-export const STATUS_WORDS: Readonly<Record<'pending' | 'done' | 'failed', readonly string[]>> = Object.freeze({
-	pending: Object.freeze([
-		'pending', 'queued', 'in_queue', 'in_progress', 'processing', 'running', 'started', 'starting',
-		'submitted', 'waiting', 'created', 'generating', 'accepted', 'scheduled', 'active',
-	]),
-	done: Object.freeze(['completed', 'complete', 'succeeded', 'success', 'successful', 'done', 'finished', 'ready', 'ok']),
-	failed: Object.freeze([
-		'failed', 'failure', 'error', 'errored', 'canceled', 'cancelled', 'aborted', 'rejected', 'expired',
-		'timeout', 'timed_out', 'nsfw', 'blocked',
-	]),
-});
+export const STATUS_WORDS: Readonly<Record<'pending' | 'done' | 'failed', readonly string[]>> =
+	Object.freeze({
+		pending: Object.freeze([
+			'pending',
+			'queued',
+			'in_queue',
+			'in_progress',
+			'processing',
+			'running',
+			'started',
+			'starting',
+			'submitted',
+			'waiting',
+			'created',
+			'generating',
+			'accepted',
+			'scheduled',
+			'active',
+		]),
+		done: Object.freeze([
+			'completed',
+			'complete',
+			'succeeded',
+			'success',
+			'successful',
+			'done',
+			'finished',
+			'ready',
+			'ok',
+		]),
+		failed: Object.freeze([
+			'failed',
+			'failure',
+			'error',
+			'errored',
+			'canceled',
+			'cancelled',
+			'aborted',
+			'rejected',
+			'expired',
+			'timeout',
+			'timed_out',
+			'nsfw',
+			'blocked',
+		]),
+	});
 
 /** Where a status word may live. */
-const STATUS_PATHS = [['status'], ['state'], ['job_status'], ['jobStatus'], ['data', 'status'], ['data', 'state'], ['result', 'status'], ['job', 'status']];
+const STATUS_PATHS = [
+	['status'],
+	['state'],
+	['job_status'],
+	['jobStatus'],
+	['data', 'status'],
+	['data', 'state'],
+	['result', 'status'],
+	['job', 'status'],
+];
 
 /** Where images may live, in order of preference. */
 const IMAGE_PATHS = [
-	['images'], ['result', 'images'], ['data', 'images'], ['output', 'images'], ['response', 'images'], ['result', 'output'],
-	['output'], ['data', 'output'], ['result'], ['data'], ['imageUrls'], ['image_urls'], ['imageUrl'], ['image_url'], ['image'], ['url'],
+	['images'],
+	['result', 'images'],
+	['data', 'images'],
+	['output', 'images'],
+	['response', 'images'],
+	['result', 'output'],
+	['output'],
+	['data', 'output'],
+	['result'],
+	['data'],
+	['imageUrls'],
+	['image_urls'],
+	['imageUrl'],
+	['image_url'],
+	['image'],
+	['url'],
 ];
 
 /** Where a fal-style queue points at the result once completed. */
 const RESULT_URL_PATHS = [['response_url'], ['responseUrl'], ['result_url'], ['resultUrl']];
 
-const REASON_PATHS = [['error', 'message'], ['error'], ['reason'], ['message'], ['detail'], ['data', 'error'], ['failure_reason'], ['logs']];
+const REASON_PATHS = [
+	['error', 'message'],
+	['error'],
+	['reason'],
+	['message'],
+	['detail'],
+	['data', 'error'],
+	['failure_reason'],
+	['logs'],
+];
 
 function at(obj: unknown, path: string[]): unknown {
 	let cur = obj;
@@ -55,7 +123,12 @@ function at(obj: unknown, path: string[]): unknown {
 }
 
 function normalizeWord(value: unknown): string | undefined {
-	return typeof value === 'string' ? value.trim().toLowerCase().replace(/[\s-]+/g, '_') : undefined;
+	return typeof value === 'string'
+		? value
+				.trim()
+				.toLowerCase()
+				.replace(/[\s-]+/g, '_')
+		: undefined;
 }
 
 function isImageUrl(value: unknown): value is string {
@@ -112,7 +185,9 @@ export function readStatus(body: unknown): StatusReading {
 		return { state: 'failed', reason: findReason(body) ?? `the job ended with status "${word}"` };
 	}
 	if (word && STATUS_WORDS.pending.includes(word)) return { state: 'pending', word };
-	const resultUrl = RESULT_URL_PATHS.map((p) => at(body, p)).find((v): v is string => typeof v === 'string' && /^https?:\/\//i.test(v));
+	const resultUrl = RESULT_URL_PATHS.map((p) => at(body, p)).find(
+		(v): v is string => typeof v === 'string' && /^https?:\/\//i.test(v),
+	);
 	if (word && STATUS_WORDS.done.includes(word)) {
 		// fal-style: COMPLETED may still carry an error.
 		const error = at(body, ['error']);

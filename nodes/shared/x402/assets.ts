@@ -5,6 +5,7 @@
  * token contract exactly, or a signature is worthless; the chainId always comes
  * from this table (via the quote's network), never from the wallet.
  */
+
 export type NetworkKey = 'base' | 'base-sepolia';
 
 export interface KnownAsset {

@@ -1,13 +1,13 @@
-import type { KnownNetwork } from './assets';
-import type { Requirement } from './wire';
-import type { TypedDataToSign } from './vendor/signing';
-
 /**
  * The x402 "exact" scheme on EVM, client side: the EIP-3009 authorization and its EIP-712
  * typed data, written to the same values as the official `@x402/evm` client (the tests
  * compare them for the same nonce and time). The signature comes from the bundled viem
  * account code; the payment header that carries it is wire.ts's.
  */
+
+import type { KnownNetwork } from './assets';
+import type { Requirement } from './wire';
+import type { TypedDataToSign } from './vendor/signing';
 
 export interface Authorization {
 	from: `0x${string}`;
@@ -55,8 +55,13 @@ export function buildAuthorization(options: {
 /** The EIP-712 typed data of an authorization: domain from the package's asset table, chainId from the network. */
 export function typedDataFor(network: KnownNetwork, authorization: Authorization): TypedDataToSign {
 	return {
-		domain: { name: network.usdc.eip712.name, version: network.usdc.eip712.version, chainId: network.chainId, verifyingContract: network.usdc.address },
-		types: TRANSFER_WITH_AUTHORIZATION_TYPES as unknown as TypedDataToSign['types'],
+		domain: {
+			name: network.usdc.eip712.name,
+			version: network.usdc.eip712.version,
+			chainId: network.chainId,
+			verifyingContract: network.usdc.address,
+		},
+		types: TRANSFER_WITH_AUTHORIZATION_TYPES,
 		primaryType: 'TransferWithAuthorization',
 		message: {
 			from: authorization.from,

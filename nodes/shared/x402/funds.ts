@@ -1,6 +1,3 @@
-import { NotSignedError } from '../errors';
-import { formatUsdc } from './money';
-
 /**
  * The balance check of one node run: the USDC balance is read once, before the first
  * payment of the run, and each payment of this run must fit in it together with the
@@ -9,6 +6,10 @@ import { formatUsdc } from './money';
  * they are not counted again; the Budget, not this check, caps spending across runs.
  * A balance that cannot be read skips the check (payments do not need the RPC).
  */
+
+import { NotSignedError } from '../errors';
+import { formatUsdc } from './money';
+
 export class Funds {
 	private balance?: Promise<bigint | undefined>;
 	private pending = 0n;
@@ -35,7 +36,11 @@ export class Funds {
 				{
 					kind: 'funds',
 					hint: `Send USDC on ${this.networkLabel} to the wallet (its address is in the Dry Run output and the credential test), then run again.`,
-					details: { balanceUsdc: formatUsdc(balance), priceUsdc: formatUsdc(amount), neededUsdc: formatUsdc(needed) },
+					details: {
+						balanceUsdc: formatUsdc(balance),
+						priceUsdc: formatUsdc(amount),
+						neededUsdc: formatUsdc(needed),
+					},
 				},
 			);
 		}

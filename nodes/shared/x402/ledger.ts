@@ -1,6 +1,3 @@
-import type { IDataObject } from 'n8n-workflow';
-import type { PaymentAttempt } from './payment';
-
 /**
  * What one execution signed, per paid call (its payment key), so that a call tried again in the
  * same execution (n8n's Retry On Fail, on a plain node or a tool; a duplicate call in one run) is
@@ -9,6 +6,10 @@ import type { PaymentAttempt } from './payment';
  * and into n8n's Retry of a failed execution, but is lost with a worker that dies mid-node;
  * the derived nonce (nonce.ts) and the chain cover that case.
  */
+
+import type { IDataObject } from 'n8n-workflow';
+import type { PaymentAttempt } from './payment';
+
 export type LedgerEntry =
 	| { state: 'signed'; attempt: PaymentAttempt }
 	| { state: 'done'; attempt?: PaymentAttempt; outputs: IDataObject[] };
@@ -40,5 +41,8 @@ export function contextLedger(context: Record<string, unknown>): ItemLedger {
 /** A ledger that lives as long as the object (tests of the session without n8n). */
 export function memoryLedger(): ItemLedger {
 	const entries = new Map<string, LedgerEntry>();
-	return { get: (paymentKey) => entries.get(paymentKey), set: (paymentKey, entry) => void entries.set(paymentKey, entry) };
+	return {
+		get: (paymentKey) => entries.get(paymentKey),
+		set: (paymentKey, entry) => void entries.set(paymentKey, entry),
+	};
 }

@@ -1,4 +1,5 @@
 /** USDC amounts: atomic units are bigint (6 decimals); people read and type decimal strings. */
+
 const USDC_DECIMALS = 6;
 const SCALE = 10n ** BigInt(USDC_DECIMALS);
 

@@ -1,5 +1,3 @@
-import { createHmac, randomBytes } from 'crypto';
-
 /**
  * EIP-3009 nonces that make one paid call payable once.
  *
@@ -15,11 +13,16 @@ import { createHmac, randomBytes } from 'crypto';
  * The secret is derived under a domain tag so that the private key itself is never an input
  * anywhere else, and nonces cannot be guessed or linked to workflows from public data.
  */
+
+import { createHmac, randomBytes } from 'crypto';
+
 const DOMAIN_TAG = 'n8n-nodes-nano-banana/eip3009-nonce/v1';
 
 /** The secret nonces are derived with. Keep it where the key is kept: never log or output it. */
 export function nonceSecret(privateKey: `0x${string}`): Buffer {
-	return createHmac('sha256', Buffer.from(privateKey.slice(2), 'hex')).update(DOMAIN_TAG, 'utf8').digest();
+	return createHmac('sha256', Buffer.from(privateKey.slice(2), 'hex'))
+		.update(DOMAIN_TAG, 'utf8')
+		.digest();
 }
 
 /** The nonce of one paid call: the same for every try of it, different for every other call. */

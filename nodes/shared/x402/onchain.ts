@@ -1,9 +1,3 @@
-import { resultOf } from '../errors';
-import type { HttpFn } from '../http';
-import { LOG_RANGE_BLOCKS, LOG_READS_AT_ONCE, RPC_BATCH_SIZE, RPC_TIMEOUT_MS } from '../limits';
-import type { KnownNetwork } from './assets';
-import type { Settlement } from './payment';
-
 /**
  * Read-only chain checks (balances, EIP-3009 authorization state, transactions, event logs)
  * as plain JSON-RPC calls through the same HTTP seam as everything else: the one place the
@@ -14,6 +8,13 @@ import type { Settlement } from './payment';
  * topics of two of its events; selectors and topics are the first 4 / all 32 bytes of
  * keccak-256 of the signatures (checked against viem in test/unit/onchain.test.ts).
  */
+
+import { resultOf } from '../errors';
+import type { HttpFn } from '../http';
+import { LOG_RANGE_BLOCKS, LOG_READS_AT_ONCE, RPC_BATCH_SIZE, RPC_TIMEOUT_MS } from '../limits';
+import type { KnownNetwork } from './assets';
+import type { Settlement } from './payment';
+
 export const SELECTORS = Object.freeze({
 	/** balanceOf(address) */
 	balanceOf: '0x70a08231',
@@ -74,7 +75,11 @@ export interface ChainReader {
 	/** USDC event logs, read in block ranges the RPC accepts (LOG_RANGE_BLOCKS, halved when refused). */
 	logs(query: LogQuery): Promise<ChainLog[]>;
 	/** The transaction that used (payer, nonce), searched in the last `lookbackBlocks` blocks; undefined if not there. */
-	findAuthorizationUse(payer: `0x${string}`, nonce: `0x${string}`, lookbackBlocks: number): Promise<AuthorizationUse | undefined>;
+	findAuthorizationUse(
+		payer: `0x${string}`,
+		nonce: `0x${string}`,
+		lookbackBlocks: number,
+	): Promise<AuthorizationUse | undefined>;
 }
 
 export type TransactionStatus = 'success' | 'reverted' | 'not found';
@@ -90,39 +95,80 @@ export class RpcError extends Error {
 	}
 }
 
-export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: string, timeoutMs = RPC_TIMEOUT_MS): Promise<ChainReader> {
+export async function chainReader(
+	http: HttpFn,
+	network: KnownNetwork,
+	rpcUrl: string,
+	timeoutMs = RPC_TIMEOUT_MS,
+): Promise<ChainReader> {
 	let id = 0;
 	const rpc = async (method: string, params: unknown[]): Promise<unknown> => {
-		const response = await http({ method: 'POST', url: rpcUrl, body: { jsonrpc: '2.0', id: ++id, method, params }, timeoutMs });
-		const body = response.body as { result?: unknown; error?: { message?: string; code?: unknown } } | undefined;
-		if (response.status !== 200 || !body || typeof body !== 'object') throw new RpcError(`RPC answered HTTP ${response.status}`);
+		const response = await http({
+			method: 'POST',
+			url: rpcUrl,
+			body: { jsonrpc: '2.0', id: ++id, method, params },
+			timeoutMs,
+		});
+		const body = response.body as
+			| { result?: unknown; error?: { message?: string; code?: unknown } }
+			| undefined;
+		if (response.status !== 200 || !body || typeof body !== 'object')
+			throw new RpcError(`RPC answered HTTP ${response.status}`);
 		if (body.error) {
-			throw new RpcError(`RPC error: ${String(body.error.message ?? 'unknown').slice(0, 200)}`, typeof body.error.code === 'number' ? body.error.code : undefined);
+			throw new RpcError(
+				`RPC error: ${String(body.error.message ?? 'unknown').slice(0, 200)}`,
+				typeof body.error.code === 'number' ? body.error.code : undefined,
+			);
 		}
 		return body.result;
 	};
-	const call = async (data: string): Promise<bigint> => quantity(await rpc('eth_call', [{ to: network.usdc.address, data }, 'latest']));
+	const call = async (data: string): Promise<bigint> =>
+		quantity(await rpc('eth_call', [{ to: network.usdc.address, data }, 'latest']));
 	/** Several eth_calls in one JSON-RPC batch request; each answer matched by its id. */
 	const callBatch = async (datas: string[]): Promise<bigint[]> => {
 		const ids = datas.map(() => ++id);
-		const body = datas.map((data, i) => ({ jsonrpc: '2.0', id: ids[i], method: 'eth_call', params: [{ to: network.usdc.address, data }, 'latest'] }));
+		const body = datas.map((data, i) => ({
+			jsonrpc: '2.0',
+			id: ids[i],
+			method: 'eth_call',
+			params: [{ to: network.usdc.address, data }, 'latest'],
+		}));
 		const response = await http({ method: 'POST', url: rpcUrl, body, timeoutMs });
-		if (response.status !== 200 || !Array.isArray(response.body)) throw new RpcError(`RPC answered a batch with HTTP ${response.status} and no list`);
-		const byId = new Map((response.body as Array<{ id?: unknown; result?: unknown; error?: { message?: string } }>).map((r) => [r.id, r]));
+		if (response.status !== 200 || !Array.isArray(response.body))
+			throw new RpcError(`RPC answered a batch with HTTP ${response.status} and no list`);
+		const byId = new Map(
+			(
+				response.body as Array<{ id?: unknown; result?: unknown; error?: { message?: string } }>
+			).map((r) => [r.id, r]),
+		);
 		return ids.map((i) => {
 			const answer = byId.get(i);
-			if (!answer || answer.error) throw new RpcError(`RPC error in a batch: ${String(answer?.error?.message ?? 'no answer').slice(0, 200)}`);
+			if (!answer || answer.error)
+				throw new RpcError(
+					`RPC error in a batch: ${String(answer?.error?.message ?? 'no answer').slice(0, 200)}`,
+				);
 			return quantity(answer.result);
 		});
 	};
 
 	/** One eth_getLogs over [from, to]; a range the RPC refuses is read again in two halves. */
-	const logsIn = async (topics: Array<string | null>, from: bigint, to: bigint): Promise<ChainLog[]> => {
-		const read = await resultOf(rpc('eth_getLogs', [{ address: network.usdc.address, topics, fromBlock: hex(from), toBlock: hex(to) }]));
+	const logsIn = async (
+		topics: Array<string | null>,
+		from: bigint,
+		to: bigint,
+	): Promise<ChainLog[]> => {
+		const read = await resultOf(
+			rpc('eth_getLogs', [
+				{ address: network.usdc.address, topics, fromBlock: hex(from), toBlock: hex(to) },
+			]),
+		);
 		if (read.ok) return parseLogs(read.value);
 		if (!isRangeRefusal(read.error) || to <= from) throw read.error;
 		const middle = from + (to - from) / 2n;
-		const [low, high] = await Promise.all([logsIn(topics, from, middle), logsIn(topics, middle + 1n, to)]);
+		const [low, high] = await Promise.all([
+			logsIn(topics, from, middle),
+			logsIn(topics, middle + 1n, to),
+		]);
 		return [...low, ...high];
 	};
 
@@ -131,39 +177,56 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 		const span = BigInt(LOG_RANGE_BLOCKS);
 		const ranges: Array<[bigint, bigint]> = [];
 		if (query.newestFirst) {
-			for (let to = query.toBlock; to >= query.fromBlock; to -= span) ranges.push([to - span + 1n > query.fromBlock ? to - span + 1n : query.fromBlock, to]);
+			for (let to = query.toBlock; to >= query.fromBlock; to -= span)
+				ranges.push([to - span + 1n > query.fromBlock ? to - span + 1n : query.fromBlock, to]);
 		} else {
-			for (let from = query.fromBlock; from <= query.toBlock; from += span) ranges.push([from, from + span - 1n < query.toBlock ? from + span - 1n : query.toBlock]);
+			for (let from = query.fromBlock; from <= query.toBlock; from += span)
+				ranges.push([from, from + span - 1n < query.toBlock ? from + span - 1n : query.toBlock]);
 		}
 		const found: ChainLog[] = [];
 		for (let start = 0; start < ranges.length; start += LOG_READS_AT_ONCE) {
 			const batch = ranges.slice(start, start + LOG_READS_AT_ONCE);
-			const results = await Promise.all(batch.map(async ([from, to]) => await logsIn(query.topics, from, to)));
+			const results = await Promise.all(
+				batch.map(async ([from, to]) => await logsIn(query.topics, from, to)),
+			);
 			for (const result of results) found.push(...result);
 			if (query.enough?.(found)) break;
 		}
-		return found.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+		return found.sort((a, b) =>
+			a.blockNumber === b.blockNumber
+				? a.logIndex - b.logIndex
+				: a.blockNumber < b.blockNumber
+					? -1
+					: 1,
+		);
 	};
 
 	const reader: ChainReader = {
 		usdcBalance: async (address) => await call(`${SELECTORS.balanceOf}${word(address)}`),
 		ethBalance: async (address) => quantity(await rpc('eth_getBalance', [address, 'latest'])),
-		authorizationUsed: async (payer, nonce) => (await call(`${SELECTORS.authorizationState}${word(payer)}${word(nonce)}`)) !== 0n,
+		authorizationUsed: async (payer, nonce) =>
+			(await call(`${SELECTORS.authorizationState}${word(payer)}${word(nonce)}`)) !== 0n,
 		authorizationsUsed: async (payer, nonces) => {
-			const datas = nonces.map((nonce) => `${SELECTORS.authorizationState}${word(payer)}${word(nonce)}`);
+			const datas = nonces.map(
+				(nonce) => `${SELECTORS.authorizationState}${word(payer)}${word(nonce)}`,
+			);
 			const out: boolean[] = [];
 			for (let start = 0; start < datas.length; start += RPC_BATCH_SIZE) {
 				const chunk = datas.slice(start, start + RPC_BATCH_SIZE);
 				const batched = await resultOf(callBatch(chunk));
 				// An RPC without batches: one call each, a few at a time.
-				const values = batched.ok ? batched.value : await inParallel(chunk, LOG_READS_AT_ONCE, call);
+				const values = batched.ok
+					? batched.value
+					: await inParallel(chunk, LOG_READS_AT_ONCE, call);
 				out.push(...values.map((v) => v !== 0n));
 			}
 			return out;
 		},
 		transactionStatus: async (hash) => {
 			if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) return 'not found';
-			const receipt = (await rpc('eth_getTransactionReceipt', [hash])) as { status?: string } | null;
+			const receipt = (await rpc('eth_getTransactionReceipt', [hash])) as {
+				status?: string;
+			} | null;
 			if (!receipt) return 'not found';
 			return receipt.status === '0x1' ? 'success' : 'reverted';
 		},
@@ -185,12 +248,23 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 				resultOf(rpc('eth_getTransactionReceipt', [use.transactionHash])),
 				resultOf(rpc('eth_getBlockByNumber', [hex(use.blockNumber), false])),
 			]);
-			const transfer = receipt.ok ? transferFrom(parseLogs((receipt.value as { logs?: unknown } | null)?.logs ?? []), payer, network.usdc.address) : undefined;
-			const timestamp = block.ok ? (block.value as { timestamp?: unknown } | null)?.timestamp : undefined;
+			const transfer = receipt.ok
+				? transferFrom(
+						parseLogs((receipt.value as { logs?: unknown } | null)?.logs ?? []),
+						payer,
+						network.usdc.address,
+					)
+				: undefined;
+			const timestamp = block.ok
+				? (block.value as { timestamp?: unknown } | null)?.timestamp
+				: undefined;
 			return {
 				transaction: use.transactionHash,
 				blockNumber: use.blockNumber,
-				paidAt: typeof timestamp === 'string' && /^0x[0-9a-f]+$/i.test(timestamp) ? new Date(Number(BigInt(timestamp)) * 1000).toISOString() : undefined,
+				paidAt:
+					typeof timestamp === 'string' && /^0x[0-9a-f]+$/i.test(timestamp)
+						? new Date(Number(BigInt(timestamp)) * 1000).toISOString()
+						: undefined,
 				...(transfer ? { payTo: transfer.to, amountAtomic: transfer.value } : {}),
 			};
 		},
@@ -199,7 +273,11 @@ export async function chainReader(http: HttpFn, network: KnownNetwork, rpcUrl: s
 }
 
 /** `work` over every input, at most `limit` at once, results in input order. */
-async function inParallel<T, R>(inputs: T[], limit: number, work: (input: T) => Promise<R>): Promise<R[]> {
+async function inParallel<T, R>(
+	inputs: T[],
+	limit: number,
+	work: (input: T) => Promise<R>,
+): Promise<R[]> {
 	const results: R[] = new Array(inputs.length);
 	let next = 0;
 	await Promise.all(
@@ -223,7 +301,9 @@ function parseLogs(value: unknown): ChainLog[] {
 	if (!Array.isArray(value)) throw new RpcError('RPC answered logs that are not a list');
 	return value.map((raw) => {
 		const log = raw as Record<string, unknown>;
-		const topics = Array.isArray(log.topics) ? log.topics.filter((t): t is string => typeof t === 'string') : [];
+		const topics = Array.isArray(log.topics)
+			? log.topics.filter((t): t is string => typeof t === 'string')
+			: [];
 		return {
 			address: typeof log.address === 'string' ? log.address.toLowerCase() : '',
 			blockNumber: quantity(log.blockNumber),
@@ -236,9 +316,18 @@ function parseLogs(value: unknown): ChainLog[] {
 }
 
 /** The USDC Transfer out of `payer` among a transaction's logs. */
-function transferFrom(logs: ChainLog[], payer: string, token: string): { to: string; value: bigint } | undefined {
+function transferFrom(
+	logs: ChainLog[],
+	payer: string,
+	token: string,
+): { to: string; value: bigint } | undefined {
 	const fromTopic = `0x${word(payer)}`;
-	const transfer = logs.find((l) => l.address === token.toLowerCase() && l.topics[0] === TOPICS.transfer && l.topics[1]?.toLowerCase() === fromTopic);
+	const transfer = logs.find(
+		(l) =>
+			l.address === token.toLowerCase() &&
+			l.topics[0] === TOPICS.transfer &&
+			l.topics[1]?.toLowerCase() === fromTopic,
+	);
 	if (!transfer || !transfer.topics[2]) return undefined;
 	return { to: `0x${transfer.topics[2].slice(-40)}`, value: quantity(transfer.data) };
 }
@@ -256,7 +345,8 @@ function hex(value: bigint): string {
 
 /** A JSON-RPC quantity or a uint256 return value. */
 function quantity(value: unknown): bigint {
-	if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{0,64}$/.test(value)) throw new RpcError('RPC answered something that is not a number');
+	if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{0,64}$/.test(value))
+		throw new RpcError('RPC answered something that is not a number');
 	return value === '0x' ? 0n : BigInt(value);
 }
 

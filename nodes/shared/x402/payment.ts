@@ -37,7 +37,12 @@ export function isoFromSeconds(seconds: string | number): string {
 }
 
 /** What the chain says of a signed payment, in one sentence. */
-export function settlementSentence(settlement: Settlement, attempt: Pick<PaymentAttempt, 'amountUsdc' | 'validBefore'>, checkedAt?: string, transaction?: string): string {
+export function settlementSentence(
+	settlement: Settlement,
+	attempt: Pick<PaymentAttempt, 'amountUsdc' | 'validBefore'>,
+	checkedAt?: string,
+	transaction?: string,
+): string {
 	switch (settlement) {
 		case 'charged':
 			return `The payment of ${attempt.amountUsdc} USDC WAS taken, once (the token contract marks this call's authorization nonce as used${transaction ? `, in transaction ${transaction}` : ''}).`;
@@ -110,7 +115,11 @@ export class PaymentError extends NanoBananaError {
 
 	/** true: the chain says the money moved; false: it did not (yet); undefined: unknown. */
 	get paid(): boolean | undefined {
-		return this.settlement === 'charged' ? true : this.settlement === 'not charged' ? false : undefined;
+		return this.settlement === 'charged'
+			? true
+			: this.settlement === 'not charged'
+				? false
+				: undefined;
 	}
 
 	/** The facts, one line each, for the description n8n shows when the node stops. */
@@ -171,7 +180,12 @@ export class AlreadyPaidError extends NanoBananaError {
 			{
 				kind: 'already paid',
 				hint: 'That earlier try\'s answer (its job) was lost, e.g. with a worker that stopped or a run that failed after paying. Find the job with the service by the transaction, or search the n8n logs for the nonce (the "payment signed" line names the workflow, execution and item). To pay for a new image on purpose, use another Idempotency Key or run the workflow as a new execution.',
-				details: { signed: false, alreadyPaid: true, settlement: 'charged', ...withoutUndefined(earlier) },
+				details: {
+					signed: false,
+					alreadyPaid: true,
+					settlement: 'charged',
+					...withoutUndefined(earlier),
+				},
 			},
 		);
 		this.name = 'AlreadyPaidError';

@@ -1,3 +1,9 @@
+/**
+ * The rules every payment passes before anything is signed. A policy is a
+ * plain function of the quote and the limits: it picks one requirement or
+ * refuses with the rule, the quoted price and the limit.
+ */
+
 import { NotSignedError } from '../errors';
 import { sameAddress } from './assets';
 import { MAX_VALIDITY_SECONDS } from '../limits';
@@ -5,11 +11,6 @@ import { formatUsdc } from './money';
 import type { Quote, Requirement } from './wire';
 import type { Wallet } from './wallet';
 
-/**
- * The rules every payment passes before anything is signed. A policy is a
- * plain function of the quote and the limits: it picks one requirement or
- * refuses with the rule, the quoted price and the limit.
- */
 export interface PaymentLimits {
 	/** The caller's own cap per payment (atomic); the credential cap always applies too. */
 	maxAtomic?: bigint;
@@ -17,7 +18,15 @@ export interface PaymentLimits {
 	payTo?: string;
 }
 
-export type PolicyRule = 'scheme' | 'network' | 'asset' | 'validity' | 'max price' | 'recipient' | 'budget' | 'retry';
+export type PolicyRule =
+	| 'scheme'
+	| 'network'
+	| 'asset'
+	| 'validity'
+	| 'max price'
+	| 'recipient'
+	| 'budget'
+	| 'retry';
 
 interface Refusal {
 	rule: PolicyRule;
@@ -57,7 +66,7 @@ function hintFor(rule: PolicyRule): string {
 		case 'scheme':
 			return 'This package pays only the x402 "exact" scheme (EIP-3009 USDC transfers).';
 		case 'network':
-			return 'The service wants payment on another network than the credential\'s. Pick the matching Network in the x402 Wallet credential, or use another endpoint.';
+			return "The service wants payment on another network than the credential's. Pick the matching Network in the x402 Wallet credential, or use another endpoint.";
 		case 'asset':
 			return 'Only canonical USDC is paid. The service asked for another token; check the Endpoint URL.';
 		case 'validity':
@@ -78,8 +87,17 @@ function check(req: Requirement, wallet: Wallet, limits: PaymentLimits): Refusal
 		return { rule: 'scheme', message: `the service offers scheme "${req.scheme}"`, limit: 'exact' };
 	}
 	const extra = req.raw.extra as Record<string, unknown> | undefined;
-	if (extra && typeof extra === 'object' && extra.assetTransferMethod !== undefined && extra.assetTransferMethod !== 'eip3009') {
-		return { rule: 'scheme', message: `the service asks for a ${String(extra.assetTransferMethod).slice(0, 40)} transfer; this package signs EIP-3009 transfers only`, limit: 'exact (EIP-3009)' };
+	if (
+		extra &&
+		typeof extra === 'object' &&
+		extra.assetTransferMethod !== undefined &&
+		extra.assetTransferMethod !== 'eip3009'
+	) {
+		return {
+			rule: 'scheme',
+			message: `the service asks for a ${String(extra.assetTransferMethod).slice(0, 40)} transfer; this package signs EIP-3009 transfers only`,
+			limit: 'exact (EIP-3009)',
+		};
 	}
 	if (req.networkKey !== wallet.network.key) {
 		return {
@@ -102,8 +120,12 @@ function check(req: Requirement, wallet: Wallet, limits: PaymentLimits): Refusal
 			limit: `${MAX_VALIDITY_SECONDS} s`,
 		};
 	}
-	const cap = limits.maxAtomic !== undefined && limits.maxAtomic < wallet.capAtomic ? limits.maxAtomic : wallet.capAtomic;
-	const capSource = cap === wallet.capAtomic ? 'Max Payment per Request in the credential' : 'Max Price per Image';
+	const cap =
+		limits.maxAtomic !== undefined && limits.maxAtomic < wallet.capAtomic
+			? limits.maxAtomic
+			: wallet.capAtomic;
+	const capSource =
+		cap === wallet.capAtomic ? 'Max Payment per Request in the credential' : 'Max Price per Image';
 	if (req.amountAtomic > cap) {
 		return {
 			rule: 'max price',
@@ -122,7 +144,11 @@ function check(req: Requirement, wallet: Wallet, limits: PaymentLimits): Refusal
 }
 
 /** Picks the requirement to pay, or throws the refusal of the most relevant one. */
-export function selectRequirement(quote: Quote, wallet: Wallet, limits: PaymentLimits): Requirement {
+export function selectRequirement(
+	quote: Quote,
+	wallet: Wallet,
+	limits: PaymentLimits,
+): Requirement {
 	const refusals: Array<{ req: Requirement; refusal: Refusal }> = [];
 	for (const req of quote.accepts) {
 		const refusal = check(req, wallet, limits);
@@ -130,7 +156,15 @@ export function selectRequirement(quote: Quote, wallet: Wallet, limits: PaymentL
 		refusals.push({ req, refusal });
 	}
 	// Report the option that got furthest through the rules: it says the most.
-	const order: PolicyRule[] = ['scheme', 'network', 'asset', 'validity', 'max price', 'recipient', 'budget'];
+	const order: PolicyRule[] = [
+		'scheme',
+		'network',
+		'asset',
+		'validity',
+		'max price',
+		'recipient',
+		'budget',
+	];
 	refusals.sort((a, b) => order.indexOf(b.refusal.rule) - order.indexOf(a.refusal.rule));
 	const { req, refusal } = refusals[0];
 	throw new PolicyError(refusal.rule, req, refusal.message, refusal.limit);

@@ -1,15 +1,17 @@
-import { resultOf } from '../errors';
-import type { HttpResponse } from '../http';
-import { QUOTE_REUSE_MS } from '../limits';
-import type { Quote } from './wire';
-
 /**
  * The quote cache of one payment session: concurrent items share one unpaid request
  * per endpoint, and later items reuse its quote while it is fresh. Once the server
  * refuses a reused quote, reuse stops for the rest of the session.
  */
-export type QuoteOutcome = { kind: 'quote'; quote: Quote } | { kind: 'answer'; response: HttpResponse };
 
+import { resultOf } from '../errors';
+import type { HttpResponse } from '../http';
+import { QUOTE_REUSE_MS } from '../limits';
+import type { Quote } from './wire';
+
+export type QuoteOutcome =
+	| { kind: 'quote'; quote: Quote }
+	| { kind: 'answer'; response: HttpResponse };
 
 export class QuoteCache {
 	/** Per endpoint URL: the last quote, or the unpaid request that will produce it. */
@@ -22,7 +24,10 @@ export class QuoteCache {
 	 * A quote (or a free answer) for this URL, and whether it was shared with an earlier item.
 	 * `unpaidRequest` makes this item's own unpaid request when one is needed.
 	 */
-	async get(url: string, unpaidRequest: () => Promise<QuoteOutcome>): Promise<{ outcome: QuoteOutcome; reused: boolean }> {
+	async get(
+		url: string,
+		unpaidRequest: () => Promise<QuoteOutcome>,
+	): Promise<{ outcome: QuoteOutcome; reused: boolean }> {
 		const fresh = async () => {
 			const own = unpaidRequest();
 			this.entries.set(url, own);
@@ -67,7 +72,10 @@ export class QuoteCache {
 	}
 
 	private expired(quote: Quote): boolean {
-		const ttl = Math.min(QUOTE_REUSE_MS, Math.min(...quote.accepts.map((a) => a.maxTimeoutSeconds)) * 1000);
+		const ttl = Math.min(
+			QUOTE_REUSE_MS,
+			Math.min(...quote.accepts.map((a) => a.maxTimeoutSeconds)) * 1000,
+		);
 		return this.now() - quote.receivedAt > ttl;
 	}
 }

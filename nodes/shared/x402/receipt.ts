@@ -45,11 +45,16 @@ export async function buildReceipt(
 	rpcUrl: string,
 ): Promise<Receipt> {
 	const claim = parseSettlementClaim(response);
-	const transaction = claim?.transaction && /^0x[0-9a-fA-F]{64}$/.test(claim.transaction) ? claim.transaction : null;
+	const transaction =
+		claim?.transaction && /^0x[0-9a-fA-F]{64}$/.test(claim.transaction) ? claim.transaction : null;
 	const checkedAt = new Date().toISOString();
 	const [settlement, transactionOnChain] = await Promise.all([
 		reader()
-			.then(async (r) => ((await r.authorizationUsed(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`)) ? 'charged' : 'not charged'))
+			.then(async (r) =>
+				(await r.authorizationUsed(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`))
+					? 'charged'
+					: 'not charged',
+			)
 			.catch((): Settlement => 'unknown'),
 		transaction
 			? reader()
@@ -63,7 +68,10 @@ export async function buildReceipt(
 		serverSettlement: claim ? (claim.success ? 'success' : 'failure') : 'none',
 		transaction,
 		transactionOnChain,
-		explorerUrl: transaction && transactionOnChain !== 'not found' && !isLocalUrl(rpcUrl) ? `${network.explorerTxUrl}${transaction}` : null,
+		explorerUrl:
+			transaction && transactionOnChain !== 'not found' && !isLocalUrl(rpcUrl)
+				? `${network.explorerTxUrl}${transaction}`
+				: null,
 		checkedAt,
 		quoteReused,
 	};
@@ -71,6 +79,26 @@ export async function buildReceipt(
 
 /** The payment facts of a receipt, as a failure report needs them. */
 export function attemptOf(receipt: Receipt): PaymentAttempt {
-	const { x402Version, network, asset, amountAtomic, amountUsdc, payer, payTo, nonce, validBefore } = receipt;
-	return { x402Version, network, asset, amountAtomic, amountUsdc, payer, payTo, nonce, validBefore };
+	const {
+		x402Version,
+		network,
+		asset,
+		amountAtomic,
+		amountUsdc,
+		payer,
+		payTo,
+		nonce,
+		validBefore,
+	} = receipt;
+	return {
+		x402Version,
+		network,
+		asset,
+		amountAtomic,
+		amountUsdc,
+		payer,
+		payTo,
+		nonce,
+		validBefore,
+	};
 }

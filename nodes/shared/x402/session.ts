@@ -1,22 +1,3 @@
-import { NotSignedError, resultOf } from '../errors';
-import { excerptOf, type HttpFn, type HttpResponse } from '../http';
-import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
-import { isLocalUrl, redactUrl } from '../urls';
-import type { PaymentCall, PaymentEvent, PaymentJournal } from './call';
-import { Funds } from './funds';
-import type { ItemLedger } from './ledger';
-import { formatUsdc } from './money';
-import { nonceFor, nonceSecret, randomNonce } from './nonce';
-import { chainReader, settlementOf, type ChainReader } from './onchain';
-import { AlreadyPaidError, PaymentError, type EarlierPayment, type PaymentAttempt } from './payment';
-import { Budget, PolicyError, selectRequirement, type PaymentLimits } from './policy';
-import { QuoteCache, type QuoteOutcome } from './quoteCache';
-import { buildReceipt, type Receipt } from './receipt';
-import { Signer, type SignedPayment } from './signer';
-import type { Wallet } from './wallet';
-import { walletFacts, type WalletFacts } from './walletFacts';
-import { parseQuote, parseSettlementClaim, type Quote } from './wire';
-
 /**
  * One paid JSON request, safely:
  *   unpaid request -> 402 quote -> (already paid?) -> policy -> budget -> funds -> sign -> paid request -> answer + receipt.
@@ -31,6 +12,28 @@ import { parseQuote, parseSettlementClaim, type Quote } from './wire';
  * lazily loaded signer. The budget spans the node's runs in one execution. Nothing is
  * shared between executions.
  */
+
+import { resultOf } from '../errors';
+import type { HttpFn } from '../http';
+import { REQUEST_TIMEOUT_MS } from '../limits';
+import { redactUrl } from '../urls';
+import { bodyExcerpt, gatewayError, GatewayError, reasonOf } from './answers';
+import type { PaymentCall, PaymentEvent, PaymentJournal } from './call';
+import { Funds } from './funds';
+import type { ItemLedger } from './ledger';
+import { formatUsdc } from './money';
+import { nonceFor, nonceSecret, randomNonce } from './nonce';
+import { chainReader, settlementOf, type ChainReader } from './onchain';
+import { PaymentError, type PaymentAttempt } from './payment';
+import { Budget, PolicyError, selectRequirement, type PaymentLimits } from './policy';
+import { QuoteCache, type QuoteOutcome } from './quoteCache';
+import { RepeatCheck } from './repeats';
+import { buildReceipt, type Receipt } from './receipt';
+import { Signer, type SignedPayment } from './signer';
+import type { Wallet } from './wallet';
+import { walletFacts, type WalletFacts } from './walletFacts';
+import { parseQuote, parseSettlementClaim, type Quote } from './wire';
+
 export interface PaidRequest {
 	url: string;
 	body: unknown;
@@ -68,7 +71,6 @@ export interface PaymentSessionOptions {
 	now?: () => number;
 }
 
-
 export class PaymentSession {
 	readonly budget: Budget;
 	private readonly http: HttpFn;
@@ -80,8 +82,8 @@ export class PaymentSession {
 	private readonly ledger?: ItemLedger;
 	private readonly journal?: PaymentJournal;
 	private secret?: Buffer;
-	/** The chain's word on the nonces of calls that may have been tried before, read in one go (expectRepeats). */
-	private repeats?: Promise<Map<string, boolean>>;
+	/** Whether calls that may have been tried before were paid (the chain's word on their nonces). */
+	private readonly repeats: RepeatCheck;
 	private signer?: Promise<Signer>;
 	private reader?: Promise<ChainReader>;
 	private facts?: Promise<WalletFacts>;
@@ -95,8 +97,16 @@ export class PaymentSession {
 		this.ledger = options.ledger;
 		this.journal = options.journal;
 		this.quotes = new QuoteCache(this.now);
+		this.repeats = new RepeatCheck(
+			async () => await this.getReader(),
+			async () => await this.payer(),
+			this.wallet,
+		);
 		if (options.checkBalance ?? true) {
-			this.funds = new Funds(async () => await (await this.getReader()).usdcBalance(await this.payer()), this.wallet.network.label);
+			this.funds = new Funds(
+				async () => await (await this.getReader()).usdcBalance(await this.payer()),
+				this.wallet.network.label,
+			);
 		}
 	}
 
@@ -107,7 +117,8 @@ export class PaymentSession {
 
 	/** Who pays and what it holds (read once per session): what the credential test finds, for the Dry Run output. */
 	walletFacts(): Promise<WalletFacts> {
-		this.facts ??= (async () => await walletFacts(await this.payer(), async () => await this.getReader()))();
+		this.facts ??= (async () =>
+			await walletFacts(await this.payer(), async () => await this.getReader()))();
 		return this.facts;
 	}
 
@@ -128,22 +139,7 @@ export class PaymentSession {
 	 * now, in batched requests alongside the first quote, so that no item waits for its own read.
 	 */
 	expectRepeats(calls: PaymentCall[]): void {
-		const repeated = calls.filter((c) => c.mayRepeat);
-		if (!repeated.length || this.repeats) return;
-		const nonces = repeated.map((c) => this.nonceOf(c));
-		this.repeats = (async () => {
-			const used = await (await this.getReader()).authorizationsUsed(await this.payer(), nonces);
-			return new Map(nonces.map((nonce, i) => [nonce, used[i]]));
-		})();
-		this.repeats.catch(() => undefined);
-	}
-
-	/** Whether the chain shows this nonce used: from the run's batched read when it has it, else asked now. */
-	private async usedNonce(nonce: `0x${string}`): Promise<boolean> {
-		const known = this.repeats ? await this.repeats.catch(() => undefined) : undefined;
-		const answer = known?.get(nonce);
-		if (answer !== undefined) return answer;
-		return await (await this.getReader()).authorizationUsed(await this.payer(), nonce);
+		this.repeats.expect(calls.filter((c) => c.mayRepeat).map((c) => this.nonceOf(c)));
 	}
 
 	async pay(request: PaidRequest): Promise<PaidAnswer> {
@@ -162,31 +158,55 @@ export class PaymentSession {
 		// chain's word on its nonce all start while the unpaid request is on its way.
 		this.funds?.prefetch();
 		this.getSigner().catch(() => undefined);
-		const usedBefore = call?.mayRepeat ? resultOf(this.usedNonce(nonce)) : undefined;
-		const { outcome, reused } = await this.quotes.get(request.url, async () => await this.unpaidRequest(request));
+		const usedBefore = call?.mayRepeat ? resultOf(this.repeats.used(nonce)) : undefined;
+		const { outcome, reused } = await this.quotes.get(
+			request.url,
+			async () => await this.unpaidRequest(request),
+		);
 		if (outcome.kind === 'answer') return { ...outcome.response };
 		// A used nonce can never move money again: report the earlier payment instead of signing.
 		// An RPC that cannot answer leaves the chain to refuse a second settlement of the nonce.
 		const used = await usedBefore;
-		if (used?.ok && used.value) throw await this.alreadyPaid(call as PaymentCall, nonce);
+		if (used?.ok && used.value && call) {
+			const report = await this.repeats.alreadyPaid(call, nonce);
+			this.record({ kind: 'already paid', call, earlier: report.earlier });
+			throw report;
+		}
 		return await this.payWithQuote(request, outcome.quote, reused, nonce);
 	}
 
 	private async unpaidRequest(request: PaidRequest): Promise<QuoteOutcome> {
-		const sent = await resultOf(this.http({ method: 'POST', url: request.url, headers: request.headers, body: request.body, timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS }));
+		const sent = await resultOf(
+			this.http({
+				method: 'POST',
+				url: request.url,
+				headers: request.headers,
+				body: request.body,
+				timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
+			}),
+		);
 		if (!sent.ok) {
-			throw new GatewayError(`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(sent.error)}`, {
-				hint: 'Check the Endpoint URL and the network connection of your n8n instance.',
-			});
+			throw new GatewayError(
+				`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(sent.error)}`,
+				{
+					hint: 'Check the Endpoint URL and the network connection of your n8n instance.',
+				},
+			);
 		}
 		const response = sent.value;
-		if (response.status === 402) return { kind: 'quote', quote: parseQuote(response, request.url, this.now()) };
+		if (response.status === 402)
+			return { kind: 'quote', quote: parseQuote(response, request.url, this.now()) };
 		if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
 		throw gatewayError(response);
 	}
 
 	/** Pays one quote: one signature, one paid request, never a second of either for this try. */
-	private async payWithQuote(request: PaidRequest, quote: Quote, reused: boolean, nonce: `0x${string}`): Promise<PaidAnswer> {
+	private async payWithQuote(
+		request: PaidRequest,
+		quote: Quote,
+		reused: boolean,
+		nonce: `0x${string}`,
+	): Promise<PaidAnswer> {
 		const requirement = selectRequirement(quote, this.wallet, request.limits ?? {});
 		const amount = requirement.amountAtomic;
 		if (!this.budget.reserve(amount)) {
@@ -203,7 +223,10 @@ export class PaymentSession {
 			this.budget.release(amount);
 			throw funded.error;
 		}
-		const signing = await resultOf(async () => await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now(), nonce));
+		const signing = await resultOf(
+			async () =>
+				await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now(), nonce),
+		);
 		if (!signing.ok) {
 			// Nothing left this machine: give the holds back.
 			this.funds?.release(amount);
@@ -214,23 +237,51 @@ export class PaymentSession {
 		// From here on the signature may leave this machine: no path signs again for this call in
 		// this execution, its amount stays counted in the budget, and any failure carries the
 		// payment facts. The log line goes out before the payment header does.
-		if (request.call) this.ledger?.set(request.call.key, { state: 'signed', attempt: signed.attempt });
+		if (request.call)
+			this.ledger?.set(request.call.key, { state: 'signed', attempt: signed.attempt });
 		this.record({ kind: 'signed', call: request.call, attempt: signed.attempt });
 		const outcome = await resultOf(this.sendPaid(request, signed, reused));
 		if (outcome.ok) {
 			const receipt = outcome.value.receipt;
-			if (receipt) this.record({ kind: 'settled', call: request.call, attempt: signed.attempt, settlement: receipt.settlement, transaction: receipt.transaction, outcome: 'answered' });
+			if (receipt)
+				this.record({
+					kind: 'settled',
+					call: request.call,
+					attempt: signed.attempt,
+					settlement: receipt.settlement,
+					transaction: receipt.transaction,
+					outcome: 'answered',
+				});
 			return outcome.value;
 		}
 		if (outcome.error instanceof PaymentError) throw outcome.error;
-		throw await this.afterSigning(`Unexpected failure after signing: ${messageOf(outcome.error)}`, signed.attempt, { call: request.call });
+		throw await this.afterSigning(
+			`Unexpected failure after signing: ${messageOf(outcome.error)}`,
+			signed.attempt,
+			{ call: request.call },
+		);
 	}
 
-	private async sendPaid(request: PaidRequest, signed: SignedPayment, reused: boolean): Promise<PaidAnswer> {
+	private async sendPaid(
+		request: PaidRequest,
+		signed: SignedPayment,
+		reused: boolean,
+	): Promise<PaidAnswer> {
 		const sent = await resultOf(
-			this.http({ method: 'POST', url: request.url, headers: { ...(request.headers ?? {}), ...signed.headers }, body: request.body, timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS }),
+			this.http({
+				method: 'POST',
+				url: request.url,
+				headers: { ...(request.headers ?? {}), ...signed.headers },
+				body: request.body,
+				timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
+			}),
 		);
-		if (!sent.ok) throw await this.afterSigning(`The paid request failed: ${messageOf(sent.error)}`, signed.attempt, { call: request.call });
+		if (!sent.ok)
+			throw await this.afterSigning(
+				`The paid request failed: ${messageOf(sent.error)}`,
+				signed.attempt,
+				{ call: request.call },
+			);
 		const response = sent.value;
 		if (response.status === 402) {
 			const serverReason = parseSettlementClaim(response)?.errorReason ?? reasonOf(response);
@@ -241,22 +292,41 @@ export class PaymentSession {
 				this.quotes.stopReuse(request.url);
 				reason += '. It was signed for a reused quote; later items ask for a fresh one';
 			}
-			throw await this.afterSigning(reason, signed.attempt, { httpStatus: 402, serverReason, call: request.call });
+			throw await this.afterSigning(reason, signed.attempt, {
+				httpStatus: 402,
+				serverReason,
+				call: request.call,
+			});
 		}
 		if (response.status < 200 || response.status >= 300) {
-			throw await this.afterSigning(`The service answered HTTP ${response.status} to the paid request${excerpt(response)}`, signed.attempt, {
-				httpStatus: response.status,
-				serverReason: reasonOf(response),
-				call: request.call,
-			});
+			throw await this.afterSigning(
+				`The service answered HTTP ${response.status} to the paid request${bodyExcerpt(response)}`,
+				signed.attempt,
+				{
+					httpStatus: response.status,
+					serverReason: reasonOf(response),
+					call: request.call,
+				},
+			);
 		}
 		if (!response.body || typeof response.body !== 'object') {
-			throw await this.afterSigning(`The service answered the paid request with something that is not JSON${excerpt(response)}`, signed.attempt, {
-				httpStatus: response.status,
-				call: request.call,
-			});
+			throw await this.afterSigning(
+				`The service answered the paid request with something that is not JSON${bodyExcerpt(response)}`,
+				signed.attempt,
+				{
+					httpStatus: response.status,
+					call: request.call,
+				},
+			);
 		}
-		const receipt = await buildReceipt(response, signed.attempt, () => this.getReader(), this.wallet.network, reused, this.wallet.rpcUrl);
+		const receipt = await buildReceipt(
+			response,
+			signed.attempt,
+			() => this.getReader(),
+			this.wallet.network,
+			reused,
+			this.wallet.rpcUrl,
+		);
 		return { status: response.status, headers: response.headers, body: response.body, receipt };
 	}
 
@@ -272,43 +342,21 @@ export class PaymentSession {
 	): Promise<PaymentError> {
 		// The budget keeps the reservation whatever the verdict: "not charged" is a snapshot,
 		// and the signed authorization could still be settled until it expires.
-		const { settlement, checkedAt } = await settlementOf(() => this.getReader(), attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`);
-		let transaction: string | undefined;
-		if (settlement === 'charged') {
-			const use = await resultOf(async () => await (await this.getReader()).findAuthorizationUse(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`, AUTHORIZATION_LOOKBACK_BLOCKS));
-			transaction = use.ok ? use.value?.transaction : undefined;
-		}
+		const { settlement, checkedAt } = await settlementOf(
+			() => this.getReader(),
+			attempt.payer as `0x${string}`,
+			attempt.nonce as `0x${string}`,
+		);
+		const transaction =
+			settlement === 'charged'
+				? await this.repeats.transactionOf(
+						attempt.payer as `0x${string}`,
+						attempt.nonce as `0x${string}`,
+					)
+				: undefined;
 		const { call, ...facts } = extra;
 		this.record({ kind: 'settled', call, attempt, settlement, transaction, outcome: reason });
 		return new PaymentError({ reason, attempt, settlement, checkedAt, transaction, ...facts });
-	}
-
-	/** The report of a call whose nonce the chain shows used: where and when it was paid. Never throws. */
-	private async alreadyPaid(call: PaymentCall, nonce: `0x${string}`): Promise<AlreadyPaidError> {
-		const payer = await resultOf(this.payer());
-		const earlier: EarlierPayment = {
-			payer: payer.ok ? payer.value : 'unknown',
-			nonce,
-			paymentKey: call.key,
-			checkedAt: new Date().toISOString(),
-		};
-		const use = payer.ok
-			? await resultOf(async () => await (await this.getReader()).findAuthorizationUse(payer.value, nonce, AUTHORIZATION_LOOKBACK_BLOCKS))
-			: undefined;
-		if (use?.ok && use.value) {
-			earlier.transaction = use.value.transaction;
-			earlier.blockNumber = use.value.blockNumber.toString();
-			earlier.paidAt = use.value.paidAt;
-			if (use.value.payTo) earlier.payTo = use.value.payTo;
-			if (use.value.amountAtomic !== undefined) earlier.amountUsdc = formatUsdc(use.value.amountAtomic);
-			if (!isLocalUrl(this.wallet.rpcUrl)) earlier.explorerUrl = `${this.wallet.network.explorerTxUrl}${use.value.transaction}`;
-		} else {
-			earlier.lookupNote = use?.ok
-				? `its transaction is older than the last ${AUTHORIZATION_LOOKBACK_BLOCKS} blocks searched`
-				: 'its transaction could not be looked up: the RPC did not answer';
-		}
-		this.record({ kind: 'already paid', call, earlier });
-		return new AlreadyPaidError(earlier);
 	}
 
 	/** Hands an event to the journal; a journal that fails never fails the payment. */
@@ -332,46 +380,19 @@ export class PaymentSession {
 }
 
 function missingAttempt(): PaymentAttempt {
-	return { payer: 'unknown', payTo: 'unknown', network: 'unknown', asset: 'unknown', amountAtomic: '0', amountUsdc: '0', nonce: 'unknown', validBefore: '0', x402Version: 0 };
+	return {
+		payer: 'unknown',
+		payTo: 'unknown',
+		network: 'unknown',
+		asset: 'unknown',
+		amountAtomic: '0',
+		amountUsdc: '0',
+		nonce: 'unknown',
+		validBefore: '0',
+		x402Version: 0,
+	};
 }
 
 function messageOf(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
-}
-
-function reasonOf(response: HttpResponse): string | undefined {
-	const body = response.body as Record<string, unknown> | undefined;
-	if (body && typeof body === 'object') {
-		for (const key of ['error', 'message', 'errorReason', 'detail']) {
-			if (typeof body[key] === 'string' && body[key]) return excerptOf(body[key], 300);
-		}
-	}
-	return undefined;
-}
-
-function excerpt(response: HttpResponse): string {
-	const text = excerptOf(response.body);
-	return text ? `: ${text}` : '';
-}
-
-/** The service could not be reached, or answered an error, before any payment: nothing was signed. */
-export class GatewayError extends NotSignedError {
-	constructor(message: string, options: { hint?: string; details?: Record<string, unknown>; httpStatus?: number } = {}) {
-		super(message, { ...options, kind: 'gateway' });
-		this.name = 'GatewayError';
-	}
-}
-
-function gatewayError(response: HttpResponse): GatewayError {
-	const reason = reasonOf(response);
-	return new GatewayError(`The service answered HTTP ${response.status} before any payment${reason ? `: ${reason}` : excerpt(response)}`, {
-		hint:
-			response.status === 400 || response.status === 422
-				? 'The service rejected the request body: check the node parameters.'
-				: response.status >= 500
-					? 'The service has a problem; try again later.'
-					: undefined,
-		details: reason ? { serverReason: reason } : {},
-		httpStatus: response.status,
-	});
 }

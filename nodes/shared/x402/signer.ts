@@ -1,3 +1,10 @@
+/**
+ * Signs one EIP-3009 authorization for a requirement the policy approved, and checks
+ * what is about to leave this machine: recipient, amount within the credential cap, the
+ * token's EIP-712 domain from the package's asset table (never the server's `extra`), and a
+ * validity window no longer than MAX_VALIDITY_SECONDS.
+ */
+
 import { MAX_VALIDITY_SECONDS } from '../limits';
 import { buildAuthorization, typedDataFor } from './exact';
 import { formatUsdc } from './money';
@@ -7,12 +14,6 @@ import { paymentHeaders, paymentPayload, type Quote, type Requirement } from './
 import type { LocalAccount } from './vendor/signing';
 import type { Wallet } from './wallet';
 
-/**
- * Signs one EIP-3009 authorization for a requirement the policy approved, and checks
- * what is about to leave this machine: recipient, amount within the credential cap, the
- * token's EIP-712 domain from the package's asset table (never the server's `extra`), and a
- * validity window no longer than MAX_VALIDITY_SECONDS.
- */
 export interface SignedPayment {
 	headers: Record<string, string>;
 	attempt: PaymentAttempt;
@@ -22,7 +23,9 @@ type SigningModule = typeof import('./vendor/signing');
 
 /** The bundled signing code, loaded on first use only: n8n starts without it in memory. */
 async function signingModule(): Promise<SigningModule> {
-	const loaded = (await import('./vendor/signing.js')) as SigningModule & { default?: SigningModule };
+	const loaded = (await import('./vendor/signing.js')) as SigningModule & {
+		default?: SigningModule;
+	};
 	return typeof loaded.accountFromKey === 'function' ? loaded : (loaded.default as SigningModule);
 }
 
@@ -47,15 +50,38 @@ export class Signer {
 	}
 
 	/** Signs with `nonce`: the call's derived nonce (see nonce.ts), so every try of one call can be settled at most once. */
-	async sign(quote: Quote, requirement: Requirement, wallet: Wallet, nowMs: number, nonce: `0x${string}`): Promise<SignedPayment> {
+	async sign(
+		quote: Quote,
+		requirement: Requirement,
+		wallet: Wallet,
+		nowMs: number,
+		nonce: `0x${string}`,
+	): Promise<SignedPayment> {
 		const nowSeconds = Math.floor(nowMs / 1000);
-		if (requirement.amountAtomic > wallet.capAtomic || requirement.maxTimeoutSeconds > MAX_VALIDITY_SECONDS) {
+		if (
+			requirement.amountAtomic > wallet.capAtomic ||
+			requirement.maxTimeoutSeconds > MAX_VALIDITY_SECONDS
+		) {
 			// The policy refuses these first; this is the last line before a signature exists.
-			throw new PolicyError(requirement.amountAtomic > wallet.capAtomic ? 'max price' : 'validity', requirement, 'the quote exceeds the credential cap or the validity ceiling (checked again before signing)', requirement.amountAtomic > wallet.capAtomic ? formatUsdc(wallet.capAtomic) : `${MAX_VALIDITY_SECONDS} s`);
+			throw new PolicyError(
+				requirement.amountAtomic > wallet.capAtomic ? 'max price' : 'validity',
+				requirement,
+				'the quote exceeds the credential cap or the validity ceiling (checked again before signing)',
+				requirement.amountAtomic > wallet.capAtomic
+					? formatUsdc(wallet.capAtomic)
+					: `${MAX_VALIDITY_SECONDS} s`,
+			);
 		}
 		const domain = wallet.network.usdc.eip712;
 		// Exactly the one requirement the policy chose, with the token's domain from our table.
-		const accepted = { ...requirement.raw, extra: { ...(isObject(requirement.raw.extra) ? requirement.raw.extra : {}), name: domain.name, version: domain.version } };
+		const accepted = {
+			...requirement.raw,
+			extra: {
+				...(isObject(requirement.raw.extra) ? requirement.raw.extra : {}),
+				name: domain.name,
+				version: domain.version,
+			},
+		};
 		const authorization = buildAuthorization({
 			x402Version: quote.x402Version,
 			requirement,

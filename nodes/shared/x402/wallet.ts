@@ -13,14 +13,17 @@ export interface Wallet {
 	readonly rpcUrl: string;
 }
 
-
 /**
  * Validates a private key without ever putting it (or any part of it) in a message.
  * Accepts 64 hex characters with or without `0x`, surrounding white space ignored.
  */
 export function normalizePrivateKey(raw: unknown): `0x${string}` {
 	if (typeof raw !== 'string' || raw.trim() === '') {
-		throw new InputError('Private Key', 'is empty', 'Paste the 64-character hex private key of the paying wallet into the credential.');
+		throw new InputError(
+			'Private Key',
+			'is empty',
+			'Paste the 64-character hex private key of the paying wallet into the credential.',
+		);
 	}
 	const text = raw.trim();
 	const hex = text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text;
@@ -39,7 +42,11 @@ export function normalizePrivateKey(raw: unknown): `0x${string}` {
 		);
 	}
 	if (/^0+$/.test(hex) || BigInt(`0x${hex}`) >= SECP256K1_N) {
-		throw new InputError('Private Key', 'is not a valid secp256k1 private key', 'Export the key again from your wallet.');
+		throw new InputError(
+			'Private Key',
+			'is not a valid secp256k1 private key',
+			'Export the key again from your wallet.',
+		);
 	}
 	return `0x${hex.toLowerCase()}`;
 }
@@ -51,10 +58,16 @@ export function walletFromCredential(data: Record<string, unknown>): Wallet {
 	const privateKey = normalizePrivateKey(data.privateKey);
 	const networkKey = data.network ?? 'base';
 	if (!isNetworkKey(networkKey)) {
-		throw new InputError('Network', `"${String(networkKey)}" is not supported`, `Choose one of: ${Object.keys(NETWORKS).join(', ')}.`);
+		throw new InputError(
+			'Network',
+			`"${String(networkKey)}" is not supported`,
+			`Choose one of: ${Object.keys(NETWORKS).join(', ')}.`,
+		);
 	}
 	const network = NETWORKS[networkKey];
-	const capAtomic = parseUsdc(data.maxPaymentUsdc === undefined ? '0.10' : (data.maxPaymentUsdc as string | number));
+	const capAtomic = parseUsdc(
+		data.maxPaymentUsdc === undefined ? '0.10' : (data.maxPaymentUsdc as string | number),
+	);
 	const ceiling = parseUsdc(MAX_CAP_USDC) as bigint;
 	if (capAtomic === undefined || capAtomic <= 0n || capAtomic > ceiling) {
 		throw new InputError(
@@ -63,13 +76,24 @@ export function walletFromCredential(data: Record<string, unknown>): Wallet {
 			'Set the largest amount one request may cost, e.g. 0.10.',
 		);
 	}
-	const rpcUrl = typeof data.rpcUrl === 'string' && data.rpcUrl.trim() !== '' ? data.rpcUrl.trim() : network.publicRpcUrl;
+	const rpcUrl =
+		typeof data.rpcUrl === 'string' && data.rpcUrl.trim() !== ''
+			? data.rpcUrl.trim()
+			: network.publicRpcUrl;
 	if (!/^https?:\/\/[^\s]+$/i.test(rpcUrl)) {
-		throw new InputError('RPC URL', 'must be an http(s) URL', 'Leave it empty to use the network\'s public RPC.');
+		throw new InputError(
+			'RPC URL',
+			'must be an http(s) URL',
+			"Leave it empty to use the network's public RPC.",
+		);
 	}
 	if (/^https?:\/\/[^/]*@/i.test(rpcUrl)) {
 		// Never echoed: it would carry the RPC password.
-		throw new InputError('RPC URL', 'contains a user name or password', 'Use the provider\'s URL with the key in its path (as Alchemy, Infura and QuickNode give it), or leave it empty.');
+		throw new InputError(
+			'RPC URL',
+			'contains a user name or password',
+			"Use the provider's URL with the key in its path (as Alchemy, Infura and QuickNode give it), or leave it empty.",
+		);
 	}
 	return Object.freeze({ privateKey, network, capAtomic, rpcUrl });
 }

@@ -12,7 +12,10 @@ import { payerAddress } from './signer';
 import { walletFromCredential } from './wallet';
 import { walletFacts, walletSentence } from './walletFacts';
 
-export async function checkWallet(data: Record<string, unknown>, http: HttpFn): Promise<INodeCredentialTestResult> {
+export async function checkWallet(
+	data: Record<string, unknown>,
+	http: HttpFn,
+): Promise<INodeCredentialTestResult> {
 	let wallet;
 	try {
 		wallet = walletFromCredential(data);
@@ -20,6 +23,11 @@ export async function checkWallet(data: Record<string, unknown>, http: HttpFn): 
 		return { status: 'Error', message: (error as Error).message };
 	}
 	const address = await payerAddress(wallet);
-	const facts = await walletFacts(address, async () => await chainReader(http, wallet.network, wallet.rpcUrl, CREDENTIAL_TEST_RPC_TIMEOUT_MS), true);
+	const facts = await walletFacts(
+		address,
+		async () =>
+			await chainReader(http, wallet.network, wallet.rpcUrl, CREDENTIAL_TEST_RPC_TIMEOUT_MS),
+		true,
+	);
 	return { status: 'OK', message: walletSentence(wallet, facts) };
 }

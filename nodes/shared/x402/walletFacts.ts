@@ -18,10 +18,17 @@ export interface WalletFacts {
 }
 
 /** Reads the balances of the paying address (both undefined when the RPC does not answer). */
-export async function walletFacts(address: `0x${string}`, reader: () => Promise<ChainReader>, withEth = false): Promise<WalletFacts> {
+export async function walletFacts(
+	address: `0x${string}`,
+	reader: () => Promise<ChainReader>,
+	withEth = false,
+): Promise<WalletFacts> {
 	try {
 		const chain = await reader();
-		const [usdcBalance, ethBalance] = await Promise.all([chain.usdcBalance(address), withEth ? chain.ethBalance(address) : Promise.resolve(undefined)]);
+		const [usdcBalance, ethBalance] = await Promise.all([
+			chain.usdcBalance(address),
+			withEth ? chain.ethBalance(address) : Promise.resolve(undefined),
+		]);
 		return { address, usdcBalance, ethBalance };
 	} catch {
 		return { address };
@@ -36,11 +43,13 @@ export function balanceNote(wallet: Wallet): string {
 /** The paying wallet as the Dry Run shows it: address, network, USDC held and how many images that covers. */
 export function walletJson(wallet: Wallet, facts: WalletFacts, priceAtomic?: bigint): IDataObject {
 	const json: IDataObject = { address: facts.address, network: wallet.network.label };
-	if (facts.usdcBalance === undefined) return { ...json, usdcBalance: null, balanceNote: balanceNote(wallet) };
+	if (facts.usdcBalance === undefined)
+		return { ...json, usdcBalance: null, balanceNote: balanceNote(wallet) };
 	json.usdcBalance = formatUsdc(facts.usdcBalance);
 	if (priceAtomic !== undefined && priceAtomic > 0n) {
 		json.imagesCovered = Number(facts.usdcBalance / priceAtomic);
-		if (facts.usdcBalance < priceAtomic) json.fundingNote = `Send USDC on ${wallet.network.label} to ${facts.address} before running without Dry Run.`;
+		if (facts.usdcBalance < priceAtomic)
+			json.fundingNote = `Send USDC on ${wallet.network.label} to ${facts.address} before running without Dry Run.`;
 	}
 	return json;
 }

@@ -89,12 +89,17 @@ export function parseQuote(response: HttpResponse, requestUrl: string, now = Dat
 	} else {
 		raw = typeof response.body === 'string' ? safeJson(response.body) : response.body;
 	}
-	if (!raw || typeof raw !== 'object') throw quoteError('it sent no payment requirements', response);
+	if (!raw || typeof raw !== 'object')
+		throw quoteError('it sent no payment requirements', response);
 	const obj = raw as Record<string, unknown>;
 	const version = obj.x402Version;
-	if (version !== 1 && version !== 2) throw quoteError(`its x402Version is ${JSON.stringify(version)} (1 or 2 expected)`, response);
-	if (!Array.isArray(obj.accepts) || obj.accepts.length === 0) throw quoteError('it lists no way to pay (accepts is empty)', response);
-	const accepts = obj.accepts.map((entry, index) => parseRequirement(entry, version, index, response));
+	if (version !== 1 && version !== 2)
+		throw quoteError(`its x402Version is ${JSON.stringify(version)} (1 or 2 expected)`, response);
+	if (!Array.isArray(obj.accepts) || obj.accepts.length === 0)
+		throw quoteError('it lists no way to pay (accepts is empty)', response);
+	const accepts = obj.accepts.map((entry, index) =>
+		parseRequirement(entry, version, index, response),
+	);
 	const resource = obj.resource as { url?: unknown } | undefined;
 	return {
 		x402Version: version,
@@ -105,10 +110,18 @@ export function parseQuote(response: HttpResponse, requestUrl: string, now = Dat
 	};
 }
 
-function parseRequirement(entry: unknown, version: 1 | 2, index: number, response: HttpResponse): Requirement {
-	if (!entry || typeof entry !== 'object') throw quoteError(`accepts[${index}] is not an object`, response);
+function parseRequirement(
+	entry: unknown,
+	version: 1 | 2,
+	index: number,
+	response: HttpResponse,
+): Requirement {
+	if (!entry || typeof entry !== 'object')
+		throw quoteError(`accepts[${index}] is not an object`, response);
 	const e = entry as Record<string, unknown>;
-	const amount = parseAtomic(version === 1 ? e.maxAmountRequired : (e.amount ?? e.maxAmountRequired));
+	const amount = parseAtomic(
+		version === 1 ? e.maxAmountRequired : (e.amount ?? e.maxAmountRequired),
+	);
 	const str = (key: string) => (typeof e[key] === 'string' ? (e[key] as string) : undefined);
 	const scheme = str('scheme');
 	const network = str('network');
@@ -118,8 +131,16 @@ function parseRequirement(entry: unknown, version: 1 | 2, index: number, respons
 	if (!scheme || !network || !payTo || !asset || amount === undefined) {
 		throw quoteError(`accepts[${index}] lacks scheme, network, amount, payTo or asset`, response);
 	}
-	if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || !Number.isInteger(timeout)) {
-		throw quoteError(`accepts[${index}].maxTimeoutSeconds is not a positive whole number of seconds`, response);
+	if (
+		typeof timeout !== 'number' ||
+		!Number.isFinite(timeout) ||
+		timeout <= 0 ||
+		!Number.isInteger(timeout)
+	) {
+		throw quoteError(
+			`accepts[${index}].maxTimeoutSeconds is not a positive whole number of seconds`,
+			response,
+		);
 	}
 	return {
 		scheme,
@@ -158,7 +179,10 @@ export function parseSettlementClaim(response: HttpResponse): SettlementClaim | 
 		const decoded = decodeBase64Json(value) as Record<string, unknown>;
 		return {
 			success: decoded.success === true,
-			transaction: typeof decoded.transaction === 'string' && decoded.transaction ? decoded.transaction : undefined,
+			transaction:
+				typeof decoded.transaction === 'string' && decoded.transaction
+					? decoded.transaction
+					: undefined,
 			errorReason: typeof decoded.errorReason === 'string' ? decoded.errorReason : undefined,
 		};
 	} catch {
@@ -167,10 +191,22 @@ export function parseSettlementClaim(response: HttpResponse): SettlementClaim | 
 }
 
 /** The payment payload as the official client writes it, key order included. */
-export function paymentPayload(quote: Quote, accepted: Record<string, unknown>, authorization: Authorization, signature: `0x${string}`): Record<string, unknown> {
+export function paymentPayload(
+	quote: Quote,
+	accepted: Record<string, unknown>,
+	authorization: Authorization,
+	signature: `0x${string}`,
+): Record<string, unknown> {
 	const payload = { authorization, signature };
-	if (quote.x402Version === 1) return { x402Version: 1, scheme: accepted.scheme, network: accepted.network, payload };
-	return { x402Version: 2, payload, extensions: quote.raw.extensions, resource: quote.raw.resource, accepted };
+	if (quote.x402Version === 1)
+		return { x402Version: 1, scheme: accepted.scheme, network: accepted.network, payload };
+	return {
+		x402Version: 2,
+		payload,
+		extensions: quote.raw.extensions,
+		resource: quote.raw.resource,
+		accepted,
+	};
 }
 
 export function paymentHeaders(payload: Record<string, unknown>): Record<string, string> {

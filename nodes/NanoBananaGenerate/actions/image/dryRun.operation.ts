@@ -11,15 +11,35 @@ import { walletJson } from '../../../shared/x402/walletFacts';
 import { describeQuote, type Requirement } from '../../../shared/x402/wire';
 import type { GenerateRun, ItemRequest } from '../run';
 
-export async function execute(_context: IExecuteFunctions, run: GenerateRun, item: ItemRequest): Promise<INodeExecutionData[]> {
+export async function execute(
+	_context: IExecuteFunctions,
+	run: GenerateRun,
+	item: ItemRequest,
+): Promise<INodeExecutionData[]> {
 	// Who would pay and what it holds, read alongside the quote: the credential test computes
 	// the same facts, but n8n shows only "Connection tested successfully" after a passing test.
 	const facts = resultOf(run.session.walletFacts());
-	const outcome = await run.session.quote({ url: item.endpoint, body: item.body, timeoutMs: item.timeoutMs, limits: item.limits });
+	const outcome = await run.session.quote({
+		url: item.endpoint,
+		body: item.body,
+		timeoutMs: item.timeoutMs,
+		limits: item.limits,
+	});
 	const wallet = await facts;
 	if (!wallet.ok) throw wallet.error;
 	if (outcome.kind === 'answer') {
-		return [{ json: { dryRun: true, endpoint: item.endpoint, request: { ...item.body }, paymentRequired: false, wouldPay: true, wallet: walletJson(run.wallet, wallet.value) } }];
+		return [
+			{
+				json: {
+					dryRun: true,
+					endpoint: item.endpoint,
+					request: { ...item.body },
+					paymentRequired: false,
+					wouldPay: true,
+					wallet: walletJson(run.wallet, wallet.value),
+				},
+			},
+		];
 	}
 	let refusal: string | undefined;
 	let chosen: Requirement | undefined;

@@ -9,14 +9,26 @@ import { parseGenerateAnswer, type GenerateAnswer } from '../../../shared/dopami
 import { excerptOf } from '../../../shared/http';
 import { findImages } from '../../../shared/jobs/shapes';
 import { redactText } from '../../../shared/urls';
-import { GatewayError, type PaidRequest } from '../../../shared/x402/session';
+import { GatewayError } from '../../../shared/x402/answers';
+import type { PaidRequest } from '../../../shared/x402/session';
 import { PaymentError } from '../../../shared/x402/payment';
 import { attemptOf, type Receipt } from '../../../shared/x402/receipt';
 import type { GenerateRun, ItemRequest } from '../run';
 
-export async function execute(context: IExecuteFunctions, run: GenerateRun, item: ItemRequest, itemIndex: number): Promise<INodeExecutionData[]> {
+export async function execute(
+	context: IExecuteFunctions,
+	run: GenerateRun,
+	item: ItemRequest,
+	itemIndex: number,
+): Promise<INodeExecutionData[]> {
 	const call = run.calls.callFor(itemIndex, item.idempotencyKey);
-	const request: PaidRequest = { url: item.endpoint, body: item.body, timeoutMs: item.timeoutMs, limits: item.limits, call };
+	const request: PaidRequest = {
+		url: item.endpoint,
+		body: item.body,
+		timeoutMs: item.timeoutMs,
+		limits: item.limits,
+		call,
+	};
 	// Two items of one call in this run (the same Idempotency Key twice, a tool asked twice the
 	// same): the second waits for the first and is answered from the ledger, never paid again.
 	const before = run.inProgress.get(call.key);
@@ -28,7 +40,12 @@ export async function execute(context: IExecuteFunctions, run: GenerateRun, item
 	return await mine;
 }
 
-async function payAndShape(context: IExecuteFunctions, run: GenerateRun, item: ItemRequest, request: PaidRequest): Promise<INodeExecutionData[]> {
+async function payAndShape(
+	context: IExecuteFunctions,
+	run: GenerateRun,
+	item: ItemRequest,
+	request: PaidRequest,
+): Promise<INodeExecutionData[]> {
 	const paymentKey = request.call?.key ?? '';
 	const earlier = run.ledger.get(paymentKey);
 	if (earlier?.state === 'done') {
@@ -41,18 +58,44 @@ async function payAndShape(context: IExecuteFunctions, run: GenerateRun, item: I
 	if (!job) {
 		const excerpt = excerptOf(answer.body);
 		if (!receipt) {
-			throw new GatewayError(`The service answered without a job id and without asking for payment: ${excerpt}`, { hint: 'Check that the Endpoint URL is an x402 image endpoint.' });
+			throw new GatewayError(
+				`The service answered without a job id and without asking for payment: ${excerpt}`,
+				{ hint: 'Check that the Endpoint URL is an x402 image endpoint.' },
+			);
 		}
-		throw new PaymentError({ reason: `The service answered the paid request without a job id: ${excerpt}`, attempt: attemptOf(receipt), settlement: receipt.settlement, checkedAt: receipt.checkedAt });
+		throw new PaymentError({
+			reason: `The service answered the paid request without a job id: ${excerpt}`,
+			attempt: attemptOf(receipt),
+			settlement: receipt.settlement,
+			checkedAt: receipt.checkedAt,
+		});
 	}
 	// Paid and answered: a retry of this call in this execution gives this answer again instead of paying.
-	if (receipt) run.ledger.set(paymentKey, { state: 'done', attempt: attemptOf(receipt), outputs: [{ jobId: job.jobId, statusUrl: redactText(job.statusUrl), payment: receiptJson(receipt) }] });
+	if (receipt)
+		run.ledger.set(paymentKey, {
+			state: 'done',
+			attempt: attemptOf(receipt),
+			outputs: [
+				{ jobId: job.jobId, statusUrl: redactText(job.statusUrl), payment: receiptJson(receipt) },
+			],
+		});
 	const outputs = await shapeOutput(context, run, item, job, receipt);
-	if (receipt) run.ledger.set(paymentKey, { state: 'done', attempt: attemptOf(receipt), outputs: outputs.map((o) => o.json) });
+	if (receipt)
+		run.ledger.set(paymentKey, {
+			state: 'done',
+			attempt: attemptOf(receipt),
+			outputs: outputs.map((o) => o.json),
+		});
 	return outputs;
 }
 
-async function shapeOutput(context: IExecuteFunctions, run: GenerateRun, item: ItemRequest, job: GenerateAnswer, receipt: Receipt | undefined): Promise<INodeExecutionData[]> {
+async function shapeOutput(
+	context: IExecuteFunctions,
+	run: GenerateRun,
+	item: ItemRequest,
+	job: GenerateAnswer,
+	receipt: Receipt | undefined,
+): Promise<INodeExecutionData[]> {
 	if (run.tool) {
 		// AI agents drop binary: give them the essentials in JSON.
 		const images = findImages(job.raw).map((img) => redactText(img.url));
@@ -83,11 +126,27 @@ async function shapeOutput(context: IExecuteFunctions, run: GenerateRun, item: I
 	const out: INodeExecutionData[] = [];
 	for (const [index, ref] of images.entries()) {
 		try {
-			const image = await downloadImage(context, run.http, ref, { allowedHosts: item.imageHosts, baseName: `nano-banana-${job.jobId}-${index}`, timeoutMs: item.timeoutMs });
-			out.push({ json: { ...base, image: imageMeta(index, image) }, binary: { [item.binaryField]: image.binary } });
+			const image = await downloadImage(context, run.http, ref, {
+				allowedHosts: item.imageHosts,
+				baseName: `nano-banana-${job.jobId}-${index}`,
+				timeoutMs: item.timeoutMs,
+			});
+			out.push({
+				json: { ...base, image: imageMeta(index, image) },
+				binary: { [item.binaryField]: image.binary },
+			});
 		} catch (error) {
 			// The image is paid for: never lose the item over a download problem.
-			out.push({ json: { ...base, image: { index, url: redactText(ref.url).slice(0, 2_000), downloadError: (error as Error).message } } });
+			out.push({
+				json: {
+					...base,
+					image: {
+						index,
+						url: redactText(ref.url).slice(0, 2_000),
+						downloadError: (error as Error).message,
+					},
+				},
+			});
 		}
 	}
 	return out;

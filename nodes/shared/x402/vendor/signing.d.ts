@@ -3,6 +3,7 @@
  * dist/nodes/shared/x402/vendor/signing.js by `npm run build`, loaded on the first payment.
  * Under jest the same entry is bundled the same way (test/setup/bundle.js).
  */
+
 export interface TypedDataToSign {
 	domain: { name: string; version: string; chainId: number; verifyingContract: `0x${string}` };
 	types: Record<string, ReadonlyArray<{ name: string; type: string }>>;
