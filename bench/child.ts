@@ -3,7 +3,7 @@
  * Run as plain JavaScript (transpiled by bench/run.ts) so no compiler sits in memory.
  */
 import {
-	chain,
+	connectInLine,
 	distClasses,
 	GENERATE_TYPE,
 	initBinaryDataService,
@@ -12,7 +12,7 @@ import {
 	runWorkflow,
 	TRIGGER_TYPE,
 	WAIT_TYPE,
-} from '../sandbox/engine';
+} from '../harness/engine';
 
 const task = process.argv[2];
 const input = JSON.parse(process.env.BENCH_INPUT ?? '{}') as Record<string, unknown>;
@@ -33,7 +33,7 @@ async function firstExecution() {
 				{ credentials: { x402WalletApi: { id: '1', name: 'w' } } },
 			),
 		],
-		connections: chain('Start', 'Prompts', 'Generate'),
+		connections: connectInLine('Start', 'Prompts', 'Generate'),
 	};
 	const options = {
 		credentials: { x402WalletApi: input.credential as Record<string, string> },
@@ -66,7 +66,7 @@ async function memory() {
 					options: { allowedHosts: '127.0.0.1' },
 				}),
 			],
-			connections: chain('Start', 'Jobs', 'Wait'),
+			connections: connectInLine('Start', 'Jobs', 'Wait'),
 		},
 		{ classes: distClasses() },
 	);
@@ -111,7 +111,7 @@ async function hostile() {
 					{ onError: 'continueRegularOutput' },
 				),
 			],
-			connections: chain('Start', 'Jobs', 'Wait'),
+			connections: connectInLine('Start', 'Jobs', 'Wait'),
 		},
 		{ classes: distClasses() },
 	);

@@ -22,9 +22,10 @@ import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { startSandbox, type Sandbox } from '../sandbox';
+import { readBody } from '../sandbox/body';
 import { startHostile } from '../sandbox/hostile';
 import {
-	chain,
+	connectInLine,
 	distClasses,
 	GENERATE_TYPE,
 	ITEMS_TYPE,
@@ -32,7 +33,7 @@ import {
 	runWorkflow,
 	TRIGGER_TYPE,
 	WAIT_TYPE,
-} from '../sandbox/engine';
+} from '../harness/engine';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
@@ -86,7 +87,7 @@ async function repeat<T>(times: number, fn: () => Promise<T> | T): Promise<T[]> 
 
 /** Transpiles the harness to plain JS, so child processes carry no TypeScript compiler. */
 function transpileHarness() {
-	for (const file of ['sandbox/engine.ts', 'bench/child.ts']) {
+	for (const file of ['harness/engine/index.ts', 'harness/engine/standins.ts', 'bench/child.ts']) {
 		const source = readFileSync(path.join(ROOT, file), 'utf8');
 		const { outputText } = ts.transpileModule(source, {
 			compilerOptions: {
@@ -285,7 +286,7 @@ function generateWorkflow(
 				{ credentials: { x402WalletApi: { id: '1', name: 'w' } } },
 			),
 		],
-		connections: chain('Start', 'Prompts', 'Generate'),
+		connections: connectInLine('Start', 'Prompts', 'Generate'),
 	};
 }
 
@@ -357,14 +358,12 @@ async function slowRpc(
 	ms: number,
 ): Promise<{ url: string; close(): Promise<void> }> {
 	const server = http.createServer((req, res) => {
-		const chunks: Buffer[] = [];
-		req.on('data', (c: Buffer) => chunks.push(c));
-		req.on('end', () => {
+		void readBody(req).then((body) => {
 			setTimeout(() => {
 				fetch(target, {
 					method: 'POST',
 					headers: { 'content-type': 'application/json' },
-					body: Buffer.concat(chunks),
+					body: new Uint8Array(body),
 				})
 					.then(async (r) => {
 						res.writeHead(r.status, { 'content-type': 'application/json' });
@@ -508,13 +507,10 @@ async function floor(sandbox: Sandbox) {
 function fakeJobs(sandbox: Sandbox, durations: number[]) {
 	const now = Date.now();
 	return durations.map((d, i) => {
-		const id = `bench-${Math.random().toString(36).slice(2)}-${i}`;
-		sandbox.gateway.jobs.set(id, {
-			id,
+		const { id } = sandbox.gateway.addJob({
 			index: i,
 			request: { prompt: 'bench', output_format: 'png' },
-			createdAt: now,
-			readyAt: now + d,
+			durationMs: d,
 		});
 		// Shaped like Generate's output, with the service's timestamp of the job.
 		return {
@@ -545,7 +541,7 @@ async function waiting(sandbox: Sandbox) {
 					node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }),
 					node('Wait', WAIT_TYPE, { options: { allowedHosts: '127.0.0.1' } }),
 				],
-				connections: chain('Start', 'Jobs', 'Wait'),
+				connections: connectInLine('Start', 'Jobs', 'Wait'),
 			},
 			{ classes: distClasses() },
 		);

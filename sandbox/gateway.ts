@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NETWORKS } from '../nodes/shared/x402/assets';
+import { readBody } from './body';
 import { dimensions, makeImage, MIME, type ImageFormat } from './images';
 
 // Written out from Dopamint's published terms, deliberately not imported from the package:
@@ -106,6 +107,17 @@ export interface JobRecord {
 	transaction?: string;
 }
 
+/** A job to put in the gateway's queue. */
+export interface NewJob {
+	id?: string;
+	request?: Record<string, unknown>;
+	/** It is finished this long after it is added (0: at once). */
+	durationMs?: number;
+	index?: number;
+	payer?: string;
+	transaction?: string;
+}
+
 export interface Gateway {
 	url: string;
 	endpoint: string;
@@ -130,6 +142,9 @@ export interface Gateway {
 	polls: Map<string, number>;
 	/** When each job was first seen finished by a status request. */
 	noticedAt: Map<string, number>;
+	/** Adds a job (tests of Wait for Job create jobs without paying). */
+	addJob(job: NewJob): JobRecord;
+	/** Restores the gateway as it started: no faults, its first options, no jobs, counts at zero. */
 	reset(): void;
 	close(): Promise<void>;
 }
@@ -148,6 +163,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	const hanging = new Set<http.ServerResponse>();
 	let jobIndex = 0;
 	let baseUrl = '';
+	/** The options as started: what reset() restores. */
+	const initial: GatewayOptions = { ...options, faults };
+
+	/** A job as if it had been paid for (the gateway's own, or a test's: Wait for Job never pays). */
+	const addJob = (job: NewJob): JobRecord => {
+		const now = Date.now();
+		const record: JobRecord = {
+			id: job.id ?? randomUUID(),
+			index: job.index ?? jobs.size,
+			request: job.request ?? { prompt: 'a banana' },
+			createdAt: now,
+			readyAt: now + (job.durationMs ?? 0),
+			payer: job.payer,
+			transaction: job.transaction,
+		};
+		jobs.set(record.id, record);
+		return record;
+	};
 
 	const requirements = () => {
 		const version = options.version ?? 1;
@@ -281,6 +314,134 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		];
 	};
 
+	/** What a fault hook sees: the request being answered, and the settlement once there is one. */
+	interface Step {
+		res: http.ServerResponse;
+		settlementHeader?: Record<string, string>;
+	}
+	type Hook = (step: Step) => Promise<true | undefined> | true | undefined;
+	const answered = (action: unknown): true => (void action, true);
+	/**
+	 * The fault switches as named hooks around the plain protocol steps of a paid request:
+	 * "paid" when a payment header arrives (before looking at it), "verified" after the
+	 * facilitator verified it and the body is valid, "settled" after the facilitator settled.
+	 * A hook that answers the request ends it there.
+	 */
+	const FAULT_HOOKS: Array<{
+		at: 'paid' | 'verified' | 'settled';
+		fault: keyof Faults;
+		hook: Hook;
+	}> = [
+		{
+			at: 'paid',
+			fault: 'refusePaid',
+			hook: ({ res }) => answered(paymentRequired(res, 'payment refused (fault switch)')),
+		},
+		{
+			at: 'paid',
+			fault: 'paidRedirect',
+			hook: ({ res }) => answered(send(res, 307, '', { location: faults.paidRedirect as string })),
+		},
+		{ at: 'paid', fault: 'forgeSettlement', hook: ({ res }) => answered(forgedAnswer(res)) },
+		{
+			at: 'verified',
+			fault: 'beforeSettle',
+			hook: ({ res }) =>
+				answered(
+					faults.beforeSettle === 'hang'
+						? hang(res)
+						: send(res, 500, { error: 'internal error before settling' }),
+				),
+		},
+		{
+			at: 'verified',
+			fault: 'settleFails',
+			hook: ({ res }) => answered(paymentRequired(res, 'settlement failed (fault switch)')),
+		},
+		{
+			at: 'settled',
+			fault: 'afterSettle',
+			hook: ({ res, settlementHeader }) => {
+				if (faults.afterSettle === 'hang') return answered(hang(res));
+				if (faults.afterSettle === 'garbled')
+					return answered(send(res, 200, '{"jobId": "oops', settlementHeader));
+				if (faults.afterSettle === 'huge')
+					return answered(
+						send(
+							res,
+							200,
+							`{"jobId":"big","pad":"${'a'.repeat(20 * 1024 * 1024)}"}`,
+							settlementHeader,
+						),
+					);
+				return answered(
+					send(res, 500, { error: 'internal error after settling' }, settlementHeader),
+				);
+			},
+		},
+		{
+			at: 'settled',
+			fault: 'noJobId',
+			hook: ({ res, settlementHeader }) =>
+				answered(send(res, 200, { ok: true, note: 'no job here' }, settlementHeader)),
+		},
+	];
+
+	/** Runs the hooks of one step whose fault is switched on (for this prompt, with onlyPrompt). */
+	const faultAt = async (
+		at: 'paid' | 'verified' | 'settled',
+		prompt: unknown,
+		step: Step,
+	): Promise<boolean> => {
+		if (faults.onlyPrompt !== undefined && faults.onlyPrompt !== prompt) return false;
+		for (const { at: when, fault, hook } of FAULT_HOOKS) {
+			if (
+				when === at &&
+				faults[fault] !== undefined &&
+				faults[fault] !== false &&
+				(await hook(step))
+			)
+				return true;
+		}
+		return false;
+	};
+
+	/** A 200 with a job and a settlement header claiming a transaction that never happened. */
+	const forgedAnswer = (res: http.ServerResponse) => {
+		const forged = Buffer.from(
+			JSON.stringify({
+				success: true,
+				transaction: `0x${'ab'.repeat(32)}`,
+				network: 'base',
+				payer: '0x0',
+			}),
+		).toString('base64');
+		const name = requirements().x402Version === 1 ? 'x-payment-response' : 'payment-response';
+		const id = randomUUID();
+		return send(
+			res,
+			200,
+			{
+				jobId: id,
+				message: 'ok',
+				statusUrl: `${baseUrl}/api/ai/generations/status/${id}`,
+				timestamp: new Date().toISOString(),
+				statusCode: 200,
+			},
+			{ [name]: forged },
+		);
+	};
+
+	const parseJson = (text: string): Record<string, unknown> | undefined => {
+		try {
+			const value: unknown = JSON.parse(text || '{}');
+			return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+		} catch {
+			return undefined;
+		}
+	};
+
+	/** The nano-banana endpoint: 402 without payment; with one: verify, validate, settle, answer the job. */
 	const generate = async (req: http.IncomingMessage, res: http.ServerResponse, raw: string) => {
 		counts.generate++;
 		const signature = (req.headers['payment-signature'] ?? req.headers['x-payment']) as
@@ -296,46 +457,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		flight.now++;
 		flight.max = Math.max(flight.max, flight.now);
 		res.on('close', () => flight.now--);
-		let promptOf: unknown;
-		try {
-			promptOf = (JSON.parse(raw || '{}') as Record<string, unknown>).prompt;
-		} catch {
-			promptOf = undefined;
-		}
-		const faulty = faults.onlyPrompt === undefined || faults.onlyPrompt === promptOf;
-		const f: Faults = faulty ? faults : {};
-		if (f.refusePaid) return paymentRequired(res, 'payment refused (fault switch)');
-		if (f.paidRedirect) return send(res, 307, '', { location: f.paidRedirect });
-		if (f.forgeSettlement) {
-			const forged = Buffer.from(
-				JSON.stringify({
-					success: true,
-					transaction: `0x${'ab'.repeat(32)}`,
-					network: 'base',
-					payer: '0x0',
-				}),
-			).toString('base64');
-			const name = requirements().x402Version === 1 ? 'x-payment-response' : 'payment-response';
-			const id = randomUUID();
-			return send(
-				res,
-				200,
-				{
-					jobId: id,
-					message: 'ok',
-					statusUrl: `${baseUrl}/api/ai/generations/status/${id}`,
-					timestamp: new Date().toISOString(),
-					statusCode: 200,
-				},
-				{ [name]: forged },
-			);
-		}
-		let payload: Record<string, unknown>;
-		try {
-			payload = JSON.parse(Buffer.from(signature, 'base64').toString('utf8'));
-		} catch {
-			return paymentRequired(res, 'invalid payment header');
-		}
+		const body = parseJson(raw);
+		const step: Step = { res };
+		if (await faultAt('paid', body?.prompt, step)) return;
+
+		// Verify the payment against the real terms.
+		const payload = parseJson(Buffer.from(signature, 'base64').toString('utf8'));
+		if (!payload) return paymentRequired(res, 'invalid payment header');
 		const reqs = requirements();
 		const requirement = reqs.accepts[0] as never;
 		const verified = await options.facilitator
@@ -343,19 +471,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			.catch((e: Error) => ({ isValid: false, invalidReason: e.message }));
 		if (!verified.isValid)
 			return paymentRequired(res, `payment invalid: ${verified.invalidReason ?? 'unknown'}`);
-		let body: Record<string, unknown>;
-		try {
-			body = JSON.parse(raw || '{}');
-		} catch {
-			return send(res, 400, { error: 'body must be JSON' });
-		}
+		if (!body) return send(res, 400, { error: 'body must be JSON' });
 		const problem = validate(body);
 		if (problem) return send(res, 400, { error: problem, statusCode: 400 });
-		if (f.beforeSettle === 'error')
-			return send(res, 500, { error: 'internal error before settling' });
-		if (f.beforeSettle === 'hang') return hang(res);
-		if (f.settleFails) return paymentRequired(res, 'settlement failed (fault switch)');
-		// The service goes on settling even if the client is gone meanwhile (a worker that died).
+		if (await faultAt('verified', body.prompt, step)) return;
+
+		// Settle. The service goes on settling even if the client is gone meanwhile (a worker that died).
 		if (options.settleDelayMs) await new Promise((r) => setTimeout(r, options.settleDelayMs));
 		const settled = await options.facilitator
 			.settle(payload as never, requirement)
@@ -369,60 +490,49 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		if (!settled.success)
 			return paymentRequired(res, `settlement failed: ${settled.errorReason ?? 'unknown'}`);
 		counts.settled++;
-		const settlementHeader = Buffer.from(
-			JSON.stringify({
-				success: true,
-				transaction: settled.transaction,
-				network: settled.network,
-				payer: settled.payer,
-			}),
-		).toString('base64');
 		const headerName = reqs.x402Version === 1 ? 'x-payment-response' : 'payment-response';
-		if (f.afterSettle === 'error')
-			return send(
-				res,
-				500,
-				{ error: 'internal error after settling' },
-				{ [headerName]: settlementHeader },
-			);
-		if (f.afterSettle === 'hang') return hang(res);
-		if (f.afterSettle === 'garbled')
-			return send(res, 200, '{"jobId": "oops', { [headerName]: settlementHeader });
-		if (f.afterSettle === 'huge')
-			return send(res, 200, `{"jobId":"big","pad":"${'a'.repeat(20 * 1024 * 1024)}"}`, {
-				[headerName]: settlementHeader,
-			});
-		if (f.noJobId)
-			return send(res, 200, { ok: true, note: 'no job here' }, { [headerName]: settlementHeader });
+		step.settlementHeader = {
+			[headerName]: Buffer.from(
+				JSON.stringify({
+					success: true,
+					transaction: settled.transaction,
+					network: settled.network,
+					payer: settled.payer,
+				}),
+			).toString('base64'),
+		};
+		if (await faultAt('settled', body.prompt, step)) return;
+
+		// Answer with the job.
 		const index = jobIndex++;
 		const duration =
 			typeof options.jobDurationMs === 'function'
 				? options.jobDurationMs(index)
 				: (options.jobDurationMs ?? 300);
-		const now = Date.now();
-		const job: JobRecord = {
-			id: randomUUID(),
-			index,
+		const job = addJob({
 			request: body,
-			createdAt: now,
-			readyAt: body.sync_mode === true ? now : now + duration,
+			durationMs: body.sync_mode === true ? 0 : duration,
+			index,
 			payer: settled.payer,
 			transaction: settled.transaction,
-		};
-		jobs.set(job.id, job);
+		});
 		const answer: Record<string, unknown> = {
 			jobId: job.id,
 			message: body.sync_mode === true ? 'Image generated' : 'Image generation started',
 			statusUrl: `${baseUrl}/api/ai/generations/status/${job.id}`,
-			timestamp: new Date(now).toISOString(),
+			timestamp: new Date(job.createdAt).toISOString(),
 			statusCode: 200,
 		};
 		if (body.sync_mode === true) {
 			const images = imagesOf(job);
-			if (f.syncImageUrl) images[0].url = f.syncImageUrl;
+			if (
+				faults.syncImageUrl &&
+				(faults.onlyPrompt === undefined || faults.onlyPrompt === body.prompt)
+			)
+				images[0].url = faults.syncImageUrl;
 			Object.assign(answer, { status: 'completed', images });
 		}
-		return send(res, 200, answer, { [headerName]: settlementHeader });
+		return send(res, 200, answer, step.settlementHeader);
 	};
 
 	const status = (res: http.ServerResponse, id: string) => {
@@ -481,54 +591,50 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	};
 
 	const server = http.createServer((req, res) => {
-		const chunks: Buffer[] = [];
-		req.on('data', (c: Buffer) => chunks.push(c));
-		req.on('end', () => {
-			void (async () => {
-				if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
-				const url = new URL(req.url ?? '/', baseUrl);
-				const path = url.pathname;
-				try {
-					if (req.method === 'POST' && path === NANO_BANANA_PATH)
-						return await generate(req, res, Buffer.concat(chunks).toString('utf8'));
-					let m = /^\/api\/ai\/generations\/status\/([\w-]+)$/.exec(path);
-					if (req.method === 'GET' && m) return status(res, m[1]);
-					m = /^\/api\/ai\/generations\/result\/([\w-]+)$/.exec(path);
-					if (req.method === 'GET' && m) {
-						counts.result++;
-						const job = jobs.get(m[1]);
-						if (!job) return send(res, 404, { error: 'job not found' });
-						return send(res, 200, { images: imagesOf(job), seed: job.request.seed ?? 42 });
-					}
-					m = /^\/images\/([\w-]+)\/(\d+)\.(png|jpeg|webp)$/.exec(path);
-					if (req.method === 'GET' && m) {
-						counts.image++;
-						const job = jobs.get(m[1]);
-						if (!job) return send(res, 404, { error: 'image not found' });
-						const format = m[3] as ImageFormat;
-						const key = `${job.id}.${format}`;
-						let bytes = rendered.get(key);
-						if (!bytes) {
-							bytes = await makeImage(format, (job.request.aspect_ratio as string) ?? '1:1', {
-								prompt: typeof job.request.prompt === 'string' ? job.request.prompt : undefined,
-								seed: job.index,
-								size: options.imageSize,
-								minBytes: options.imageBytes,
-							});
-							// Padded benchmark images are not kept: they exist to be large.
-							if (!options.imageBytes) rendered.set(key, bytes);
-						}
-						res.writeHead(200, {
-							'content-type': MIME[format],
-							'content-length': String(bytes.length),
-						});
-						return res.end(bytes);
-					}
-					return send(res, 404, { error: 'not found' });
-				} catch (error) {
-					return send(res, 500, { error: (error as Error).message });
+		void readBody(req).then(async (raw) => {
+			if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+			const url = new URL(req.url ?? '/', baseUrl);
+			const path = url.pathname;
+			try {
+				if (req.method === 'POST' && path === NANO_BANANA_PATH)
+					return await generate(req, res, raw.toString('utf8'));
+				let m = /^\/api\/ai\/generations\/status\/([\w-]+)$/.exec(path);
+				if (req.method === 'GET' && m) return status(res, m[1]);
+				m = /^\/api\/ai\/generations\/result\/([\w-]+)$/.exec(path);
+				if (req.method === 'GET' && m) {
+					counts.result++;
+					const job = jobs.get(m[1]);
+					if (!job) return send(res, 404, { error: 'job not found' });
+					return send(res, 200, { images: imagesOf(job), seed: job.request.seed ?? 42 });
 				}
-			})();
+				m = /^\/images\/([\w-]+)\/(\d+)\.(png|jpeg|webp)$/.exec(path);
+				if (req.method === 'GET' && m) {
+					counts.image++;
+					const job = jobs.get(m[1]);
+					if (!job) return send(res, 404, { error: 'image not found' });
+					const format = m[3] as ImageFormat;
+					const key = `${job.id}.${format}`;
+					let bytes = rendered.get(key);
+					if (!bytes) {
+						bytes = await makeImage(format, (job.request.aspect_ratio as string) ?? '1:1', {
+							prompt: typeof job.request.prompt === 'string' ? job.request.prompt : undefined,
+							seed: job.index,
+							size: options.imageSize,
+							minBytes: options.imageBytes,
+						});
+						// Padded benchmark images are not kept: they exist to be large.
+						if (!options.imageBytes) rendered.set(key, bytes);
+					}
+					res.writeHead(200, {
+						'content-type': MIME[format],
+						'content-length': String(bytes.length),
+					});
+					return res.end(bytes);
+				}
+				return send(res, 404, { error: 'not found' });
+			} catch (error) {
+				return send(res, 500, { error: (error as Error).message });
+			}
 		});
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -547,14 +653,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		paymentHeaders,
 		polls,
 		noticedAt,
+		addJob,
 		reset() {
 			for (const key of Object.keys(faults)) delete (faults as Record<string, unknown>)[key];
+			for (const key of Object.keys(options) as Array<keyof GatewayOptions>)
+				if (!(key in initial)) delete options[key];
+			Object.assign(options, initial);
 			for (const key of Object.keys(counts)) counts[key as keyof typeof counts] = 0;
 			paymentHeaders.length = 0;
 			flight.max = 0;
 			polls.clear();
 			noticedAt.clear();
 			transientLeft.clear();
+			jobs.clear();
+			jobIndex = 0;
 		},
 		async close() {
 			for (const res of hanging) res.destroy();

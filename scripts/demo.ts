@@ -14,7 +14,7 @@ import path from 'node:path';
 import readline from 'node:readline/promises';
 import type { INodeExecutionData } from 'n8n-workflow';
 import { pointAtGateway, startSandbox, type Sandbox } from '../sandbox';
-import { distClasses, runWorkflow, type WorkflowJson } from '../sandbox/engine';
+import { distClasses, runWorkflow, type WorkflowJson } from '../harness/engine';
 
 const OUTPUT = path.resolve('output');
 const say = (line = '') => process.stdout.write(`${line}\n`);

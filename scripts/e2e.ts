@@ -13,7 +13,7 @@
  * from a local registry serving the packed package. In the regular configurations the example
  * workflows then run with n8n's CLI, and the checks are: success, image binary with the right
  * mime type, one on-chain transfer per image, a dry run that moves nothing, no key in n8n's
- * output. The queue configuration's checks are in scripts/n8n/queue.ts.
+ * output. The queue configuration's checks are in harness/app/queue.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,9 +36,9 @@ import {
 	tempHome,
 	type NodeRuntime,
 	type Registry,
-} from './n8n/host';
-import { mcpRetryOnFail } from './n8n/mcp';
-import { executionData, queueMode } from './n8n/queue';
+} from '../harness/app/host';
+import { mcpRetryOnFail } from '../harness/app/mcp';
+import { executionData, queueMode } from '../harness/app/queue';
 
 interface Config {
 	name: 'n8n1' | 'n8n2' | 'queue';

@@ -31,7 +31,7 @@ import {
 	startRegistry,
 	tempHome,
 	type N8nProcess,
-} from './n8n/host';
+} from '../harness/app/host';
 
 const N8N_VERSION = '2.41.1';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

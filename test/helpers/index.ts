@@ -2,14 +2,14 @@ import type { IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8
 import type { Sandbox } from '../../sandbox';
 import {
 	BATCHES_TYPE,
-	chain,
+	connectInLine,
 	GENERATE_TYPE,
 	ITEMS_TYPE,
 	node,
 	TRIGGER_TYPE,
 	WAIT_TYPE,
 	type WorkflowJson,
-} from '../../sandbox/engine';
+} from '../../harness/engine';
 
 /** Where the sandbox serves: what a user would put in Wait for Job's Allowed Hosts. */
 export const SANDBOX_HOST = '127.0.0.1';
@@ -104,7 +104,7 @@ export function generateFlow(options: GenerateFlowOptions): WorkflowJson {
 		);
 		names.push('Wait');
 	}
-	return { nodes, connections: chain(...names) };
+	return { nodes, connections: connectInLine(...names) };
 }
 
 export function jsonOf(items: INodeExecutionData[]) {

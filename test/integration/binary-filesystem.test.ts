@@ -9,14 +9,14 @@ import path from 'node:path';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
 import {
-	chain,
+	connectInLine,
 	initBinaryDataService,
 	ITEMS_TYPE,
 	node,
 	runWorkflow,
 	TRIGGER_TYPE,
 	WAIT_TYPE,
-} from '../../sandbox/engine';
+} from '../../harness/engine';
 import { jsonOf, SANDBOX_HOST } from '../helpers';
 
 const storage = mkdtempSync(path.join(os.tmpdir(), 'nano-banana-fs-'));
@@ -69,20 +69,17 @@ async function wait(statusUrl: string) {
 				{ onError: 'continueRegularOutput' },
 			),
 		],
-		connections: chain('Start', 'Jobs', 'Wait'),
+		connections: connectInLine('Start', 'Jobs', 'Wait'),
 	});
 	expect(result.status).toBe('success');
 	return result;
 }
 
 it('streams a 3 MB image to disk whole', async () => {
-	const id = 'fs-job';
-	sandbox.gateway.jobs.set(id, {
-		id,
-		index: 0,
+	const { id } = sandbox.gateway.addJob({
+		id: 'fs-job',
 		request: { prompt: 'x', output_format: 'png' },
-		createdAt: Date.now(),
-		readyAt: Date.now() + 100,
+		durationMs: 100,
 	});
 	const result = await wait(`${sandbox.gateway.url}/api/ai/generations/status/${id}`);
 	const [item] = result.output('Wait');

@@ -1,7 +1,7 @@
 /** The credential test (Test button in n8n), through the Generate node's credentialTest method. */
 import type { ICredentialTestFunctions } from 'n8n-workflow';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { sourceClasses } from '../../sandbox/engine';
+import { sourceClasses } from '../../harness/engine';
 import { expectNoKey } from '../helpers';
 
 let sandbox: Sandbox;

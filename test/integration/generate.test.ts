@@ -4,7 +4,7 @@
  */
 import { imageSize } from 'image-size';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { runWorkflow, sourceClasses } from '../../sandbox/engine';
+import { runWorkflow, sourceClasses } from '../../harness/engine';
 import { asTool, expectNoKey, generateFlow, jsonOf, loopFlow, walletCredential } from '../helpers';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';

@@ -8,7 +8,7 @@
 import { recoverTypedDataAddress } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { runWorkflow } from '../../sandbox/engine';
+import { runWorkflow } from '../../harness/engine';
 import { NanoBananaError } from '../../nodes/shared/errors';
 import { PaymentError } from '../../nodes/shared/x402/payment';
 import { fetchHttp } from '../../nodes/shared/http';

@@ -6,13 +6,13 @@
  */
 import { startSandbox, type Sandbox } from '../../sandbox';
 import {
-	chain,
+	connectInLine,
 	ITEMS_TYPE,
 	node,
 	runWorkflow,
 	TRIGGER_TYPE,
 	WAIT_TYPE,
-} from '../../sandbox/engine';
+} from '../../harness/engine';
 import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
 
@@ -59,7 +59,7 @@ async function wait(
 					{ onError: 'continueRegularOutput' },
 				),
 			],
-			connections: chain('Start', 'Jobs', 'Wait'),
+			connections: connectInLine('Start', 'Jobs', 'Wait'),
 		},
 		{ credentials: credentials() },
 	);
@@ -69,15 +69,7 @@ async function wait(
 
 /** A job in the gateway as if it had been paid for. */
 function fakeJob(durationMs = 100) {
-	const id = `job-${Math.random().toString(36).slice(2)}`;
-	const now = Date.now();
-	sandbox.gateway.jobs.set(id, {
-		id,
-		index: 0,
-		request: { prompt: 'x' },
-		createdAt: now,
-		readyAt: now + durationMs,
-	});
+	const { id } = sandbox.gateway.addJob({ request: { prompt: 'x' }, durationMs });
 	return {
 		jobId: id,
 		statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`,

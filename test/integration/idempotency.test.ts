@@ -7,14 +7,14 @@
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { createFacilitator } from '../../sandbox/facilitator';
 import {
-	chain,
+	connectInLine,
 	GENERATE_TOOL_TYPE,
 	n8nLogger,
 	node,
 	runWorkflow,
 	TOOL_HOST_TYPE,
 	TRIGGER_TYPE,
-} from '../../sandbox/engine';
+} from '../../harness/engine';
 import { AlreadyPaidError, PaymentError } from '../../nodes/shared/x402/payment';
 import { fetchHttp } from '../../nodes/shared/http';
 import type { PaymentCall } from '../../nodes/shared/x402/call';
@@ -420,7 +420,7 @@ describe("as a tool, through n8n's own tool wrapper (the MCP Server Trigger's pa
 					),
 				],
 				connections: {
-					...chain('Start', 'Agent'),
+					...connectInLine('Start', 'Agent'),
 					'Nano Banana': { ai_tool: [[{ node: 'Agent', type: 'ai_tool', index: 0 }]] },
 				},
 			},

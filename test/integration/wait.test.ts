@@ -5,14 +5,14 @@ import { imageSize } from 'image-size';
 import { nextGapMs } from '../../nodes/shared/jobs/poller';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import {
-	chain,
+	connectInLine,
 	ITEMS_TYPE,
 	node,
 	runWorkflow,
 	sourceClasses,
 	TRIGGER_TYPE,
 	WAIT_TYPE,
-} from '../../sandbox/engine';
+} from '../../harness/engine';
 import {
 	asTool,
 	expectNoKey,
@@ -59,7 +59,7 @@ function waitOnly(
 					extra,
 				),
 			],
-			connections: chain('Start', 'Jobs', 'Wait'),
+			connections: connectInLine('Start', 'Jobs', 'Wait'),
 		},
 		{ credentials: credentials() },
 	);
@@ -67,15 +67,7 @@ function waitOnly(
 
 /** Creates a job in the gateway as if it had been paid for (the Wait node never pays). */
 function fakeJob(durationMs: number, request: Record<string, unknown> = {}) {
-	const id = `job-${Math.random().toString(36).slice(2)}`;
-	const now = Date.now();
-	sandbox.gateway.jobs.set(id, {
-		id,
-		index: sandbox.gateway.jobs.size,
-		request: { prompt: 'x', ...request },
-		createdAt: now,
-		readyAt: now + durationMs,
-	});
+	const { id } = sandbox.gateway.addJob({ request: { prompt: 'x', ...request }, durationMs });
 	return {
 		jobId: id,
 		statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${id}`,
@@ -159,7 +151,7 @@ it('stops promptly when the execution is cancelled', async () => {
 					options: { allowedHosts: SANDBOX_HOST },
 				}),
 			],
-			connections: chain('Start', 'Jobs', 'Wait'),
+			connections: connectInLine('Start', 'Jobs', 'Wait'),
 		},
 		{ credentials: credentials(), onStart: (r) => (cancel = r.cancel) },
 	);
@@ -339,7 +331,7 @@ it('as an AI-agent tool it returns image URLs in JSON and downloads nothing', as
 					options: { allowedHosts: SANDBOX_HOST },
 				}),
 			],
-			connections: chain('Start', 'Jobs', 'Wait'),
+			connections: connectInLine('Start', 'Jobs', 'Wait'),
 		},
 		{ credentials: credentials(), classes: { ...classes, wait: asTool(classes.wait) } },
 	);

@@ -1,21 +1,19 @@
 /**
- * n8n's real execution engine (n8n-core `WorkflowExecute`) with this package's
- * nodes, for tests, the demo and the benchmark. Development only.
+ * n8n's real execution engine (n8n-core `WorkflowExecute`) with this package's nodes, for the
+ * tests, the demo and the benchmark. Development only; its sibling harness/app runs the n8n app.
  *
- * It runs workflow JSON the way n8n does: parameters and expressions resolved
- * per item by n8n-workflow, credentials handed out by a credentials helper that
- * honours `restrictToSupportedNodes`, binary data through n8n-core's helpers.
+ * It runs workflow JSON the way n8n does: parameters and expressions resolved per item by
+ * n8n-workflow, credentials handed out by a credentials helper that honours
+ * `restrictToSupportedNodes`, binary data through n8n-core's helpers. Importing it changes
+ * nothing: n8n-core is loaded, and its environment prepared, on the first run.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-// n8n-core writes its config under N8N_USER_FOLDER on first load: keep it out of ~/.n8n.
-process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(os.tmpdir(), 'n8n-nano-banana-'));
-process.env.N8N_ENCRYPTION_KEY ??= randomBytes(24).toString('hex');
-
-import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { Batches, Items, ManualTrigger, SetRaw, SplitOut, StickyNote, ToolHost } from './standins';
+import type * as N8nCore from 'n8n-core';
 import {
 	ICredentialsHelper,
 	NodeHelpers,
@@ -23,7 +21,6 @@ import {
 	type ICredentialDataDecryptedObject,
 	type ICredentialType,
 	type IConnections,
-	type IExecuteFunctions,
 	type INode,
 	type INodeExecutionData,
 	type INodeType,
@@ -49,202 +46,7 @@ export const TOOL_HOST_TYPE = 'sandbox.toolHost';
 export const GENERATE_TOOL_TYPE = `${GENERATE_TYPE}Tool`;
 export const WAIT_TOOL_TYPE = `${WAIT_TYPE}Tool`;
 
-/** Stand-in for n8n's Manual Trigger: starts the run with one empty item. */
-class ManualTrigger implements INodeType {
-	description = {
-		displayName: 'Manual Trigger',
-		name: 'manualTrigger',
-		group: ['trigger'],
-		version: 1,
-		description: 'Starts the workflow',
-		defaults: { name: 'Manual Trigger' },
-		inputs: [],
-		outputs: ['main'],
-		properties: [],
-	} as unknown as INodeType['description'];
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return [[{ json: {} }]];
-	}
-}
-
-/** Emits the items of its `items` parameter (a JSON array): the test's input data. */
-class Items implements INodeType {
-	description = {
-		displayName: 'Items',
-		name: 'items',
-		group: ['transform'],
-		version: 1,
-		description: 'Emits fixed items',
-		defaults: { name: 'Items' },
-		inputs: ['main'],
-		outputs: ['main'],
-		properties: [{ displayName: 'Items', name: 'items', type: 'json', default: '[]' }],
-	} as unknown as INodeType['description'];
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const raw = this.getNodeParameter('items', 0) as string | object[];
-		const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as object[];
-		return [
-			list.map((json, index) => ({
-				json: json as INodeExecutionData['json'],
-				pairedItem: { item: 0, input: 0, ...{ index } },
-			})),
-		];
-	}
-}
-
-/** Stand-in for n8n's Edit Fields (Set) node in "raw" JSON mode, as the examples use it. */
-class SetRaw implements INodeType {
-	description = {
-		displayName: 'Edit Fields (Set)',
-		name: 'set',
-		group: ['input'],
-		version: [3, 3.4],
-		description: 'Sets fields (raw JSON mode only in this stand-in)',
-		defaults: { name: 'Edit Fields' },
-		inputs: ['main'],
-		outputs: ['main'],
-		properties: [
-			{ displayName: 'Mode', name: 'mode', type: 'string', default: 'raw' },
-			{ displayName: 'JSON', name: 'jsonOutput', type: 'json', default: '{}' },
-			{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
-		],
-	} as unknown as INodeType['description'];
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return [
-			this.getInputData().map((_item, itemIndex) => {
-				const raw = this.getNodeParameter('jsonOutput', itemIndex) as string | object;
-				return {
-					json: (typeof raw === 'string' ? JSON.parse(raw) : raw) as INodeExecutionData['json'],
-					pairedItem: { item: itemIndex },
-				};
-			}),
-		];
-	}
-}
-
-/** Stand-in for n8n's Split Out node: one item per element of a list field. */
-class SplitOut implements INodeType {
-	description = {
-		displayName: 'Split Out',
-		name: 'splitOut',
-		group: ['transform'],
-		version: 1,
-		description: 'Splits a list field into items',
-		defaults: { name: 'Split Out' },
-		inputs: ['main'],
-		outputs: ['main'],
-		properties: [
-			{ displayName: 'Field', name: 'fieldToSplitOut', type: 'string', default: '' },
-			{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
-		],
-	} as unknown as INodeType['description'];
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const out: INodeExecutionData[] = [];
-		this.getInputData().forEach((item, itemIndex) => {
-			const field = this.getNodeParameter('fieldToSplitOut', itemIndex) as string;
-			const list = item.json[field];
-			for (const value of Array.isArray(list) ? list : [list]) {
-				out.push({
-					json: (value && typeof value === 'object'
-						? value
-						: { [field]: value }) as INodeExecutionData['json'],
-					pairedItem: { item: itemIndex },
-				});
-			}
-		});
-		return [out];
-	}
-}
-
-/** Stand-in for n8n's Loop Over Items: output 0 gets the next batch, output 1 everything once all batches came back. */
-class Batches implements INodeType {
-	description = {
-		displayName: 'Loop Over Items',
-		name: 'batches',
-		group: ['organization'],
-		version: 1,
-		description: 'Splits items into batches and loops',
-		defaults: { name: 'Loop' },
-		inputs: ['main'],
-		outputs: ['main', 'main'],
-		outputNames: ['loop', 'done'],
-		properties: [{ displayName: 'Batch Size', name: 'batchSize', type: 'number', default: 1 }],
-	} as unknown as INodeType['description'];
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const state = this.getContext('node') as {
-			todo?: INodeExecutionData['json'][];
-			done?: INodeExecutionData['json'][];
-		};
-		const input = this.getInputData().map((item) => item.json);
-		if (!state.todo) {
-			state.todo = input;
-			state.done = [];
-		} else {
-			state.done?.push(...input);
-		}
-		const batch = state.todo.splice(0, this.getNodeParameter('batchSize', 0) as number);
-		if (batch.length) return [batch.map((json, item) => ({ json, pairedItem: { item } })), []];
-		return [[], (state.done ?? []).map((json, item) => ({ json, pairedItem: { item } }))];
-	}
-}
-
-/**
- * Stand-in for what the MCP Server Trigger and n8n 1.x's agents do with connected tools: it
- * asks n8n's engine for them (`getInputConnectionData`: n8n-core's real createNodeAsTool and
- * makeHandleToolInvocation, with its Retry On Fail loop and a new run index per try) and
- * invokes them with the arguments its `calls` parameter lists, as a model or an MCP client
- * would. Output: one item per call with the tool's answer (or its error).
- */
-class ToolHost implements INodeType {
-	description = {
-		displayName: 'Tool Host',
-		name: 'toolHost',
-		group: ['transform'],
-		version: 1,
-		description: 'Calls connected tools',
-		defaults: { name: 'Tool Host' },
-		inputs: ['main', { type: 'ai_tool', displayName: 'Tools', required: true }],
-		outputs: ['main'],
-		properties: [{ displayName: 'Calls', name: 'calls', type: 'json', default: '[]' }],
-	} as unknown as INodeType['description'];
-
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const tools = (await this.getInputConnectionData('ai_tool', 0)) as Array<{
-			name: string;
-			schema?: unknown;
-			invoke(args: object): Promise<string>;
-		}>;
-		const calls = JSON.parse(this.getNodeParameter('calls', 0) as string) as Array<{
-			tool: string;
-			args: object;
-		}>;
-		const out: INodeExecutionData[] = [];
-		for (const [index, call] of calls.entries()) {
-			const tool = (Array.isArray(tools) ? tools : [tools]).find((t) => t.name === call.tool);
-			if (!tool)
-				throw new Error(
-					`no tool named ${call.tool}: ${(Array.isArray(tools) ? tools : [tools]).map((t) => t.name).join(', ')}`,
-				);
-			try {
-				out.push({
-					json: { tool: call.tool, answer: await tool.invoke(call.args) },
-					pairedItem: { item: 0 },
-				});
-			} catch (error) {
-				out.push({
-					json: { tool: call.tool, index, thrown: (error as Error).message },
-					pairedItem: { item: 0 },
-				});
-			}
-		}
-		return [out];
-	}
-}
+type Loaded = INodeType | IVersionedNodeType;
 
 /** A node type as n8n offers it to agents (n8n's `convertNodeToAiTool`, reproduced): name + "Tool", no main input, an ai_tool output. */
 function toolVariant(type: Loaded): INodeType {
@@ -276,26 +78,16 @@ function toolVariant(type: Loaded): INodeType {
 	});
 }
 
-/** Stand-in for n8n's Sticky Note: no inputs, no outputs, never runs. */
-class StickyNote implements INodeType {
-	description = {
-		displayName: 'Sticky Note',
-		name: 'stickyNote',
-		group: ['input'],
-		version: 1,
-		description: 'A note on the canvas',
-		defaults: { name: 'Sticky Note' },
-		inputs: [],
-		outputs: [],
-		properties: [
-			{ displayName: 'Content', name: 'content', type: 'string', default: '' },
-			{ displayName: 'Height', name: 'height', type: 'number', default: 160 },
-			{ displayName: 'Width', name: 'width', type: 'number', default: 240 },
-		],
-	} as unknown as INodeType['description'];
+/**
+ * n8n-core, loaded on first use with its environment prepared: it writes its config under
+ * N8N_USER_FOLDER when it loads (kept out of ~/.n8n: a temporary folder) and needs an encryption key.
+ */
+function n8nCore(): typeof N8nCore {
+	process.env.N8N_USER_FOLDER ??= mkdtempSync(path.join(os.tmpdir(), 'n8n-nano-banana-'));
+	process.env.N8N_ENCRYPTION_KEY ??= randomBytes(24).toString('hex');
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	return require('n8n-core') as typeof N8nCore;
 }
-
-type Loaded = INodeType | IVersionedNodeType;
 
 export interface NodeClasses {
 	generate: new () => Loaded;
@@ -309,9 +101,9 @@ export function sourceClasses(): NodeClasses {
 	// (ts-node) would pick the codex `.node.json` first: scripts use distClasses().
 	/* eslint-disable @typescript-eslint/no-require-imports */
 	const classes = {
-		generate: require('../nodes/NanoBananaGenerate/NanoBananaGenerate.node').NanoBananaGenerate,
-		wait: require('../nodes/WaitForJob/WaitForJob.node').WaitForJob,
-		credential: require('../credentials/X402WalletApi.credentials').X402WalletApi,
+		generate: require('../../nodes/NanoBananaGenerate/NanoBananaGenerate.node').NanoBananaGenerate,
+		wait: require('../../nodes/WaitForJob/WaitForJob.node').WaitForJob,
+		credential: require('../../credentials/X402WalletApi.credentials').X402WalletApi,
 	};
 	/* eslint-enable @typescript-eslint/no-require-imports */
 	if (typeof classes.generate !== 'function')
@@ -478,6 +270,7 @@ export async function runWorkflow(
 		connections: workflowJson.connections,
 		active: false,
 	} as unknown as IWorkflowBase;
+	const { ExecutionLifecycleHooks, WorkflowExecute } = n8nCore();
 	const hooks = new ExecutionLifecycleHooks(mode, executionId, workflowData, options.retryOf);
 	const additionalData = {
 		credentialsHelper: new CredentialsHelper(
@@ -543,8 +336,8 @@ export function node(
 	return { id: name, name, type, typeVersion: 1, position: [0, 0], parameters, ...extra };
 }
 
-/** Connections of a straight line of nodes. */
-export function chain(...names: string[]): IConnections {
+/** Connections of a straight line of nodes, each to the next. */
+export function connectInLine(...names: string[]): IConnections {
 	const connections: IConnections = {};
 	for (let i = 0; i < names.length - 1; i++) {
 		connections[names[i]] = { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] };
@@ -569,6 +362,7 @@ export async function initBinaryDataService(): Promise<void> {
 
 /** n8n's logger as the nodes get it (`this.logger`): n8n-core's own DI container's instance, for tests that read what was logged. */
 export function n8nLogger(): { info: (message: string, meta?: object) => void } {
+	n8nCore();
 	/* eslint-disable @typescript-eslint/no-require-imports */
 	const paths = [require.resolve('n8n-core')];
 	const { Container } = require(require.resolve('@n8n/di', { paths }));
