@@ -1,8 +1,7 @@
 /**
- * Where requests go, how much they may bring back and how long they may take, against a
- * hostile status/image server on loopback, with both nodes in n8n's engine: redirects
+ * Wait for Job against a hostile status/image server on loopback, in n8n's engine: redirects
  * cannot escape the allow-list, item data cannot widen it, no credentials in URLs, size
- * limits, total deadlines, and prompts that could hide text.
+ * limits, total deadlines. (Generate against hostile servers: hostile-generate.test.ts.)
  */
 import { startSandbox, type Sandbox } from '../../sandbox';
 import {
@@ -13,7 +12,7 @@ import {
 	TRIGGER_TYPE,
 	WAIT_TYPE,
 } from '../../harness/engine';
-import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
+import { jsonOf, walletCredential } from '../helpers';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
 
 let sandbox: Sandbox;
@@ -77,7 +76,7 @@ function fakeJob(durationMs = 100) {
 	};
 }
 
-describe("7. redirects cannot escape Wait for Job's allow-list", () => {
+describe("redirects cannot escape Wait for Job's allow-list", () => {
 	it('a status URL redirecting to a host that is not allowed is refused; that host gets no request', async () => {
 		const target = `${hostile.otherUrl}/status?image=x`;
 		const result = await wait(
@@ -126,30 +125,9 @@ describe("7. redirects cannot escape Wait for Job's allow-list", () => {
 		expect(jsonOf(result.output('Wait'))[0]).toMatchObject({ status: 'completed' });
 		expect(result.output('Wait')[0].binary?.data?.mimeType).toBe('image/png');
 	});
-
-	it('Sync Mode images in Generate follow the same rule: the paid item stays, the foreign host gets nothing', async () => {
-		sandbox.gateway.faults.syncImageUrl = `${sandbox.gateway.url}/redirect-me`;
-		const foreign = `${hostile.otherUrl}/huge?mb=1&type=image`;
-		// The gateway has no /redirect-me; point the image at the hostile redirector instead.
-		sandbox.gateway.faults.syncImageUrl = `${hostile.url}/redirect?to=${encodeURIComponent(foreign)}`;
-		const result = await runWorkflow(
-			generateFlow({
-				endpoint: sandbox.gateway.endpoint,
-				generate: { syncMode: true, options: { allowedHosts: `127.0.0.1:${port()}` } },
-			}),
-			{ credentials: credentials() },
-		);
-		expect(result.status).toBe('success');
-		const [json] = jsonOf(result.output('Generate'));
-		expect(json.jobId).toEqual(expect.any(String));
-		expect((json.image as Record<string, unknown>).downloadError).toMatch(/which is not allowed/);
-		expect(hostile.sent.get('/huge')).toBeUndefined();
-		expect(sandbox.gateway.counts.settled).toBe(1);
-		expectNoKey(result.run, sandbox.payers[0].key);
-	});
 });
 
-describe('8. item data cannot widen the allow-list', () => {
+describe('item data cannot widen the allow-list', () => {
 	it("the incoming item's endpoint field adds no host", async () => {
 		const statusUrl = `${hostile.url}/status?image=x`;
 		const result = await wait([{ statusUrl, endpoint: `${hostile.url}/api` }], '');
@@ -183,22 +161,7 @@ describe('8. item data cannot widen the allow-list', () => {
 	});
 });
 
-describe('9. no credentials in URLs', () => {
-	it('an Endpoint URL with user:pass@ is refused naming the field, nothing is sent, the password is never echoed', async () => {
-		const endpoint = sandbox.gateway.endpoint.replace('http://', 'http://alice:hunter2@');
-		const result = await runWorkflow(
-			generateFlow({ endpoint, generateExtra: { onError: 'continueRegularOutput' } }),
-			{ credentials: credentials() },
-		);
-		const [json] = jsonOf(result.output('Generate'));
-		expect(json.error).toMatch(
-			/^Endpoint URL: the URL http:\/\/127\.0\.0\.1:\d+\/api\/.* contains a user name or password/,
-		);
-		expect(json).toMatchObject({ signed: false, settlement: 'not charged' });
-		expect(JSON.stringify(result.run)).not.toContain('hunter2');
-		expect(sandbox.gateway.counts.generate).toBe(0);
-	});
-
+describe('no credentials in URLs', () => {
 	it('a Status URL with credentials is refused and not echoed', async () => {
 		const job = fakeJob();
 		const result = await wait(
@@ -214,7 +177,7 @@ describe('9. no credentials in URLs', () => {
 	});
 });
 
-describe('10. size limits', () => {
+describe('size limits', () => {
 	it('an image above 50 MB fails its item and the download stops early', async () => {
 		const image = `${hostile.url}/huge?mb=1024&type=image`;
 		const result = await wait(
@@ -235,22 +198,9 @@ describe('10. size limits', () => {
 		const polls = hostile.requests.length;
 		expect(hostile.sent.get('/huge')).toBeLessThan(polls * 8 * 1024 * 1024);
 	});
-
-	it('an endpoint answering more than 5 MB fails before anything is signed', async () => {
-		const result = await runWorkflow(
-			generateFlow({
-				endpoint: `${hostile.url}/huge?mb=100`,
-				generateExtra: { onError: 'continueRegularOutput' },
-			}),
-			{ credentials: credentials() },
-		);
-		const [json] = jsonOf(result.output('Generate'));
-		expectNoKey(result.run, sandbox.payers[0].key);
-		expect(json.error).toMatch(/larger than 5 MB; it was dropped\. Nothing was signed or paid\./);
-	});
 });
 
-describe('11. total deadlines, not idle timeouts', () => {
+describe('total deadlines, not idle timeouts', () => {
 	it.each(['trickle', 'silent'])(
 		'a %s status server ends the item within Max Wait + 30 s (Max Wait 3 s)',
 		async (kind) => {
@@ -279,93 +229,4 @@ describe('11. total deadlines, not idle timeouts', () => {
 			/No complete answer from http:\/\/127\.0\.0\.1:\d+\/trickle within/,
 		);
 	}, 45_000);
-
-	it('Generate against a server that never answers fails within Request Timeout, signing nothing', async () => {
-		const started = Date.now();
-		const result = await runWorkflow(
-			generateFlow({
-				endpoint: `${hostile.url}/silent`,
-				generate: { options: { requestTimeoutSeconds: 2 } },
-				generateExtra: { onError: 'continueRegularOutput' },
-			}),
-			{ credentials: credentials() },
-		);
-		expect(Date.now() - started).toBeLessThan(6_000);
-		const [json] = jsonOf(result.output('Generate'));
-		expect(json.error).toMatch(
-			/No complete answer from .*\/silent within 2 s .*Nothing was signed or paid\./,
-		);
-		expect(json).toMatchObject({ signed: false, settlement: 'not charged' });
-	});
-
-	it('Generate against a trickling server fails within Request Timeout too', async () => {
-		const started = Date.now();
-		const result = await runWorkflow(
-			generateFlow({
-				endpoint: `${hostile.url}/trickle`,
-				generate: { options: { requestTimeoutSeconds: 3 } },
-				generateExtra: { onError: 'continueRegularOutput' },
-			}),
-			{ credentials: credentials() },
-		);
-		expect(Date.now() - started).toBeLessThan(7_000);
-		expect(jsonOf(result.output('Generate'))[0].error).toMatch(/within 3 s/);
-	});
-});
-
-describe('12. prompts and seeds that could mislead are refused, naming the field, paying nothing', () => {
-	it.each([
-		['a NUL', 'a banana\u0000 on a beach'],
-		['an ESC', 'a banana \u001b[31m red'],
-		['a right-to-left override', 'a banana \u202Eeveileb'],
-		['a zero-width space', 'a\u200Bbanana'],
-		['only spaces and newlines', ' \n\t '],
-	])('%s in the prompt', async (_label, prompt) => {
-		const result = await runWorkflow(
-			generateFlow({
-				endpoint: sandbox.gateway.endpoint,
-				items: [{ prompt }],
-				generateExtra: { onError: 'continueRegularOutput' },
-			}),
-			{
-				credentials: credentials(),
-			},
-		);
-		const [json] = jsonOf(result.output('Generate'));
-		expect(json.error).toMatch(
-			/^Prompt: (contains the invisible control character U\+[0-9A-F]{4}|is empty)/,
-		);
-		expect(json).toMatchObject({ signed: false });
-		expect(sandbox.gateway.counts.generate).toBe(0);
-		expectNoKey(result.run, sandbox.payers[0].key);
-	});
-
-	it('new lines, tabs and emoji stay allowed', async () => {
-		const result = await runWorkflow(
-			generateFlow({
-				endpoint: sandbox.gateway.endpoint,
-				items: [{ prompt: 'line one\n\tline two 👨‍👩‍👧 🍌' }],
-			}),
-			{ credentials: credentials() },
-		);
-		expect(result.status).toBe('success');
-		expect(sandbox.gateway.counts.paid).toBe(1);
-	});
-
-	it.each(['0x10', '1e3', ' 12 a', '+5'])('seed %p', async (seed) => {
-		const result = await runWorkflow(
-			generateFlow({
-				endpoint: sandbox.gateway.endpoint,
-				generate: { seed },
-				generateExtra: { onError: 'continueRegularOutput' },
-			}),
-			{
-				credentials: credentials(),
-			},
-		);
-		expect(jsonOf(result.output('Generate'))[0].error).toMatch(
-			/^Seed: .* is not a plain whole number of 0 or more/,
-		);
-		expect(sandbox.gateway.counts.generate).toBe(0);
-	});
 });

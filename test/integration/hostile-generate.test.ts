@@ -1,8 +1,9 @@
 /**
- * Money safety against a hostile or broken x402 gateway, on the local chain: short-lived
+ * Generate against a hostile or broken x402 gateway, on the local chain: short-lived
  * signatures, the token domain from our table, no payment header off the Endpoint URL's
  * host, Retry On Fail that cannot pay twice, reports that are never lost, receipts that
- * say who claims what, and a balance check that does not count loops twice.
+ * say who claims what, a balance check that does not count loops twice, endpoints that
+ * hang, trickle or flood, and prompts that could mislead.
  * Every case that could move money counts the transfers on the chain.
  */
 import { recoverTypedDataAddress } from 'viem';
@@ -37,6 +38,8 @@ beforeEach(() => {
 });
 
 const transfers = async () => (await sandbox.chain.transfers(PAY_TO)).length;
+const credentials = () => ({ x402WalletApi: walletCredential(sandbox, 0) });
+const port = () => new URL(hostile.url).port;
 const session = (payer = 0, extra: Record<string, unknown> = {}) =>
 	new PaymentSession({
 		http: fetchHttp(),
@@ -60,7 +63,7 @@ function decodeHeader(header: string) {
 	};
 }
 
-describe('1. a signed authorization is short-lived, whatever the server asks', () => {
+describe('a signed authorization is short-lived, whatever the server asks', () => {
 	it.each([3_600, 315_360_000, 1e13, 1e30])(
 		'refuses a quote valid %d seconds under the "validity" rule, signing nothing',
 		async (seconds) => {
@@ -106,7 +109,7 @@ describe('1. a signed authorization is short-lived, whatever the server asks', (
 	});
 });
 
-it("3. signs the token's EIP-712 domain from the package's table, not the server's extra", async () => {
+it("signs the token's EIP-712 domain from the package's table, not the server's extra", async () => {
 	sandbox.gateway.faults.quoteOverrides = { extra: { name: 'Evil Coin', version: '9' } };
 	const before = await transfers();
 	const answer = await session(1).pay({
@@ -155,7 +158,7 @@ it("3. signs the token's EIP-712 domain from the package's table, not the server
 	);
 });
 
-describe('6. a payment header goes only to the Endpoint URL', () => {
+describe('a payment header goes only to the Endpoint URL', () => {
 	it('a redirect on the paid request is not followed: the other host gets nothing, the error names it', async () => {
 		sandbox.gateway.faults.paidRedirect = `${hostile.url}/collect`;
 		const before = await transfers();
@@ -188,7 +191,7 @@ describe('6. a payment header goes only to the Endpoint URL', () => {
 	});
 });
 
-describe('4. messages match the verdict', () => {
+describe('messages match the verdict', () => {
 	it('charged: the service took the payment, and the message says so', async () => {
 		sandbox.gateway.faults.noJobId = true;
 		const result = await runWorkflow(
@@ -237,7 +240,7 @@ describe('4. messages match the verdict', () => {
 	});
 });
 
-it('10. a paid answer above 5 MB is dropped and reported with its verdict', async () => {
+it('a paid answer above 5 MB is dropped and reported with its verdict', async () => {
 	sandbox.gateway.faults.afterSettle = 'huge';
 	const error = (await failure(
 		session(4).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'huge' } }),
@@ -249,7 +252,7 @@ it('10. a paid answer above 5 MB is dropped and reported with its verdict', asyn
 	expect(error.settlement).toBe('charged');
 });
 
-it('14. the receipt says who claims what: a forged settlement header is not taken for a payment', async () => {
+it('the receipt says who claims what: a forged settlement header is not taken for a payment', async () => {
 	sandbox.gateway.faults.forgeSettlement = true;
 	const before = await transfers();
 	const answer = await session(4).pay({
@@ -276,7 +279,7 @@ it('14. the receipt says who claims what: a forged settlement header is not take
 	expect(real.receipt?.explorerUrl).toBeNull();
 });
 
-describe("5. n8n's Retry On Fail never signs twice for one item in one execution", () => {
+describe("n8n's Retry On Fail never signs twice for one item in one execution", () => {
 	const retry = { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 };
 
 	it('one item, a server that settles then answers 500: one transfer over three tries, the report says it was paid', async () => {
@@ -344,7 +347,7 @@ describe("5. n8n's Retry On Fail never signs twice for one item in one execution
 	});
 });
 
-it('2. a report survives a validBefore that is not a date', () => {
+it('a report survives a validBefore that is not a date', () => {
 	const attempt = {
 		payer: '0x0000000000000000000000000000000000000001',
 		payTo: PAY_TO,
@@ -375,7 +378,7 @@ it('2. a report survives a validBefore that is not a date', () => {
 	expect(error.facts()).toContain('Nonce: 0xcdcd');
 });
 
-it('13. the balance check counts only what has not left the wallet: a 0.2 USDC wallet pays three looped images', async () => {
+it('the balance check counts only what has not left the wallet: a 0.2 USDC wallet pays three looped images', async () => {
 	const key = generatePrivateKey();
 	const address = privateKeyToAccount(key).address;
 	await sandbox.chain.fund(address, 200_000n);
@@ -404,4 +407,140 @@ it('13. the balance check counts only what has not left the wallet: a 0.2 USDC w
 		/^Insufficient USDC: the wallet held 0\.0419 USDC when this run started/,
 	);
 	expect(await transfers()).toBe(before + 3);
+});
+
+describe('a hostile or broken endpoint', () => {
+	it('Sync Mode images in Generate follow the same rule: the paid item stays, the foreign host gets nothing', async () => {
+		sandbox.gateway.faults.syncImageUrl = `${sandbox.gateway.url}/redirect-me`;
+		const foreign = `${hostile.otherUrl}/huge?mb=1&type=image`;
+		// The gateway has no /redirect-me; point the image at the hostile redirector instead.
+		sandbox.gateway.faults.syncImageUrl = `${hostile.url}/redirect?to=${encodeURIComponent(foreign)}`;
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				generate: { syncMode: true, options: { allowedHosts: `127.0.0.1:${port()}` } },
+			}),
+			{ credentials: credentials() },
+		);
+		expect(result.status).toBe('success');
+		const [json] = jsonOf(result.output('Generate'));
+		expect(json.jobId).toEqual(expect.any(String));
+		expect((json.image as Record<string, unknown>).downloadError).toMatch(/which is not allowed/);
+		expect(hostile.sent.get('/huge')).toBeUndefined();
+		expect(sandbox.gateway.counts.settled).toBe(1);
+		expectNoKey(result.run, sandbox.payers[0].key);
+	});
+	it('an Endpoint URL with user:pass@ is refused naming the field, nothing is sent, the password is never echoed', async () => {
+		const endpoint = sandbox.gateway.endpoint.replace('http://', 'http://alice:hunter2@');
+		const result = await runWorkflow(
+			generateFlow({ endpoint, generateExtra: { onError: 'continueRegularOutput' } }),
+			{ credentials: credentials() },
+		);
+		const [json] = jsonOf(result.output('Generate'));
+		expect(json.error).toMatch(
+			/^Endpoint URL: the URL http:\/\/127\.0\.0\.1:\d+\/api\/.* contains a user name or password/,
+		);
+		expect(json).toMatchObject({ signed: false, settlement: 'not charged' });
+		expect(JSON.stringify(result.run)).not.toContain('hunter2');
+		expect(sandbox.gateway.counts.generate).toBe(0);
+	});
+	it('an endpoint answering more than 5 MB fails before anything is signed', async () => {
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: `${hostile.url}/huge?mb=100`,
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{ credentials: credentials() },
+		);
+		const [json] = jsonOf(result.output('Generate'));
+		expectNoKey(result.run, sandbox.payers[0].key);
+		expect(json.error).toMatch(/larger than 5 MB; it was dropped\. Nothing was signed or paid\./);
+	});
+	it('Generate against a server that never answers fails within Request Timeout, signing nothing', async () => {
+		const started = Date.now();
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: `${hostile.url}/silent`,
+				generate: { options: { requestTimeoutSeconds: 2 } },
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{ credentials: credentials() },
+		);
+		expect(Date.now() - started).toBeLessThan(6_000);
+		const [json] = jsonOf(result.output('Generate'));
+		expect(json.error).toMatch(
+			/No complete answer from .*\/silent within 2 s .*Nothing was signed or paid\./,
+		);
+		expect(json).toMatchObject({ signed: false, settlement: 'not charged' });
+	});
+	it('Generate against a trickling server fails within Request Timeout too', async () => {
+		const started = Date.now();
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: `${hostile.url}/trickle`,
+				generate: { options: { requestTimeoutSeconds: 3 } },
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{ credentials: credentials() },
+		);
+		expect(Date.now() - started).toBeLessThan(7_000);
+		expect(jsonOf(result.output('Generate'))[0].error).toMatch(/within 3 s/);
+	});
+});
+
+describe('prompts and seeds that could mislead are refused, naming the field, paying nothing', () => {
+	it.each([
+		['a NUL', 'a banana\u0000 on a beach'],
+		['an ESC', 'a banana \u001b[31m red'],
+		['a right-to-left override', 'a banana \u202Eeveileb'],
+		['a zero-width space', 'a\u200Bbanana'],
+		['only spaces and newlines', ' \n\t '],
+	])('%s in the prompt', async (_label, prompt) => {
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				items: [{ prompt }],
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{
+				credentials: credentials(),
+			},
+		);
+		const [json] = jsonOf(result.output('Generate'));
+		expect(json.error).toMatch(
+			/^Prompt: (contains the invisible control character U\+[0-9A-F]{4}|is empty)/,
+		);
+		expect(json).toMatchObject({ signed: false });
+		expect(sandbox.gateway.counts.generate).toBe(0);
+		expectNoKey(result.run, sandbox.payers[0].key);
+	});
+
+	it('new lines, tabs and emoji stay allowed', async () => {
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				items: [{ prompt: 'line one\n\tline two 👨‍👩‍👧 🍌' }],
+			}),
+			{ credentials: credentials() },
+		);
+		expect(result.status).toBe('success');
+		expect(sandbox.gateway.counts.paid).toBe(1);
+	});
+
+	it.each(['0x10', '1e3', ' 12 a', '+5'])('seed %p', async (seed) => {
+		const result = await runWorkflow(
+			generateFlow({
+				endpoint: sandbox.gateway.endpoint,
+				generate: { seed },
+				generateExtra: { onError: 'continueRegularOutput' },
+			}),
+			{
+				credentials: credentials(),
+			},
+		);
+		expect(jsonOf(result.output('Generate'))[0].error).toMatch(
+			/^Seed: .* is not a plain whole number of 0 or more/,
+		);
+		expect(sandbox.gateway.counts.generate).toBe(0);
+	});
 });
