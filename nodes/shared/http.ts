@@ -112,6 +112,12 @@ export function excerptOf(body: unknown, max = 200): string {
 	return redactText(text).slice(0, max);
 }
 
+/** ": <the start of the body>" to end a message with, or nothing for an empty body. */
+export function excerptAfter(body: unknown, max = 200): string {
+	const text = excerptOf(body, max);
+	return text ? `: ${text}` : '';
+}
+
 function safeStringify(value: unknown): string {
 	try {
 		return JSON.stringify(value) ?? '';

@@ -13,7 +13,14 @@
  */
 
 import { JobError, NanoBananaError, resultOf } from '../errors';
-import { DeadlineError, excerptOf, header, type HttpFn, type HttpResponse } from '../http';
+import {
+	DeadlineError,
+	excerptAfter,
+	excerptOf,
+	header,
+	type HttpFn,
+	type HttpResponse,
+} from '../http';
 import { DOWNLOAD_GRACE_MS, MAX_TRANSIENT_ERRORS, POLL_REQUEST_TIMEOUT_MS } from '../limits';
 import { assertAllowedUrl, redactUrl, type HostRule } from '../urls';
 import { findImages, readStatus, type ImageRef } from './shapes';
@@ -171,10 +178,13 @@ function checkStatusResponse(
 		});
 	}
 	if (response.status < 200 || response.status >= 300) {
-		throw new JobError(`The status URL answered HTTP ${response.status}${excerpt(response.body)}`, {
-			details: { statusUrl: redactUrl(url) },
-			httpStatus: response.status,
-		});
+		throw new JobError(
+			`The status URL answered HTTP ${response.status}${excerptAfter(response.body, 300)}`,
+			{
+				details: { statusUrl: redactUrl(url) },
+				httpStatus: response.status,
+			},
+		);
 	}
 	const reading = readStatus(response.body);
 	if (reading.state === 'unreadable')
@@ -198,7 +208,7 @@ async function fetchResult(
 		checkStatusResponse(response, url);
 	if (response.status < 200 || response.status >= 300) {
 		throw new JobError(
-			`The job result at ${redactUrl(url)} answered HTTP ${response.status}${excerpt(response.body)}`,
+			`The job result at ${redactUrl(url)} answered HTTP ${response.status}${excerptAfter(response.body, 300)}`,
 			{ details: { resultUrl: redactUrl(url) }, httpStatus: response.status },
 		);
 	}
@@ -206,15 +216,10 @@ async function fetchResult(
 }
 
 function unreadable(message: string, body: unknown, url: string): JobError {
-	return new JobError(`${message}${excerpt(body)}`, {
+	return new JobError(`${message}${excerptAfter(body, 300)}`, {
 		hint: 'The service answered in a shape this node does not know. Open an issue with this excerpt so the shape can be added.',
 		details: { statusUrl: redactUrl(url), excerpt: excerptOf(body, 300) },
 	});
-}
-
-function excerpt(body: unknown): string {
-	const text = excerptOf(body, 300);
-	return text ? `: ${text}` : '';
 }
 
 /** Retry-After as seconds or an HTTP date, in ms from now. */

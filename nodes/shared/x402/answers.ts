@@ -4,7 +4,7 @@
  */
 
 import { NotSignedError } from '../errors';
-import { excerptOf, type HttpResponse } from '../http';
+import { excerptAfter, excerptOf, type HttpResponse } from '../http';
 
 /** The service's own reason, from the usual fields of an error body. */
 export function reasonOf(response: HttpResponse): string | undefined {
@@ -17,10 +17,9 @@ export function reasonOf(response: HttpResponse): string | undefined {
 	return undefined;
 }
 
-/** ": <the start of the body>", or nothing for an empty body. */
+/** ": <the start of the answer's body>", or nothing for an empty body. */
 export function bodyExcerpt(response: HttpResponse): string {
-	const text = excerptOf(response.body);
-	return text ? `: ${text}` : '';
+	return excerptAfter(response.body);
 }
 
 /** The service could not be reached, or answered an error, before any payment: nothing was signed. */
