@@ -77,28 +77,17 @@ export async function buildReceipt(
 	};
 }
 
-/** The payment facts of a receipt, as a failure report needs them. */
-export function attemptOf(receipt: Receipt): PaymentAttempt {
-	const {
-		x402Version,
-		network,
-		asset,
-		amountAtomic,
-		amountUsdc,
-		payer,
-		payTo,
-		nonce,
-		validBefore,
-	} = receipt;
+/** The payment facts of a receipt (what was signed), as a failure report needs them. */
+export function attemptOf(r: Receipt): PaymentAttempt {
 	return {
-		x402Version,
-		network,
-		asset,
-		amountAtomic,
-		amountUsdc,
-		payer,
-		payTo,
-		nonce,
-		validBefore,
+		x402Version: r.x402Version,
+		network: r.network,
+		asset: r.asset,
+		amountAtomic: r.amountAtomic,
+		amountUsdc: r.amountUsdc,
+		payer: r.payer,
+		payTo: r.payTo,
+		nonce: r.nonce,
+		validBefore: r.validBefore,
 	};
 }
