@@ -5,7 +5,8 @@
  *
  *   Idempotency Key set     ["idempotency key", workflow id, node id, the key]
  *   plain node (default)    ["item", workflow id, origin, node id, run index, item index]
- *   as an AI-agent tool     ["tool call", workflow id, origin, node id, tool call id, hash of the call's arguments]
+ * as an AI-agent tool ["tool call", workflow id, origin, node id, tool call id, hash of the call's
+ * arguments]
  *
  * origin is the execution the call first ran in: this execution, or the one n8n's Retry
  * retries (`retryOf`, which n8n 2.x gives the execution's lifecycle hooks), or the origin an
@@ -105,7 +106,9 @@ export function callScope(context: IExecuteFunctions, runIndex: number, tool: bo
 	};
 }
 
-/** The Idempotency Key of an item: text (or a number), not blank, bounded, no control characters. */
+/**
+ * The Idempotency Key of an item: text (or a number), not blank, bounded, no control characters.
+ */
 export function readIdempotencyKey(options: IDataObject): string | undefined {
 	if (!Object.prototype.hasOwnProperty.call(options, 'idempotencyKey')) return undefined;
 	const raw = options.idempotencyKey;
@@ -187,7 +190,10 @@ function mcpRequest(context: IExecuteFunctions): string | undefined {
 	return `mcp session ${session} request ${String(body.id)}`;
 }
 
-/** The execution n8n's Retry retries. n8n 2.x keeps it on the execution's lifecycle hooks; n8n 1.x gives nodes no way to read it. */
+/**
+ * The execution n8n's Retry retries. n8n 2.x keeps it on the execution's lifecycle hooks; n8n 1.x
+ * gives nodes no way to read it.
+ */
 function retryOfExecution(context: IExecuteFunctions): string | undefined {
 	const additionalData: unknown = Reflect.get(context, 'additionalData');
 	const hooks: unknown =

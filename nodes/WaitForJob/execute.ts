@@ -58,8 +58,10 @@ export async function waitForJob(
 	const started = Date.now();
 	const input = context.getInputData()[itemIndex]?.json ?? {};
 	const statusUrl = String(context.getNodeParameter('statusUrl', itemIndex, '') ?? '').trim();
-	// An error item from upstream (Generate with Continue On Fail: refused or failed, its payment facts in it)
-	// has no job to wait for: it is passed on unchanged, so one refused item does not fail the others' images.
+	// An error item from upstream (Generate with Continue On Fail: refused or failed, its payment
+	// facts in it)
+	// has no job to wait for: it is passed on unchanged, so one refused item does not fail the others'
+	// images.
 	if (!statusUrl && typeof input.error === 'string') return [{ json: { ...input } }];
 	if (!statusUrl)
 		throw new InputError(
@@ -124,7 +126,8 @@ export async function waitForJob(
 		maxIntervalMs: maxIntervalS * 1000,
 		maxWaitMs: maxWaitMin * 60_000,
 		allowedHosts,
-		// Generate's output carries the service's timestamp of the job: a fresh job is first checked after Poll Interval.
+		// Generate's output carries the service's timestamp of the job: a fresh job is first checked
+		// after Poll Interval.
 		submittedAt: typeof input.timestamp === 'string' ? Date.parse(input.timestamp) : undefined,
 	});
 	const facts = {
@@ -133,7 +136,8 @@ export async function waitForJob(
 		polls: result.polls,
 		waitedMs: result.waitedMs,
 	};
-	// Downloads end by Max Wait + DOWNLOAD_GRACE_MS from the start of this item, whatever the server does.
+	// Downloads end by Max Wait + DOWNLOAD_GRACE_MS from the start of this item, whatever the server
+	// does.
 	const itemDeadline = started + maxWaitMin * 60_000 + DOWNLOAD_GRACE_MS;
 	const downloadTimeout = () =>
 		Math.min(DOWNLOAD_TIMEOUT_MS, Math.max(1_000, itemDeadline - Date.now()));

@@ -130,7 +130,8 @@ export function buildGenerateBody(input: GenerateInput): GenerateBody {
 /**
  * Characters a prompt may not carry: C0 and C1 controls except tab and new lines, and the
  * invisible format characters that reorder or hide text (bidi overrides and isolates,
- * zero-width space and direction marks, the BOM; zero-width joiners stay, emoji need them), which can make a prompt read differently than it is.
+ * zero-width space and direction marks, the BOM; zero-width joiners stay, emoji need them), which
+ * can make a prompt read differently than it is.
  */
 const CONTROL_CHARACTERS =
 	// eslint-disable-next-line no-control-regex
@@ -158,7 +159,10 @@ function parseSeed(value: unknown): number | undefined {
 	return n;
 }
 
-/** Dopamint's answer: `{jobId, message, statusUrl, timestamp, statusCode}`, plus images in sync mode. */
+/**
+ * Dopamint's answer: `{jobId, message, statusUrl, timestamp, statusCode}`, plus images in sync
+ * mode.
+ */
 export interface GenerateAnswer {
 	jobId: string;
 	message: string;

@@ -85,7 +85,10 @@ export class NanoBananaError extends Error {
 		return false;
 	}
 
-	/** Facts to list, one per line, in the description n8n shows when the node stops (the payment errors have some). */
+	/**
+	 * Facts to list, one per line, in the description n8n shows when the node stops (the payment
+	 * errors have some).
+	 */
 	facts(): string | undefined {
 		return undefined;
 	}
@@ -104,7 +107,9 @@ export class InputError extends NanoBananaError {
 	}
 }
 
-/** Something stopped a payment before anything was signed: the message says so, and so do the facts. */
+/**
+ * Something stopped a payment before anything was signed: the message says so, and so do the facts.
+ */
 export class NotSignedError extends NanoBananaError {
 	constructor(message: string, options: NanoBananaErrorOptions) {
 		super(`${message}. Nothing was signed or paid.`, {
@@ -123,7 +128,9 @@ export class JobError extends NanoBananaError {
 	}
 }
 
-/** A plain HTTP failure outside any payment: a status, a refused redirect, a deadline, a size limit. */
+/**
+ * A plain HTTP failure outside any payment: a status, a refused redirect, a deadline, a size limit.
+ */
 export class HttpError extends NanoBananaError {
 	constructor(message: string, options: Omit<NanoBananaErrorOptions, 'kind'> = {}) {
 		super(message, { ...options, kind: 'http' });

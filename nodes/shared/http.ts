@@ -25,11 +25,17 @@ export interface HttpRequest {
 	body?: unknown;
 	/** Total time for the exchange, from sending to the last byte of the body. */
 	timeoutMs: number;
-	/** Answer the body as a stream (downloads), not parsed; the deadline and the size limit go on applying while it is read. */
+	/**
+	 * Answer the body as a stream (downloads), not parsed; the deadline and the size limit go on
+	 * applying while it is read.
+	 */
 	stream?: boolean;
 	/** Most bytes of body accepted (default MAX_JSON_BYTES). */
 	maxBytes?: number;
-	/** Follow redirects whose every hop passes these host rules (GET only). Absent: a redirect is an error. */
+	/**
+	 * Follow redirects whose every hop passes these host rules (GET only). Absent: a redirect is an
+	 * error.
+	 */
 	followRedirects?: HostRule[];
 }
 
@@ -37,7 +43,10 @@ export interface HttpResponse {
 	status: number;
 	/** Header names in lower case. */
 	headers: Record<string, string>;
-	/** Parsed JSON when the answer is JSON, the raw text otherwise; with `stream`, a ByteStream (or a Buffer from a transport without Node streams). */
+	/**
+	 * Parsed JSON when the answer is JSON, the raw text otherwise; with `stream`, a ByteStream (or a
+	 * Buffer from a transport without Node streams).
+	 */
 	body: unknown;
 	/** The URL that answered (after allowed redirects). */
 	url: string;
@@ -56,7 +65,10 @@ export interface TransportRequest {
 	timeoutMs: number;
 	signal: AbortSignal;
 }
-/** A Node byte stream, as n8n's HTTP helper answers with `encoding: 'stream'` (typed here without importing `stream`). */
+/**
+ * A Node byte stream, as n8n's HTTP helper answers with `encoding: 'stream'` (typed here without
+ * importing `stream`).
+ */
 export type ByteStream = NodeJS.ReadableStream & {
 	destroy(error?: Error): unknown;
 	destroyed?: boolean;
@@ -105,7 +117,10 @@ export class TooLargeError extends HttpError {
 	}
 }
 
-/** The start of an answer's body as it may be shown: text or JSON, without credentials in URLs, at most `max` characters. */
+/**
+ * The start of an answer's body as it may be shown: text or JSON, without credentials in URLs, at
+ * most `max` characters.
+ */
 export function excerptOf(body: unknown, max = 200): string {
 	if (body === undefined || body === null || body === '') return '';
 	const text = typeof body === 'string' ? body : safeStringify(body);
@@ -219,7 +234,8 @@ async function readBytes(
 /**
  * A streamed body that fails past maxBytes and when the deadline or a cancel ends the exchange.
  * The Node stream n8n's helper gives is handed on as it is (so binary data is still streamed to
- * n8n's store), its bytes counted as they are consumed, and destroyed with the reason. A body without Node streams (fetch) is read
+ * n8n's store), its bytes counted as they are consumed, and destroyed with the reason. A body
+ * without Node streams (fetch) is read
  * into a Buffer under the same limits.
  */
 async function guardStream(

@@ -9,7 +9,10 @@ export const MAX_VALIDITY_SECONDS = 600;
 /** Largest image accepted, downloaded or decoded from a data: URI. */
 export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 
-/** Largest JSON (or text) answer accepted: quotes, paid answers, job status, job results, RPC answers. */
+/**
+ * Largest JSON (or text) answer accepted: quotes, paid answers, job status, job results, RPC
+ * answers.
+ */
 export const MAX_JSON_BYTES = 5 * 1024 * 1024;
 
 /** Redirect hops followed for status, result and image URLs (each hop must pass the allow-list). */
@@ -27,34 +30,58 @@ export const DOWNLOAD_TIMEOUT_MS = 120_000;
 /** Deadline of one read-only chain request (balance, authorization state). */
 export const RPC_TIMEOUT_MS = 10_000;
 
-/** Blocks one eth_getLogs request covers: Base's public RPC asks for ranges under 2,000 blocks. A range an RPC refuses is halved. */
+/**
+ * Blocks one eth_getLogs request covers: Base's public RPC asks for ranges under 2,000 blocks. A
+ * range an RPC refuses is halved.
+ */
 export const LOG_RANGE_BLOCKS = 2_000;
 
 /** eth_getLogs requests in flight at once for one search. */
 export const LOG_READS_AT_ONCE = 4;
 
-/** How far back the transaction of an already used payment nonce is searched: a day of Base blocks (one every 2 s). */
+/**
+ * How far back the transaction of an already used payment nonce is searched: a day of Base blocks
+ * (one every 2 s).
+ */
 export const AUTHORIZATION_LOOKBACK_BLOCKS = 43_200;
 
-/** eth_calls sent in one JSON-RPC batch (a retried or idempotent batch checks all its nonces in one round trip). */
+/**
+ * eth_calls sent in one JSON-RPC batch (a retried or idempotent batch checks all its nonces in one
+ * round trip).
+ */
 export const RPC_BATCH_SIZE = 100;
 
-/** A quote is reused by later items of a run for at most this long (and never past its own maxTimeoutSeconds). */
+/**
+ * A quote is reused by later items of a run for at most this long (and never past its own
+ * maxTimeoutSeconds).
+ */
 export const QUOTE_REUSE_MS = 120_000;
 
-/** Default deadline of each Generate request (unpaid and paid): the Request Timeout option's default. */
+/**
+ * Default deadline of each Generate request (unpaid and paid): the Request Timeout option's
+ * default.
+ */
 export const REQUEST_TIMEOUT_MS = 120_000;
 
-/** Images Wait for Job downloads at the same time, per run (memory stays flat when many jobs end together). */
+/**
+ * Images Wait for Job downloads at the same time, per run (memory stays flat when many jobs end
+ * together).
+ */
 export const DOWNLOADS_AT_ONCE = 4;
 
-/** Consecutive transient failures of status requests (network, 5xx, 429) tolerated before an item fails. */
+/**
+ * Consecutive transient failures of status requests (network, 5xx, 429) tolerated before an item
+ * fails.
+ */
 export const MAX_TRANSIENT_ERRORS = 5;
 
 /** Deadline of each chain read of the credential test (the dialog waits for it). */
 export const CREDENTIAL_TEST_RPC_TIMEOUT_MS = 8_000;
 
-/** Upper bound for the credential's Max Payment per Request: a typo must not turn a 10-cent cap into a 10,000-dollar one. */
+/**
+ * Upper bound for the credential's Max Payment per Request: a typo must not turn a 10-cent cap into
+ * a 10,000-dollar one.
+ */
 export const MAX_CAP_USDC = '1000';
 
 /** Longest Idempotency Key accepted (an RSS guid or a URL fits). */

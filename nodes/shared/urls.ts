@@ -176,7 +176,10 @@ function parseUrl(text: string, base?: URL): URL | undefined {
 	}
 }
 
-/** A URL as it may be shown: without user name, password, query or fragment (they often carry tokens). */
+/**
+ * A URL as it may be shown: without user name, password, query or fragment (they often carry
+ * tokens).
+ */
 export function redactUrl(url: URL | string): string {
 	const parsed = typeof url === 'string' ? parseUrl(url) : url;
 	if (!parsed) return redactText(String(url)).slice(0, 200);
@@ -198,7 +201,10 @@ export function redactText(text: string): string {
 	return text.replace(/\/\/[^/\s@]*@/g, '//');
 }
 
-/** Loopback and private addresses: a chain there is not Base's public chain (the sandbox, a fork), which no public explorer shows. */
+/**
+ * Loopback and private addresses: a chain there is not Base's public chain (the sandbox, a fork),
+ * which no public explorer shows.
+ */
 export function isLocalUrl(url: string): boolean {
 	let host: string;
 	try {

@@ -39,7 +39,8 @@ async function runItem(
 	setup: RunSetup,
 	itemIndex: number,
 ): Promise<INodeExecutionData[]> {
-	// Everything an item asks for is validated before any request: nothing is paid for an invalid item.
+	// Everything an item asks for is validated before any request: nothing is paid for an invalid
+	// item.
 	const item = readItem(context, itemIndex, setup.ok ? setup.run.wallet : setup.wallet);
 	if (!setup.ok) throw setup.error;
 	return item.dryRun

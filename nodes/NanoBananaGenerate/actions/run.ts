@@ -26,7 +26,10 @@ import { PaymentSession } from '../../shared/x402/session';
 import { walletFromCredential, type Wallet } from '../../shared/x402/wallet';
 import { callScope, readIdempotencyKey, type CallScope } from '../calls';
 
-/** Where the spending of this node is kept between its runs in one execution (loops): n8n's per-execution node context. */
+/**
+ * Where the spending of this node is kept between its runs in one execution (loops): n8n's
+ * per-execution node context.
+ */
 const SPENT_KEY = 'nanoBananaSpentAtomic';
 
 export interface GenerateRun {
@@ -38,7 +41,10 @@ export interface GenerateRun {
 	ledger: ItemLedger;
 	/** Which paid call each item is (its payment key, hence its nonce). */
 	calls: CallScope;
-	/** The calls of this run in progress, by payment key: a second item of the same call waits for the first. */
+	/**
+	 * The calls of this run in progress, by payment key: a second item of the same call waits for the
+	 * first.
+	 */
 	inProgress: Map<string, Promise<unknown>>;
 	/** Run as an AI agent's tool: compact JSON, no binary. */
 	tool: boolean;
@@ -100,7 +106,8 @@ export function setUpRun(context: IExecuteFunctions, wallet: Wallet | Error): Ru
 	return {
 		ok: true,
 		concurrency,
-		// Tool calls are named as such on every path n8n uses (its type ends in "Tool" there); the output is compact where n8n says it is a tool run.
+		// Tool calls are named as such on every path n8n uses (its type ends in "Tool" there); the output
+		// is compact where n8n says it is a tool run.
 		run: {
 			http,
 			wallet,
@@ -146,7 +153,10 @@ export function readRepeatsAhead(
 	run.session.expectRepeats(calls);
 }
 
-/** Which run of this node in the execution this is (loops run a node several times; a retry keeps the index). */
+/**
+ * Which run of this node in the execution this is (loops run a node several times; a retry keeps
+ * the index).
+ */
 function runIndexOf(context: IExecuteFunctions): number {
 	try {
 		const index = context.getWorkflowDataProxy(0).$runIndex;

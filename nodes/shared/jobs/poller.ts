@@ -27,11 +27,17 @@ import { findImages, readStatus, type ImageRef } from './shapes';
 
 export interface PollOptions {
 	http: HttpFn;
-	/** Sleeps, rejecting when the execution is cancelled (n8n-workflow's `sleep` with the cancel signal). */
+	/**
+	 * Sleeps, rejecting when the execution is cancelled (n8n-workflow's `sleep` with the cancel
+	 * signal).
+	 */
 	sleep: (ms: number) => Promise<void>;
 	/** Shortest gap between polls (the gap for a young job). */
 	intervalMs: number;
-	/** When the service says the job started (its answer's timestamp); decides whether the first check waits. */
+	/**
+	 * When the service says the job started (its answer's timestamp); decides whether the first check
+	 * waits.
+	 */
 	submittedAt?: number;
 	/** Backoff ceiling. */
 	maxIntervalMs: number;
@@ -51,7 +57,9 @@ export type PollResult =
 	| { outcome: 'done'; images: ImageRef[]; body: unknown; polls: number; waitedMs: number }
 	| { outcome: 'timeout'; lastStatus?: string; polls: number; waitedMs: number };
 
-/** The gap after a poll, as a share of how long the job has been waited for (above Poll Interval). */
+/**
+ * The gap after a poll, as a share of how long the job has been waited for (above Poll Interval).
+ */
 export const AGE_FRACTION = 0.25;
 /** Spread of the gap after a failed poll, so retries of many items do not land together. */
 const JITTER = 0.1;

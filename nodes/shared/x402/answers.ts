@@ -22,7 +22,9 @@ export function bodyExcerpt(response: HttpResponse): string {
 	return excerptAfter(response.body);
 }
 
-/** The service could not be reached, or answered an error, before any payment: nothing was signed. */
+/**
+ * The service could not be reached, or answered an error, before any payment: nothing was signed.
+ */
 export class GatewayError extends NotSignedError {
 	constructor(
 		message: string,

@@ -63,7 +63,9 @@ export function isNetworkKey(value: unknown): value is NetworkKey {
 	return typeof value === 'string' && Object.prototype.hasOwnProperty.call(NETWORKS, value);
 }
 
-/** Resolves a network as a quote writes it: a v1 name (`base`) or a v2 CAIP-2 id (`eip155:8453`). */
+/**
+ * Resolves a network as a quote writes it: a v1 name (`base`) or a v2 CAIP-2 id (`eip155:8453`).
+ */
 export function networkFromWire(network: string): KnownNetwork | undefined {
 	if (isNetworkKey(network)) return NETWORKS[network];
 	return Object.values(NETWORKS).find((n) => n.caip2 === network);

@@ -10,13 +10,19 @@ import type { EarlierPayment, PaymentAttempt, Settlement } from './payment';
 export interface PaymentCall {
 	/** The call's identity as text (see the node's calls.ts). Not secret: the log lines show it. */
 	key: string;
-	/** An earlier try may have used this key: the node reads the chain before signing and never signs a used nonce. */
+	/**
+	 * An earlier try may have used this key: the node reads the chain before signing and never signs
+	 * a used nonce.
+	 */
 	mayRepeat: boolean;
 	/** Where the call comes from, for the log lines: workflow, execution, node, item. */
 	where?: Record<string, string | number>;
 }
 
-/** What the payment session reports as it goes, for a record that outlives the execution (n8n's log): signed, then settled (or already paid). */
+/**
+ * What the payment session reports as it goes, for a record that outlives the execution (n8n's
+ * log): signed, then settled (or already paid).
+ */
 export type PaymentEvent =
 	| { kind: 'signed'; call?: PaymentCall; attempt: PaymentAttempt }
 	| {

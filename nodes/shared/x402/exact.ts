@@ -52,7 +52,10 @@ export function buildAuthorization(options: {
 	};
 }
 
-/** The EIP-712 typed data of an authorization: domain from the package's asset table, chainId from the network. */
+/**
+ * The EIP-712 typed data of an authorization: domain from the package's asset table, chainId from
+ * the network.
+ */
 export function typedDataFor(network: KnownNetwork, authorization: Authorization): TypedDataToSign {
 	return {
 		domain: {

@@ -3,7 +3,10 @@
 const USDC_DECIMALS = 6;
 const SCALE = 10n ** BigInt(USDC_DECIMALS);
 
-/** "0.0527" -> 52700n. Returns undefined for anything that is not a plain non-negative decimal with at most 6 places. */
+/**
+ * "0.0527" -> 52700n. Returns undefined for anything that is not a plain non-negative decimal with
+ * at most 6 places.
+ */
 export function parseUsdc(value: string | number): bigint | undefined {
 	const text = typeof value === 'number' ? numberToPlain(value) : value.trim();
 	if (text === undefined) return undefined;

@@ -30,7 +30,10 @@ export function nonceFor(secret: Buffer, paymentKey: string): `0x${string}` {
 	return `0x${createHmac('sha256', secret).update(paymentKey, 'utf8').digest('hex')}`;
 }
 
-/** 32 random bytes: for a call no one will ever need to recognise again (the tests' one-off payments). */
+/**
+ * 32 random bytes: for a call no one will ever need to recognise again (the tests' one-off
+ * payments).
+ */
 export function randomNonce(): `0x${string}` {
 	return `0x${randomBytes(32).toString('hex')}`;
 }

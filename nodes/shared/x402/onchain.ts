@@ -25,7 +25,10 @@ export const SELECTORS = Object.freeze({
 export const TOPICS = Object.freeze({
 	/** Transfer(address indexed from, address indexed to, uint256 value) */
 	transfer: '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef',
-	/** AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce): emitted once per EIP-3009 nonce. */
+	/**
+	 * AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce): emitted once per EIP-3009
+	 * nonce.
+	 */
 	nonceUsed: '0x98de503528ee59b575ef0c0a2576a82497bfc029a5685b209e9ec333479b10a5',
 });
 
@@ -67,14 +70,22 @@ export interface ChainReader {
 	ethBalance(address: `0x${string}`): Promise<bigint>;
 	/** true when the token contract marks (payer, nonce) as used, i.e. the transfer happened. */
 	authorizationUsed(payer: `0x${string}`, nonce: `0x${string}`): Promise<boolean>;
-	/** The same for many nonces, in JSON-RPC batches (one round trip per RPC_BATCH_SIZE); calls one by one if the RPC refuses batches. */
+	/**
+	 * The same for many nonces, in JSON-RPC batches (one round trip per RPC_BATCH_SIZE); calls one by
+	 * one if the RPC refuses batches.
+	 */
 	authorizationsUsed(payer: `0x${string}`, nonces: Array<`0x${string}`>): Promise<boolean[]>;
 	/** Whether a transaction hash is mined on this chain, and how it ended. */
 	transactionStatus(hash: string): Promise<TransactionStatus>;
 	blockNumber(): Promise<bigint>;
-	/** USDC event logs, read in block ranges the RPC accepts (LOG_RANGE_BLOCKS, halved when refused). */
+	/**
+	 * USDC event logs, read in block ranges the RPC accepts (LOG_RANGE_BLOCKS, halved when refused).
+	 */
 	logs(query: LogQuery): Promise<ChainLog[]>;
-	/** The transaction that used (payer, nonce), searched in the last `lookbackBlocks` blocks; undefined if not there. */
+	/**
+	 * The transaction that used (payer, nonce), searched in the last `lookbackBlocks` blocks;
+	 * undefined if not there.
+	 */
 	findAuthorizationUse(
 		payer: `0x${string}`,
 		nonce: `0x${string}`,
@@ -291,7 +302,10 @@ async function inParallel<T, R>(
 	return results;
 }
 
-/** Errors with which RPCs refuse a block range or a result that is too large (Base, Alchemy, Infura, QuickNode wordings). */
+/**
+ * Errors with which RPCs refuse a block range or a result that is too large (Base, Alchemy, Infura,
+ * QuickNode wordings).
+ */
 function isRangeRefusal(error: unknown): boolean {
 	if (!(error instanceof RpcError) || error.code === undefined) return false;
 	return error.code === -32005 || /range|too many|more than|limit|exceed/i.test(error.message);
@@ -350,7 +364,9 @@ function quantity(value: unknown): bigint {
 	return value === '0x' ? 0n : BigInt(value);
 }
 
-/** Asks the token contract whether a signed authorization was used: its settlement. Never throws. */
+/**
+ * Asks the token contract whether a signed authorization was used: its settlement. Never throws.
+ */
 export async function settlementOf(
 	reader: () => Promise<ChainReader>,
 	payer: `0x${string}`,

@@ -59,7 +59,10 @@ export interface PaymentErrorOptions {
 	attempt: PaymentAttempt;
 	settlement: Settlement;
 	checkedAt?: string;
-	/** The transaction that used the nonce, found in the token's AuthorizationUsed events (charged only). */
+	/**
+	 * The transaction that used the nonce, found in the token's AuthorizationUsed events (charged
+	 * only).
+	 */
 	transaction?: string;
 	httpStatus?: number;
 	serverReason?: string;
@@ -144,7 +147,9 @@ export class PaymentError extends NanoBananaError {
 	}
 }
 
-/** What the chain says of a call that was paid by an earlier try, as AlreadyPaidError reports it. */
+/**
+ * What the chain says of a call that was paid by an earlier try, as AlreadyPaidError reports it.
+ */
 export interface EarlierPayment {
 	payer: string;
 	nonce: string;

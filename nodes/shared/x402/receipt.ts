@@ -21,7 +21,10 @@ export interface Receipt {
 	payTo: string;
 	nonce: string;
 	validBefore: string;
-	/** The chain's word: the authorization is used ("charged"), unused ("not charged"), or the RPC did not answer ("unknown"). */
+	/**
+	 * The chain's word: the authorization is used ("charged"), unused ("not charged"), or the RPC did
+	 * not answer ("unknown").
+	 */
 	settlement: Settlement;
 	/** The server's claim in its settlement header: success, failure, or no readable header. */
 	serverSettlement: 'success' | 'failure' | 'none';
@@ -41,7 +44,10 @@ export async function buildReceipt(
 	reader: () => Promise<ChainReader>,
 	network: KnownNetwork,
 	quoteReused: boolean,
-	/** The RPC the verdicts came from: a local one means a local chain, which no public explorer shows. */
+	/**
+	 * The RPC the verdicts came from: a local one means a local chain, which no public explorer
+	 * shows.
+	 */
 	rpcUrl: string,
 ): Promise<Receipt> {
 	const claim = parseSettlementClaim(response);

@@ -15,7 +15,10 @@ import { AlreadyPaidError, type EarlierPayment } from './payment';
 import type { Wallet } from './wallet';
 
 export class RepeatCheck {
-	/** The chain's word on the nonces of calls that may have been tried before, read in one go (expect). */
+	/**
+	 * The chain's word on the nonces of calls that may have been tried before, read in one go
+	 * (expect).
+	 */
 	private known?: Promise<Map<string, boolean>>;
 
 	constructor(
@@ -24,7 +27,10 @@ export class RepeatCheck {
 		private readonly wallet: Wallet,
 	) {}
 
-	/** Starts one batched read of these nonces' state (once per run), so that no item waits for its own. */
+	/**
+	 * Starts one batched read of these nonces' state (once per run), so that no item waits for its
+	 * own.
+	 */
 	expect(nonces: Array<`0x${string}`>): void {
 		if (!nonces.length || this.known) return;
 		this.known = (async () => {
@@ -34,7 +40,9 @@ export class RepeatCheck {
 		this.known.catch(() => undefined);
 	}
 
-	/** Whether the chain shows this nonce used: from the batched read when it has it, else asked now. */
+	/**
+	 * Whether the chain shows this nonce used: from the batched read when it has it, else asked now.
+	 */
 	async used(nonce: `0x${string}`): Promise<boolean> {
 		const known = this.known ? await this.known.catch(() => undefined) : undefined;
 		const answer = known?.get(nonce);
@@ -42,7 +50,10 @@ export class RepeatCheck {
 		return await (await this.reader()).authorizationUsed(await this.payer(), nonce);
 	}
 
-	/** The transaction that used (payer, nonce), when the chain can tell within the lookback. Never throws. */
+	/**
+	 * The transaction that used (payer, nonce), when the chain can tell within the lookback. Never
+	 * throws.
+	 */
 	async transactionOf(payer: `0x${string}`, nonce: `0x${string}`): Promise<string | undefined> {
 		const use = await resultOf(
 			async () =>
@@ -53,7 +64,10 @@ export class RepeatCheck {
 		return use.ok ? use.value?.transaction : undefined;
 	}
 
-	/** The report of a call whose nonce the chain shows used: where and when it was paid. Never throws. */
+	/**
+	 * The report of a call whose nonce the chain shows used: where and when it was paid. Never
+	 * throws.
+	 */
 	async alreadyPaid(call: PaymentCall, nonce: `0x${string}`): Promise<AlreadyPaidError> {
 		const payer = await resultOf(this.payer());
 		const earlier: EarlierPayment = {

@@ -1,6 +1,7 @@
 /**
  * One paid JSON request, safely:
- *   unpaid request -> 402 quote -> (already paid?) -> policy -> budget -> funds -> sign -> paid request -> answer + receipt.
+ * unpaid request -> 402 quote -> (already paid?) -> policy -> budget -> funds -> sign -> paid
+ * request -> answer + receipt.
  * Never retries a paid request. Every try of one call signs the call's derived nonce, so the
  * chain settles it at most once; a call that may have been tried before is checked on-chain
  * first and never signed again once its nonce is used. In one execution, a call already signed
@@ -43,7 +44,8 @@ export interface PaidRequest {
 	limits?: PaymentLimits;
 	/**
 	 * The paid call this request is a try of: its nonce is derived from the call's key. Without
-	 * one (tests, the benchmark's floor) the nonce is random and the call can never be recognised again.
+	 * one (tests, the benchmark's floor) the nonce is random and the call can never be recognised
+	 * again.
 	 */
 	call?: PaymentCall;
 }
@@ -58,7 +60,10 @@ export interface PaidAnswer {
 
 export interface PaymentSessionOptions {
 	http: HttpFn;
-	/** For read-only chain checks; defaults to `http`. Give one that survives a cancel, so a verdict can still be read. */
+	/**
+	 * For read-only chain checks; defaults to `http`. Give one that survives a cancel, so a verdict
+	 * can still be read.
+	 */
 	rpcHttp?: HttpFn;
 	wallet: Wallet;
 	budget?: Budget;
@@ -66,7 +71,10 @@ export interface PaymentSessionOptions {
 	checkBalance?: boolean;
 	/** What this execution already signed, per call (n8n's node context in the nodes). */
 	ledger?: ItemLedger;
-	/** Told before a payment header leaves and when its verdict is known (never throws into the payment). */
+	/**
+	 * Told before a payment header leaves and when its verdict is known (never throws into the
+	 * payment).
+	 */
 	journal?: PaymentJournal;
 	now?: () => number;
 }
@@ -115,7 +123,10 @@ export class PaymentSession {
 		return (await this.getSigner()).address;
 	}
 
-	/** Who pays and what it holds (read once per session): what the credential test finds, for the Dry Run output. */
+	/**
+	 * Who pays and what it holds (read once per session): what the credential test finds, for the Dry
+	 * Run output.
+	 */
 	walletFacts(): Promise<WalletFacts> {
 		this.facts ??= (async () =>
 			await walletFacts(await this.payer(), async () => await this.getReader()))();

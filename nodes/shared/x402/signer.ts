@@ -49,7 +49,10 @@ export class Signer {
 		return this.account.address;
 	}
 
-	/** Signs with `nonce`: the call's derived nonce (see nonce.ts), so every try of one call can be settled at most once. */
+	/**
+	 * Signs with `nonce`: the call's derived nonce (see nonce.ts), so every try of one call can be
+	 * settled at most once.
+	 */
 	async sign(
 		quote: Quote,
 		requirement: Requirement,

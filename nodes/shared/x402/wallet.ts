@@ -3,7 +3,9 @@ import { MAX_CAP_USDC } from '../limits';
 import { isNetworkKey, NETWORKS, type KnownNetwork } from './assets';
 import { parseUsdc } from './money';
 
-/** The wallet as the payment core needs it. The key never leaves this object except into the signer. */
+/**
+ * The wallet as the payment core needs it. The key never leaves this object except into the signer.
+ */
 export interface Wallet {
 	readonly privateKey: `0x${string}`;
 	readonly network: KnownNetwork;

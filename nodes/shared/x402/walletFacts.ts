@@ -40,7 +40,10 @@ export function balanceNote(wallet: Wallet): string {
 	return `The balance could not be read: the RPC at ${hostOf(wallet.rpcUrl)} did not answer (payments do not need it; set RPC URL in the credential to see it).`;
 }
 
-/** The paying wallet as the Dry Run shows it: address, network, USDC held and how many images that covers. */
+/**
+ * The paying wallet as the Dry Run shows it: address, network, USDC held and how many images that
+ * covers.
+ */
 export function walletJson(wallet: Wallet, facts: WalletFacts, priceAtomic?: bigint): IDataObject {
 	const json: IDataObject = { address: facts.address, network: wallet.network.label };
 	if (facts.usdcBalance === undefined)
@@ -54,7 +57,10 @@ export function walletJson(wallet: Wallet, facts: WalletFacts, priceAtomic?: big
 	return json;
 }
 
-/** The credential test's one sentence (n8n shows it only when the test fails; Dry Run shows the facts). */
+/**
+ * The credential test's one sentence (n8n shows it only when the test fails; Dry Run shows the
+ * facts).
+ */
 export function walletSentence(wallet: Wallet, facts: WalletFacts): string {
 	const where = `${wallet.network.label}, cap ${formatUsdc(wallet.capAtomic)} USDC per request`;
 	if (facts.usdcBalance === undefined) {

@@ -11,7 +11,10 @@ import { networkFromWire, type NetworkKey } from './assets';
 import type { Authorization } from './exact';
 import { formatUsdc, parseAtomic } from './money';
 
-/** One way to pay, as the server offered it (v1 `accepts[]` entry or v2 `accepts[]` entry), normalized. */
+/**
+ * One way to pay, as the server offered it (v1 `accepts[]` entry or v2 `accepts[]` entry),
+ * normalized.
+ */
 export interface Requirement {
 	scheme: string;
 	/** As written on the wire: `base` (v1) or `eip155:8453` (v2). */

@@ -49,7 +49,8 @@ async function payAndShape(
 	const paymentKey = request.call?.key ?? '';
 	const earlier = run.ledger.get(paymentKey);
 	if (earlier?.state === 'done') {
-		// Retry On Fail re-ran the node (or this run asked for the same call twice): it was paid and answered before.
+		// Retry On Fail re-ran the node (or this run asked for the same call twice): it was paid and
+		// answered before.
 		return earlier.outputs.map((json) => ({ json: { ...json, fromEarlierTry: true } }));
 	}
 	const answer = await run.session.pay(request);
@@ -70,7 +71,8 @@ async function payAndShape(
 			checkedAt: receipt.checkedAt,
 		});
 	}
-	// Paid and answered: a retry of this call in this execution gives this answer again instead of paying.
+	// Paid and answered: a retry of this call in this execution gives this answer again instead of
+	// paying.
 	if (receipt)
 		run.ledger.set(paymentKey, {
 			state: 'done',
