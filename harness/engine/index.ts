@@ -12,7 +12,16 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { Batches, Items, ManualTrigger, SetRaw, SplitOut, StickyNote, ToolHost } from './standins';
+import {
+	Batches,
+	EngineAgent,
+	Items,
+	ManualTrigger,
+	SetRaw,
+	SplitOut,
+	StickyNote,
+	ToolHost,
+} from './standins';
 import type * as N8nCore from 'n8n-core';
 import {
 	ICredentialsHelper,
@@ -42,6 +51,7 @@ export const TRIGGER_TYPE = 'n8n-nodes-base.manualTrigger';
 export const ITEMS_TYPE = 'sandbox.items';
 export const BATCHES_TYPE = 'sandbox.batches';
 export const TOOL_HOST_TYPE = 'sandbox.toolHost';
+export const ENGINE_AGENT_TYPE = 'sandbox.engineAgent';
 /** The tool variants n8n generates for nodes with `usableAsTool` (n8n's tool-generation: name + "Tool", an ai_tool output). */
 export const GENERATE_TOOL_TYPE = `${GENERATE_TYPE}Tool`;
 export const WAIT_TOOL_TYPE = `${WAIT_TYPE}Tool`;
@@ -133,6 +143,7 @@ function nodeTypesOf(classes: NodeClasses): { nodeTypes: INodeTypes; byName: Map
 		[GENERATE_TOOL_TYPE, toolVariant(generate)],
 		[WAIT_TOOL_TYPE, toolVariant(wait)],
 		[TOOL_HOST_TYPE, new ToolHost()],
+		[ENGINE_AGENT_TYPE, new EngineAgent()],
 		[TRIGGER_TYPE, new ManualTrigger()],
 		[ITEMS_TYPE, new Items()],
 		['n8n-nodes-base.set', new SetRaw()],

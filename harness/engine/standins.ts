@@ -5,7 +5,14 @@
  * the real nodes' parameters and outputs as far as these workflows use them. Development only.
  */
 
-import type { IExecuteFunctions, INodeExecutionData, INodeType } from 'n8n-workflow';
+import type {
+	EngineRequest,
+	EngineResponse,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+} from 'n8n-workflow';
 
 /** Stand-in for n8n's Manual Trigger: starts the run with one empty item. */
 export class ManualTrigger implements INodeType {
@@ -221,4 +228,64 @@ export class StickyNote implements INodeType {
 			{ displayName: 'Width', name: 'width', type: 'number', default: 240 },
 		],
 	} as unknown as INodeType['description'];
+}
+
+/**
+ * Stand-in for n8n 2.x's AI Agent (v3) on its engine path: instead of calling tools itself it
+ * returns an EngineRequest naming the tool nodes, their arguments and tool call ids; n8n's engine
+ * (WorkflowExecute + requests-response) runs each tool node as a node of the execution, adds the
+ * `toolCallId` to its input item, and runs this node again with the results. Output: one item per
+ * tool call, with what the tool answered (or its error).
+ */
+export class EngineAgent implements INodeType {
+	description = {
+		displayName: 'Engine Agent',
+		name: 'engineAgent',
+		group: ['transform'],
+		version: 1,
+		description: 'Asks the engine to run connected tools',
+		defaults: { name: 'Engine Agent' },
+		inputs: ['main', { type: 'ai_tool', displayName: 'Tools' }],
+		outputs: ['main'],
+		properties: [{ displayName: 'Calls', name: 'calls', type: 'json', default: '[]' }],
+	} as unknown as INodeType['description'];
+
+	async execute(
+		this: IExecuteFunctions,
+		response?: EngineResponse,
+	): Promise<INodeExecutionData[][] | EngineRequest> {
+		if (!response?.actionResponses?.length) {
+			const calls = JSON.parse(this.getNodeParameter('calls', 0) as string) as Array<{
+				tool: string;
+				args: IDataObject;
+				id: string;
+			}>;
+			return {
+				actions: calls.map((call) => ({
+					actionType: 'ExecutionNodeAction' as const,
+					nodeName: call.tool,
+					input: call.args,
+					type: 'ai_tool' as const,
+					id: call.id,
+					metadata: { itemIndex: 0 },
+				})),
+				metadata: {},
+			};
+		}
+		return [
+			response.actionResponses.map(({ action, data }) => {
+				const items = Object.values(data.data ?? {})[0]?.[0] ?? [];
+				return {
+					json: {
+						tool: action.nodeName,
+						toolCallId: action.id,
+						answer: items.map((item) => item.json),
+						binary: items.some((item) => item.binary !== undefined),
+						...(data.error ? { error: data.error.message } : {}),
+					},
+					pairedItem: { item: 0 },
+				};
+			}),
+		];
+	}
 }

@@ -25,7 +25,13 @@ export class NanoBananaGenerate implements INodeType {
 			'={{ $parameter["aspectRatio"] + " · " + $parameter["outputFormat"] + ($parameter["options"]["dryRun"] ? " · dry run" : "") }}',
 		description: 'Generate an image with nano-banana, paid per call in USDC on Base (x402)',
 		defaults: { name: 'Nano-Banana Generate' },
-		usableAsTool: true,
+		// What a model reads about the tool (n8n gives it the Tool variant's description).
+		usableAsTool: {
+			replacements: {
+				description:
+					"Generates one image from a text prompt with nano-banana, paid per call in USDC on Base (x402): about 0.0527 USDC, never more than this node's Max Price. Returns a job (jobId, statusUrl) and what it cost, not the image: call Wait for Job with the statusUrl to get the image URL. If a payment is refused, the error says why and whether anything was paid.",
+			},
+		},
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'x402WalletApi', required: true, testedBy: 'x402WalletTest' }],

@@ -19,7 +19,13 @@ export class WaitForJob implements INodeType {
 		subtitle: '={{ $parameter["downloadImages"] ? "wait and download" : "wait" }}',
 		description: 'Poll a job status URL until the job ends, then output its images. Never pays.',
 		defaults: { name: 'Wait for Job' },
-		usableAsTool: true,
+		// What a model reads about the tool (n8n gives it the Tool variant's description).
+		usableAsTool: {
+			replacements: {
+				description:
+					'Waits for an image job started by Nano-Banana Generate (pass its statusUrl) and returns the finished image URLs with their size and type. Never pays.',
+			},
+		},
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		properties: waitProperties,

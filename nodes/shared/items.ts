@@ -117,10 +117,14 @@ export function limiter(max: number): Limiter {
 }
 
 /**
- * Whether the node runs as an AI agent's tool. `isToolExecution` is n8n 2.x's; n8n 1.x has
- * no such method (its tool runs go through a different path), so there it is never a tool run.
+ * Whether the node runs as an AI agent's tool, on every path n8n uses. n8n offers a node to
+ * agents as its tool variant, whose type ends in "Tool" (`…nanoBananaGenerateTool`): that
+ * holds on the AI Agent's engine path (Agent v3 in n8n 2.x, where the engine runs the tool in a
+ * plain execute context whose `isToolExecution()` answers false), on the older tool wrapper
+ * (the MCP Server Trigger, n8n 1.x agents) and on n8n 1.x, which has no `isToolExecution`.
  */
 export function isToolRun(context: IExecuteFunctions): boolean {
+	if (context.getNode().type.endsWith('Tool')) return true;
 	const probe = (context as Partial<Pick<IExecuteFunctions, 'isToolExecution'>>).isToolExecution;
 	return typeof probe === 'function' ? probe.call(context) : false;
 }

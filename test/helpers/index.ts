@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INode, INodeExecutionData, INodeType } from 'n8n-workflow';
+import type { INode, INodeExecutionData } from 'n8n-workflow';
 import type { Sandbox } from '../../sandbox';
 import {
 	BATCHES_TYPE,
@@ -109,24 +109,6 @@ export function generateFlow(options: GenerateFlowOptions): WorkflowJson {
 
 export function jsonOf(items: INodeExecutionData[]) {
 	return items.map((item) => item.json as Record<string, unknown>);
-}
-
-/**
- * The node class as n8n runs it for an AI agent: the same real engine context,
- * with isToolExecution() answering true (as n8n's tool wrapper does).
- */
-export function asTool(nodeClass: unknown): new () => INodeType {
-	const Base = nodeClass as new () => INodeType;
-	return class AsTool extends Base {
-		async execute(this: IExecuteFunctions) {
-			const toolContext = new Proxy(this, {
-				get: (target, key) => (key === 'isToolExecution' ? () => true : Reflect.get(target, key)),
-			});
-			return await (
-				Base.prototype.execute as (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>
-			).call(toolContext);
-		}
-	};
 }
 
 /** Manual Trigger -> Items -> Loop Over Items (batches) <-> Generate: one run of Generate per batch. */

@@ -4,8 +4,8 @@
  */
 import { imageSize } from 'image-size';
 import { startSandbox, type Sandbox } from '../../sandbox';
-import { runWorkflow, sourceClasses } from '../../harness/engine';
-import { asTool, expectNoKey, generateFlow, jsonOf, loopFlow, walletCredential } from '../helpers';
+import { runWorkflow } from '../../harness/engine';
+import { expectNoKey, generateFlow, jsonOf, loopFlow, walletCredential } from '../helpers';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
 let sandbox: Sandbox;
@@ -472,33 +472,6 @@ it('Sync Mode outputs the image as binary, one item per image', async () => {
 	const bytes = Buffer.from(item.binary!.picture.data, 'base64');
 	expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
 	expect(imageSize(bytes)).toMatchObject({ width: 126, height: 84 });
-});
-
-it('as an AI-agent tool it answers compact JSON without binary, even in Sync Mode', async () => {
-	const classes = sourceClasses();
-	const result = await runWorkflow(
-		generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { syncMode: true } }),
-		{
-			credentials: { x402WalletApi: walletCredential(sandbox, 5) },
-			classes: { ...classes, generate: asTool(classes.generate) },
-		},
-	);
-	expect(result.status).toBe('success');
-	const [item] = result.output('Generate');
-	expect(item.binary).toBeUndefined();
-	expect(Object.keys(item.json).sort()).toEqual([
-		'costUsdc',
-		'imageUrls',
-		'jobId',
-		'statusUrl',
-		'transaction',
-	]);
-	expect(item.json).toMatchObject({
-		costUsdc: '0.0527',
-		transaction: expect.stringMatching(/^0x[0-9a-f]{64}$/),
-		imageUrls: [expect.stringMatching(/^http:\/\/127\.0\.0\.1/)],
-	});
-	expect(sandbox.gateway.counts.image).toBe(0);
 });
 
 it('a cancel during a paid request ends promptly and still reports that payment with its on-chain verdict', async () => {

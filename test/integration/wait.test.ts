@@ -9,12 +9,10 @@ import {
 	ITEMS_TYPE,
 	node,
 	runWorkflow,
-	sourceClasses,
 	TRIGGER_TYPE,
 	WAIT_TYPE,
 } from '../../harness/engine';
 import {
-	asTool,
 	expectNoKey,
 	generateFlow,
 	jsonOf,
@@ -316,33 +314,6 @@ it('validates its own fields', async () => {
 		{ onError: 'continueRegularOutput' },
 	);
 	expect(jsonOf(empty.output('Wait'))[0].error).toMatch(/^Status URL: is empty/);
-});
-
-it('as an AI-agent tool it returns image URLs in JSON and downloads nothing', async () => {
-	const classes = sourceClasses();
-	const jobs = [fakeJob(100)];
-	const result = await runWorkflow(
-		{
-			nodes: [
-				node('Start', TRIGGER_TYPE),
-				node('Jobs', ITEMS_TYPE, { items: JSON.stringify(jobs) }),
-				node('Wait', WAIT_TYPE, {
-					pollIntervalSeconds: 0.2,
-					options: { allowedHosts: SANDBOX_HOST },
-				}),
-			],
-			connections: connectInLine('Start', 'Jobs', 'Wait'),
-		},
-		{ credentials: credentials(), classes: { ...classes, wait: asTool(classes.wait) } },
-	);
-	const [item] = result.output('Wait');
-	expect(item.binary).toBeUndefined();
-	expect(item.json).toMatchObject({
-		status: 'completed',
-		jobId: jobs[0].jobId,
-		imageUrls: [expect.stringContaining(`/images/${jobs[0].jobId}/`)],
-	});
-	expect(sandbox.gateway.counts.image).toBe(0);
 });
 
 it('refuses a bad run-wide Concurrency and a bad Binary Field, naming them', async () => {

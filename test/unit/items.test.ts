@@ -111,8 +111,17 @@ it('stops starting items when the execution is cancelled and says so', async () 
 	expect(started.length).toBeLessThanOrEqual(5);
 });
 
-it('asks n8n 2.x whether this is a tool run, and says no on n8n 1.x, which cannot tell', () => {
-	expect(isToolRun({ isToolExecution: () => true } as unknown as IExecuteFunctions)).toBe(true);
-	expect(isToolRun({ isToolExecution: () => false } as unknown as IExecuteFunctions)).toBe(false);
-	expect(isToolRun({} as IExecuteFunctions)).toBe(false);
+it('knows a tool run on every path: the Tool type (engine path, n8n 1.x), or isToolExecution (older wrapper)', () => {
+	const ctx = (type: string, isToolExecution?: () => boolean) =>
+		({
+			getNode: () => ({ type }),
+			...(isToolExecution ? { isToolExecution } : {}),
+		}) as unknown as IExecuteFunctions;
+	const plain = 'n8n-nodes-nano-banana.nanoBananaGenerate';
+	const tool = 'n8n-nodes-nano-banana.nanoBananaGenerateTool';
+	expect(isToolRun(ctx(tool, () => false))).toBe(true); // n8n 2.x engine path: isToolExecution answers false
+	expect(isToolRun(ctx(tool))).toBe(true); // n8n 1.x: no isToolExecution
+	expect(isToolRun(ctx(plain, () => true))).toBe(true); // the older wrapper in n8n 2.x
+	expect(isToolRun(ctx(plain, () => false))).toBe(false);
+	expect(isToolRun(ctx(plain))).toBe(false);
 });

@@ -106,19 +106,13 @@ export function setUpRun(context: IExecuteFunctions, wallet: Wallet | Error): Ru
 	return {
 		ok: true,
 		concurrency,
-		// Tool calls are named as such on every path n8n uses (its type ends in "Tool" there); the output
-		// is compact where n8n says it is a tool run.
 		run: {
 			http,
 			wallet,
 			session,
 			budget,
 			ledger,
-			calls: callScope(
-				context,
-				runIndexOf(context),
-				tool || context.getNode().type.endsWith('Tool'),
-			),
+			calls: callScope(context, runIndexOf(context), tool),
 			inProgress: new Map(),
 			tool,
 		},

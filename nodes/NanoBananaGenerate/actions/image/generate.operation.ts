@@ -108,7 +108,11 @@ async function shapeOutput(
 					statusUrl: redactText(job.statusUrl),
 					...(images.length ? { imageUrls: images } : {}),
 					costUsdc: receipt?.amountUsdc ?? '0',
+					settlement: receipt?.settlement ?? null,
 					transaction: receipt?.transaction ?? null,
+					next: images.length
+						? 'The image is ready at imageUrls.'
+						: 'Call the Wait for Job tool with this statusUrl to get the image when it is ready.',
 				},
 			},
 		];
