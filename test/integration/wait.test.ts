@@ -12,13 +12,7 @@ import {
 	TRIGGER_TYPE,
 	WAIT_TYPE,
 } from '../../harness/engine';
-import {
-	expectNoKey,
-	generateFlow,
-	jsonOf,
-	SANDBOX_HOST,
-	walletCredential,
-} from '../helpers';
+import { expectNoKey, generateFlow, jsonOf, SANDBOX_HOST, walletCredential } from '../helpers';
 
 let sandbox: Sandbox;
 
