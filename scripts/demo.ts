@@ -157,6 +157,9 @@ async function liveDemo() {
 	saveImages('live', result.output('Wait for Job'));
 }
 
+// The demo prints each payment's receipt itself; n8n's log lines for every payment (see the
+// README, "When a worker dies") are shown with NANO_BANANA_DEMO_LOG=1.
+process.env.N8N_LOG_LEVEL ??= process.env.NANO_BANANA_DEMO_LOG ? 'info' : 'warn';
 (process.argv.includes('--live') ? liveDemo() : sandboxDemo()).catch((error: Error) => {
 	process.stderr.write(`demo: ${error.message}\n`);
 	process.exit(1);
