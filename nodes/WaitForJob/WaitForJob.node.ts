@@ -5,7 +5,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { runItems } from '../shared/items';
+import { isToolRun, runItems } from '../shared/items';
 import { waitProperties } from './description';
 import { setUpWait, waitForJob } from './execute';
 
@@ -48,6 +48,7 @@ export class WaitForJob implements INodeType {
 			this.getInputData().length,
 			setup.concurrency,
 			async (itemIndex) => await waitForJob(this, setup, itemIndex),
+			{ failuresAsItems: isToolRun(this) },
 		);
 		return [output];
 	}

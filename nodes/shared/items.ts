@@ -14,6 +14,12 @@ import { errorItemJson, NanoBananaError, toNodeError } from './errors';
 export interface RunItemsOptions {
 	/** How to describe completed items in the failure message (e.g. job ids that were paid). */
 	describeDone?: (done: INodeExecutionData[][]) => string | undefined;
+	/**
+	 * Failures are answers: each failed item becomes its error item, as with Continue On Fail.
+	 * For a tool run, so that a model reads what happened (whether anything was paid, what to do)
+	 * and the agent goes on, instead of the error ending the workflow.
+	 */
+	failuresAsItems?: boolean;
 	/** The node pays: its error items say what happened to the money (errorItemJson). */
 	paying?: boolean;
 }
@@ -26,7 +32,7 @@ export async function runItems(
 	options: RunItemsOptions = {},
 ): Promise<INodeExecutionData[]> {
 	const results: INodeExecutionData[][] = new Array(count);
-	const keepGoing = context.continueOnFail();
+	const keepGoing = context.continueOnFail() || options.failuresAsItems === true;
 	const cancelSignal = context.getExecutionCancelSignal();
 	let next = 0;
 	let failure: { error: unknown; itemIndex: number } | undefined;

@@ -380,8 +380,8 @@ describe("in the engine: n8n's Retry of an execution that died while paying", ()
 	});
 });
 
-describe("as a tool, through n8n's own tool wrapper (the MCP Server Trigger's path): Retry On Fail", () => {
-	it('a call that fails after paying is tried three times with three run indices, and paid once', async () => {
+describe("as a tool, through n8n's own tool wrapper (the MCP Server Trigger's path), with Retry On Fail", () => {
+	it('a call that fails after paying is paid once, and the model is told so (with the transaction) instead of the call being tried again', async () => {
 		sandbox.gateway.faults.afterSettle = 'error';
 		const before = await transfers();
 		const result = await runWorkflow(
@@ -416,13 +416,19 @@ describe("as a tool, through n8n's own tool wrapper (the MCP Server Trigger's pa
 			{ credentials: { x402WalletApi: walletCredential(sandbox, 7) } },
 		);
 		expect(result.status).toBe('success');
-		// n8n's wrapper ran the tool three times, each try under a new run index.
-		expect(result.run.data.resultData.runData['Nano Banana']).toHaveLength(3);
+		// A tool's failure is its answer (the agent goes on), so n8n's wrapper has nothing to retry;
+		// were it retried, each try would get a new run index and the same key (test/unit/calls.test.ts).
+		expect(result.run.data.resultData.runData['Nano Banana']).toHaveLength(1);
 		expect(sandbox.gateway.counts.paid).toBe(1);
 		expect(await transfers()).toBe(before + 1);
-		const [answer] = jsonOf(result.output('Agent'));
-		expect(String(answer.thrown)).toMatch(
-			/already signed for in an earlier try of this execution .*WAS taken, once .*in transaction 0x[0-9a-f]{64}/s,
-		);
+		const [call] = jsonOf(result.output('Agent'));
+		const [answer] = JSON.parse(String(call.answer)) as Array<Record<string, unknown>>;
+		expect(answer).toMatchObject({
+			errorKind: 'payment',
+			signed: true,
+			settlement: 'charged',
+			transaction: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+		});
+		expect(String(answer.error)).toMatch(/WAS taken, once/);
 	});
 });

@@ -173,3 +173,92 @@ it('in Sync Mode a tool gets the image URL in JSON and no binary', async () => {
 	});
 	expect(sandbox.gateway.counts.image).toBe(0);
 });
+
+describe.each([
+	['the AI Agent engine path', ENGINE_AGENT_TYPE, 'Nano Banana'],
+	['the older tool wrapper', TOOL_HOST_TYPE, 'Nano_Banana'],
+])('refusals reach the model on %s, and the agent goes on', (_path, agentType, toolName) => {
+	const answersOf = (result: Awaited<ReturnType<typeof runWorkflow>>) =>
+		jsonOf(result.output('Agent')).map(
+			(call) =>
+				(typeof call.answer === 'string' ? JSON.parse(call.answer) : call.answer)[0] as Record<
+					string,
+					unknown
+				>,
+		);
+
+	it('Budget per Execution bounds all tool calls of one agent run: 0.11 USDC and 5 calls → 2 paid, 3 refusals the model reads', async () => {
+		const tool = generateTool('Nano Banana');
+		tool.parameters.options = { ...(tool.parameters.options as object), budgetUsdc: 0.11 };
+		const before = (await sandbox.chain.transfers()).length;
+		const result = await runWorkflow(
+			agentFlow(
+				agentType,
+				[1, 2, 3, 4, 5].map((n) => ({
+					tool: toolName,
+					id: `call_${n}`,
+					args: { prompt: `banana number ${n}` },
+				})),
+				[tool],
+			),
+			{ credentials: { x402WalletApi: walletCredential(sandbox, 0) } },
+		);
+		expect(result.status).toBe('success');
+		const answers = answersOf(result);
+		expect(answers.filter((a) => a.jobId)).toHaveLength(2);
+		const refused = answers.filter((a) => a.error);
+		expect(refused).toHaveLength(3);
+		for (const answer of refused) {
+			expect(answer).toMatchObject({
+				errorKind: 'policy',
+				rule: 'budget',
+				signed: false,
+				settlement: 'not charged',
+			});
+			expect(answer.hint).toMatch(/Raise "Budget per Execution"/);
+		}
+		expect((await sandbox.chain.transfers()).length).toBe(before + 2);
+	});
+
+	it('a price above Max Price, a value the model filled wrongly, and a payment that failed after signing all come back as answers', async () => {
+		const tool = generateTool('Nano Banana');
+		tool.parameters.aspectRatio =
+			"={{ $fromAI('aspectRatio', 'Width to height, e.g. 16:9', 'string') }}";
+		const priced = generateTool('Cheap Banana');
+		priced.parameters.options = { ...(priced.parameters.options as object), maxPriceUsdc: 0.01 };
+		sandbox.gateway.faults.afterSettle = 'error';
+		sandbox.gateway.faults.onlyPrompt = 'paid then failed';
+		const cheap = agentType === TOOL_HOST_TYPE ? 'Cheap_Banana' : 'Cheap Banana';
+		const result = await runWorkflow(
+			agentFlow(
+				agentType,
+				[
+					{ tool: toolName, id: 'c1', args: { prompt: 'a wide banana', aspectRatio: 'panoramic' } },
+					{ tool: cheap, id: 'c2', args: { prompt: 'a cheap banana' } },
+					{ tool: toolName, id: 'c3', args: { prompt: 'paid then failed', aspectRatio: '1:1' } },
+				],
+				[tool, priced],
+			),
+			{ credentials: { x402WalletApi: walletCredential(sandbox, 1) } },
+		);
+		expect(result.status).toBe('success');
+		const [badInput, tooDear, paidFailed] = answersOf(result);
+		expect(badInput).toMatchObject({ errorKind: 'input', field: 'Aspect Ratio', signed: false });
+		expect(badInput.hint).toMatch(
+			/^Use one of: 21:9, 16:9, 3:2, 4:3, 5:4, 1:1, 4:5, 3:4, 2:3, 9:16\.$/,
+		);
+		expect(tooDear).toMatchObject({
+			errorKind: 'policy',
+			rule: 'max price',
+			signed: false,
+			quotedPriceUsdc: '0.0527',
+		});
+		expect(paidFailed).toMatchObject({
+			errorKind: 'payment',
+			signed: true,
+			settlement: 'charged',
+			transaction: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+		});
+		expectNoKey(result.run, sandbox.payers[1].key);
+	});
+});

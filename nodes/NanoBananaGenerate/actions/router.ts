@@ -4,7 +4,7 @@
  */
 
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { runItems } from '../../shared/items';
+import { isToolRun, runItems } from '../../shared/items';
 import * as dryRun from './image/dryRun.operation';
 import * as generate from './image/generate.operation';
 import {
@@ -26,7 +26,7 @@ export async function route(context: IExecuteFunctions): Promise<INodeExecutionD
 			count,
 			setup.concurrency,
 			async (itemIndex) => await runItem(context, setup, itemIndex),
-			{ describeDone: describePaid, paying: true },
+			{ describeDone: describePaid, paying: true, failuresAsItems: isToolRun(context) },
 		);
 		return [output];
 	} finally {
