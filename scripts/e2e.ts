@@ -38,7 +38,7 @@ import {
 	type Registry,
 } from '../harness/app/host';
 import { mcpRetryOnFail } from '../harness/app/mcp';
-import { executionData, queueMode } from '../harness/app/queue';
+import { executionData, queueMode, type RunData } from '../harness/app/queue';
 
 interface Config {
 	name: 'n8n1' | 'n8n2' | 'queue';
@@ -183,26 +183,7 @@ async function regular(
 			// The result is printed as indented JSON: it starts at a line that is just "{".
 			const start = result.stdout.search(/^\{$/m);
 			let data:
-				| {
-						data?: {
-							resultData?: {
-								error?: { message?: string };
-								runData?: Record<
-									string,
-									Array<{
-										data?: {
-											main?: Array<
-												Array<{
-													json: Record<string, unknown>;
-													binary?: Record<string, { mimeType?: string }>;
-												}>
-											>;
-										};
-									}>
-								>;
-							};
-						};
-				  }
+				| { data?: { resultData?: { error?: { message?: string }; runData?: RunData } } }
 				| undefined;
 			try {
 				data = start >= 0 ? JSON.parse(result.stdout.slice(start)) : undefined;

@@ -109,8 +109,11 @@ export async function mcpRetryOnFail(ctx: McpContext): Promise<void> {
 		const { tools } = await client.listTools();
 		const tool = tools.find((t) => /Nano.Banana/i.test(t.name));
 		check(
-			`MCP: the MCP Server Trigger lists Nano-Banana Generate as a tool with a prompt argument (${tools.map((t) => t.name).join(', ')})`,
-			!!tool && JSON.stringify(tool.inputSchema).includes('prompt'),
+			`MCP: the MCP Server Trigger lists Nano-Banana Generate as a tool with a prompt argument and a description for models (${tools.map((t) => t.name).join(', ')})`,
+			!!tool &&
+				JSON.stringify(tool.inputSchema).includes('prompt') &&
+				/0\.0527 USDC/.test(tool.description ?? '') &&
+				/Wait for Job/.test(tool.description ?? ''),
 			tools,
 		);
 		if (!tool) return;

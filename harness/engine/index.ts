@@ -61,11 +61,9 @@ type Loaded = INodeType | IVersionedNodeType;
 /** A node type as n8n offers it to agents (n8n's `convertNodeToAiTool`, reproduced): name + "Tool", no main input, an ai_tool output. */
 function toolVariant(type: Loaded): INodeType {
 	const base = type as INodeType;
-	const replacements =
-		typeof base.description.usableAsTool === 'object'
-			? (base.description.usableAsTool as { replacements?: object }).replacements
-			: undefined;
-	const description = { ...base.description, ...(replacements ?? {}) };
+	// As n8n 2.41's NodeTypes builds the type it executes: from the node's own description (the
+	// usableAsTool replacements shape only what the editor lists).
+	const description = base.description;
 	return Object.assign(Object.create(Object.getPrototypeOf(base)) as INodeType, base, {
 		description: {
 			...description,

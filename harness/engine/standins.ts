@@ -163,7 +163,8 @@ export class Batches implements INodeType {
  * asks n8n's engine for them (`getInputConnectionData`: n8n-core's real createNodeAsTool and
  * makeHandleToolInvocation, with its Retry On Fail loop and a new run index per try) and
  * invokes them with the arguments its `calls` parameter lists, as a model or an MCP client
- * would. Output: one item per call with the tool's answer (or its error).
+ * would. Output: one item per call with what the model is told of the tool (description,
+ * arguments) and the tool's answer (or its error).
  */
 export class ToolHost implements INodeType {
 	description = {
@@ -181,7 +182,8 @@ export class ToolHost implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const tools = (await this.getInputConnectionData('ai_tool', 0)) as Array<{
 			name: string;
-			schema?: unknown;
+			description: string;
+			schema?: { shape?: Record<string, unknown> };
 			invoke(args: object): Promise<string>;
 		}>;
 		const calls = JSON.parse(this.getNodeParameter('calls', 0) as string) as Array<{
@@ -195,14 +197,19 @@ export class ToolHost implements INodeType {
 				throw new Error(
 					`no tool named ${call.tool}: ${(Array.isArray(tools) ? tools : [tools]).map((t) => t.name).join(', ')}`,
 				);
+			// What a model is told about the tool: its description and the arguments its schema asks for.
+			const seen = {
+				description: tool.description,
+				arguments: Object.keys(tool.schema?.shape ?? {}),
+			};
 			try {
 				out.push({
-					json: { tool: call.tool, answer: await tool.invoke(call.args) },
+					json: { tool: call.tool, ...seen, answer: await tool.invoke(call.args) },
 					pairedItem: { item: 0 },
 				});
 			} catch (error) {
 				out.push({
-					json: { tool: call.tool, index, thrown: (error as Error).message },
+					json: { tool: call.tool, ...seen, index, thrown: (error as Error).message },
 					pairedItem: { item: 0 },
 				});
 			}

@@ -23,15 +23,12 @@ export class NanoBananaGenerate implements INodeType {
 		version: 1,
 		subtitle:
 			'={{ $parameter["aspectRatio"] + " · " + $parameter["outputFormat"] + ($parameter["options"]["dryRun"] ? " · dry run" : "") }}',
-		description: 'Generate an image with nano-banana, paid per call in USDC on Base (x402)',
+		description:
+			'Generate an image from a prompt with nano-banana, paid per call in USDC on Base (x402; about 0.0527 USDC, never above Max Price). Returns a job: get the image with Wait for Job.',
 		defaults: { name: 'Nano-Banana Generate' },
-		// What a model reads about the tool (n8n gives it the Tool variant's description).
-		usableAsTool: {
-			replacements: {
-				description:
-					"Generates one image from a text prompt with nano-banana, paid per call in USDC on Base (x402): about 0.0527 USDC, never more than this node's Max Price. Returns a job (jobId, statusUrl) and what it cost, not the image: call Wait for Job with the statusUrl to get the image URL. If a payment is refused, the error says why and whether anything was paid.",
-			},
-		},
+		// One description for the editor and for models: n8n 2.41 builds the tool a model calls from
+		// the node's own description (usableAsTool replacements reach only the editor).
+		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'x402WalletApi', required: true, testedBy: 'x402WalletTest' }],

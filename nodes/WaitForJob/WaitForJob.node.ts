@@ -17,15 +17,12 @@ export class WaitForJob implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["downloadImages"] ? "wait and download" : "wait" }}',
-		description: 'Poll a job status URL until the job ends, then output its images. Never pays.',
+		description:
+			'Poll a job from Nano-Banana Generate (its statusUrl) until it ends, then output its images (their URLs when run as a tool). Never pays.',
 		defaults: { name: 'Wait for Job' },
-		// What a model reads about the tool (n8n gives it the Tool variant's description).
-		usableAsTool: {
-			replacements: {
-				description:
-					'Waits for an image job started by Nano-Banana Generate (pass its statusUrl) and returns the finished image URLs with their size and type. Never pays.',
-			},
-		},
+		// One description for the editor and for models: n8n 2.41 builds the tool a model calls from
+		// the node's own description (usableAsTool replacements reach only the editor).
+		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		properties: waitProperties,

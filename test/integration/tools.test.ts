@@ -262,3 +262,32 @@ describe.each([
 		expectNoKey(result.run, sandbox.payers[1].key);
 	});
 });
+
+it('a model is told what each tool does, costs and returns, and which arguments to fill', async () => {
+	const job = sandbox.gateway.addJob({ request: { prompt: 'a banana' }, durationMs: 0 });
+	const result = await runWorkflow(
+		agentFlow(
+			TOOL_HOST_TYPE,
+			[
+				{ tool: 'Nano_Banana', args: { prompt: 'a banana to describe' } },
+				{
+					tool: 'Wait_for_Job',
+					args: { statusUrl: `${sandbox.gateway.url}/api/ai/generations/status/${job.id}` },
+				},
+			],
+			[generateTool('Nano Banana'), waitTool('Wait for Job')],
+		),
+		{ credentials: { x402WalletApi: walletCredential(sandbox, 1) } },
+	);
+	const [generate, wait] = jsonOf(result.output('Agent'));
+	expect(generate.arguments).toEqual(['prompt']);
+	expect(generate.description).toMatch(
+		/^Generate an image from a prompt with nano-banana, paid per call in USDC on Base/,
+	);
+	expect(generate.description).toMatch(/about 0\.0527 USDC, never above Max Price/);
+	expect(generate.description).toMatch(/Returns a job: get the image with Wait for Job\.$/);
+	expect(wait.arguments).toEqual(['statusUrl']);
+	expect(wait.description).toMatch(
+		/^Poll a job from Nano-Banana Generate \(its statusUrl\) until it ends.* Never pays\.$/,
+	);
+});
