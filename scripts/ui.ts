@@ -284,7 +284,12 @@ async function main() {
 		);
 		await j.searchPicker('nano');
 		await page
-			.locator('[data-test-id="node-creator-node-item"]', { hasText: 'Nano-Banana Generate' })
+			.locator('[data-test-id="node-creator-node-item"]', {
+				// By its name: a description may mention the other node.
+				has: page.locator('[data-test-id="node-creator-item-name"]', {
+					hasText: 'Nano-Banana Generate',
+				}),
+			})
 			.click();
 		const addButton = page.getByRole('button', { name: 'Add to workflow' });
 		if (await addButton.isVisible().catch(() => false)) await addButton.click();
@@ -395,7 +400,10 @@ async function main() {
 			fromHandle,
 		);
 		await page
-			.locator('[data-test-id="node-creator-node-item"]', { hasText: 'Wait for Job' })
+			.locator('[data-test-id="node-creator-node-item"]', {
+				// By its name: a description may mention the other node.
+				has: page.locator('[data-test-id="node-creator-item-name"]', { hasText: 'Wait for Job' }),
+			})
 			.click();
 		if (await addButton.isVisible().catch(() => false)) await addButton.click();
 		await page.waitForSelector('[data-test-id="ndv"]', { timeout: 15_000 });
