@@ -55,9 +55,10 @@ export function pointAtGateway<T extends WorkflowNodes>(
 	const host = new URL(gateway.endpoint).hostname;
 	for (const n of workflow.nodes) {
 		const options = (n.parameters.options ?? {}) as Record<string, unknown>;
-		if (n.type.endsWith('.nanoBananaGenerate'))
+		if (/\.nanoBananaGenerate(Tool)?$/.test(n.type))
 			n.parameters.options = { ...options, endpointUrl: gateway.endpoint };
-		if (n.type.endsWith('.waitForJob')) n.parameters.options = { ...options, allowedHosts: host };
+		if (/\.waitForJob(Tool)?$/.test(n.type))
+			n.parameters.options = { ...options, allowedHosts: host };
 	}
 	return workflow;
 }

@@ -6,8 +6,13 @@
  *   n8n2   n8n 2.41.1 on Node 24, regular mode
  *   queue  n8n 2.41.1 on Node 24 in queue mode: Redis + PostgreSQL (Debian's packages), one main
  *          process and two workers, executions started by an active workflow's webhook
+ *   agent  n8n 2.41.1 on Node 24: both nodes as tools of n8n's AI Agent (its OpenAI Chat Model
+ *          pointed at the scripted model of sandbox/model.ts) in Chat Trigger conversations, behind
+ *          the Chat node's human approval, and through the MCP Server Trigger (harness/app/agent.ts)
+ *   agent1 the same on n8n 1.123.50 (Node 20) with its AI Agent 3, without the approval (n8n 1.x
+ *          has no human-review tools)
  *
- * All three by default; pick with `-- --config=n8n1,queue` or E2E_CONFIGS. Each n8n version is
+ * All by default; pick with `-- --config=n8n1,queue` or E2E_CONFIGS. Each n8n version is
  * installed once into a cache outside the repository. The package is installed through n8n's
  * own community-package installer (the REST call Settings → Community nodes → Install makes)
  * from a local registry serving the packed package. In the regular configurations the example
@@ -37,11 +42,12 @@ import {
 	type NodeRuntime,
 	type Registry,
 } from '../harness/app/host';
+import { agentMode } from '../harness/app/agent';
 import { mcpRetryOnFail } from '../harness/app/mcp';
 import { executionData, queueMode, type RunData } from '../harness/app/queue';
 
 interface Config {
-	name: 'n8n1' | 'n8n2' | 'queue';
+	name: 'n8n1' | 'n8n2' | 'queue' | 'agent' | 'agent1';
 	n8n: string;
 	label: string;
 	runtime: () => Promise<NodeRuntime>;
@@ -68,6 +74,20 @@ const CONFIGS: Config[] = [
 		n8n: '2.41.1',
 		label: 'n8n 2.41.1, Node 24, queue mode: Redis + PostgreSQL, main + 2 workers',
 		runtime: async () => await node24(say),
+	},
+	{
+		name: 'agent',
+		n8n: '2.41.1',
+		label:
+			'n8n 2.41.1, Node 24: AI Agent + OpenAI Chat Model (scripted), Chat Trigger, approval, MCP',
+		runtime: async () => await node24(say),
+	},
+	{
+		name: 'agent1',
+		n8n: '1.123.50',
+		label: 'n8n 1.123.50, Node 20: AI Agent 3 + OpenAI Chat Model (scripted), Chat Trigger, MCP',
+		runtime: async () => await machineNode([20]),
+		overrides: { xlsx: '0.18.5' },
 	},
 ];
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -302,7 +322,19 @@ async function main() {
 			say(`[${config.name}] node ${runtime.node} (${runtime.major})`);
 			const n8nDir = await installN8n(config.n8n, runtime, say, config.overrides);
 			registry = await startRegistry(say);
-			if (config.name === 'queue') {
+			if (config.name === 'agent' || config.name === 'agent1') {
+				await agentMode({
+					n8nMajor: config.name === 'agent1' ? 1 : 2,
+					n8nDir,
+					runtime,
+					sandbox,
+					registryUrl: registry.url,
+					packageName: PACKAGE.name,
+					packageVersion: PACKAGE.version,
+					say: (l) => say(`[agent] ${l}`),
+					check,
+				});
+			} else if (config.name === 'queue') {
 				await queueMode({
 					n8nDir,
 					runtime,

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Sandbox } from '../../sandbox';
+import { parseToolOutput } from '../../sandbox/model';
 import type { N8nRest } from './host';
 
 export interface McpContext {
@@ -27,15 +28,32 @@ const { StreamableHTTPClientTransport } =
 type Client = InstanceType<typeof Client>;
 
 const PATH = 'nano-banana-mcp';
+const BOTH_PATH = 'nano-banana-mcp-both';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An MCP Server Trigger with Nano-Banana Generate as its tool, Retry On Fail on. */
-export function mcpWorkflow(credentialId: string, endpoint: string) {
+export function mcpWorkflow(
+	credentialId: string,
+	endpoint: string,
+	options: { path?: string; wait?: boolean; retryOnFail?: boolean } = {},
+) {
+	const wait = {
+		parameters: {
+			statusUrl:
+				"={{ $fromAI('statusUrl', 'The statusUrl Nano-Banana Generate answered', 'string') }}",
+			options: { allowedHosts: new URL(endpoint).host },
+		},
+		id: randomUUID(),
+		name: 'Wait for Job',
+		type: 'n8n-nodes-nano-banana.waitForJobTool',
+		typeVersion: 1,
+		position: [200, 200],
+	};
 	return {
-		name: 'MCP: Nano-Banana tools',
+		name: `MCP: Nano-Banana tools${options.wait ? ' (both)' : ''}`,
 		nodes: [
 			{
-				parameters: { path: PATH },
+				parameters: { path: options.path ?? PATH },
 				id: randomUUID(),
 				name: 'MCP Server Trigger',
 				type: '@n8n/n8n-nodes-langchain.mcpTrigger',
@@ -53,16 +71,24 @@ export function mcpWorkflow(credentialId: string, endpoint: string) {
 				type: 'n8n-nodes-nano-banana.nanoBananaGenerateTool',
 				typeVersion: 1,
 				position: [0, 200],
-				retryOnFail: true,
-				maxTries: 3,
-				waitBetweenTries: 0,
+				...(options.retryOnFail === false
+					? {}
+					: { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 }),
 				credentials: { x402WalletApi: { id: credentialId, name: 'x402 Wallet' } },
 			},
+			...(options.wait ? [wait] : []),
 		],
 		connections: {
 			'Nano-Banana Generate': {
 				ai_tool: [[{ node: 'MCP Server Trigger', type: 'ai_tool', index: 0 }]],
 			},
+			...(options.wait
+				? {
+						'Wait for Job': {
+							ai_tool: [[{ node: 'MCP Server Trigger', type: 'ai_tool', index: 0 }]],
+						},
+					}
+				: {}),
 		},
 		settings: {
 			executionOrder: 'v1',
@@ -88,14 +114,12 @@ async function connect(url: string): Promise<Client> {
 	throw new Error(`MCP: no connection to ${url}: ${String(last)}`);
 }
 
-/** An MCP tool call whose paid request fails after settling, with Retry On Fail: paid once, the client told so. */
-export async function mcpRetryOnFail(ctx: McpContext): Promise<void> {
-	const { rest, sandbox, check } = ctx;
+/** Creates and activates a workflow; n8n 2.x activates with POST …/activate, n8n 1.x by an update with active: true. */
+export async function activate(rest: N8nRest, workflow: object): Promise<string> {
 	const created = await rest.must<{ id: string; versionId: string }>('POST', '/rest/workflows', {
-		...mcpWorkflow(ctx.credentialId, sandbox.gateway.endpoint),
+		...workflow,
 		active: false,
 	});
-	// n8n 2.x activates with POST …/activate; n8n 1.x by updating the workflow with active: true.
 	const activated = await rest.call('POST', `/rest/workflows/${created.id}/activate`, {
 		versionId: created.versionId,
 	});
@@ -104,6 +128,77 @@ export async function mcpRetryOnFail(ctx: McpContext): Promise<void> {
 			active: true,
 			versionId: created.versionId,
 		});
+	return created.id;
+}
+
+const textOf = (result: Record<string, unknown>): string =>
+	((result.content as Array<{ type: string; text?: string }>) ?? [])
+		.map((c) => c.text ?? '')
+		.join('');
+
+/**
+ * An outside agent's whole job through the MCP Server Trigger: both tools listed with their
+ * schemas, Generate then Wait for Job, paid once, compact answers, nothing downloaded, no key.
+ */
+export async function mcpBothTools(ctx: McpContext & { key: string }): Promise<void> {
+	const { rest, sandbox, check } = ctx;
+	await activate(
+		rest,
+		mcpWorkflow(ctx.credentialId, sandbox.gateway.endpoint, {
+			path: BOTH_PATH,
+			wait: true,
+			retryOnFail: false,
+		}),
+	);
+	const client = await connect(`${ctx.baseUrl}/mcp/${BOTH_PATH}`);
+	try {
+		const { tools } = await client.listTools();
+		const generate = tools.find((t) => /generate/i.test(t.name));
+		const wait = tools.find((t) => /wait/i.test(t.name));
+		const props = (t?: { inputSchema: { properties?: Record<string, unknown> } }) =>
+			Object.keys(t?.inputSchema.properties ?? {});
+		check(
+			`MCP: both tools listed with their schemas (${tools.map((t) => `${t.name}(${props(t).join(', ')})`).join(', ')})`,
+			!!generate &&
+				!!wait &&
+				props(generate).includes('prompt') &&
+				props(wait).includes('statusUrl'),
+			tools,
+		);
+		if (!generate || !wait) return;
+		const before = (await sandbox.chain.transfers()).length;
+		const imagesBefore = sandbox.gateway.counts.image;
+		const paid = textOf(
+			await client.callTool({ name: generate.name, arguments: { prompt: 'a banana via MCP' } }),
+		);
+		const job = parseToolOutput(paid) ?? {};
+		const images = textOf(
+			await client.callTool({ name: wait.name, arguments: { statusUrl: job.statusUrl } }),
+		);
+		const transfers = (await sandbox.chain.transfers()).length - before;
+		check(
+			`MCP: Generate then Wait for Job → ${transfers} transfer, a compact job answer, the image URL, nothing downloaded`,
+			transfers === 1 &&
+				job.costUsdc === '0.0527' &&
+				typeof job.statusUrl === 'string' &&
+				paid.length < 700 &&
+				/imageUrls/.test(images) &&
+				sandbox.gateway.counts.image === imagesBefore,
+			{ paid, images: images.slice(0, 500) },
+		);
+		check(
+			'MCP: the private key is in no MCP answer',
+			![paid, images, JSON.stringify(tools)].some((t) => t.toLowerCase().includes(ctx.key)),
+		);
+	} finally {
+		await client.close();
+	}
+}
+
+/** An MCP tool call whose paid request fails after settling, with Retry On Fail: paid once, the client told so. */
+export async function mcpRetryOnFail(ctx: McpContext): Promise<void> {
+	const { rest, sandbox, check } = ctx;
+	const workflowId = await activate(rest, mcpWorkflow(ctx.credentialId, sandbox.gateway.endpoint));
 	const client = await connect(`${ctx.baseUrl}/mcp/${PATH}`);
 	try {
 		const { tools } = await client.listTools();
@@ -134,7 +229,7 @@ export async function mcpRetryOnFail(ctx: McpContext): Promise<void> {
 		const text = JSON.stringify(result.content);
 		const executions = await rest.must<{ results: Array<{ id: string }> } | Array<{ id: string }>>(
 			'GET',
-			`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: created.id }))}&limit=5`,
+			`/rest/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=5`,
 		);
 		const latest = (Array.isArray(executions) ? executions : executions.results)[0];
 		const runs = latest ? ((await ctx.runData(latest.id))['Nano-Banana Generate']?.length ?? 0) : 0;
