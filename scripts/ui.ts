@@ -466,6 +466,60 @@ async function main() {
 				next('Nano-Banana Generate').includes('Wait for Job'),
 			{ status: stored.status, connections: stored.data?.connections },
 		);
+
+		// 2. The AI agent example (examples/ai-agent.json), as a user opens it: the agent, its model,
+		// both tools, and the fields the model fills ("Defined automatically by the model").
+		const wallet = (
+			await rest.must<Array<{ id: string; type: string }>>('GET', '/rest/credentials')
+		).find((c) => c.type === 'x402WalletApi');
+		const openAi = await rest.must<{ id: string }>('POST', '/rest/credentials', {
+			name: 'OpenAI account',
+			type: 'openAiApi',
+			data: { apiKey: 'sk-not-used-here' },
+		});
+		const example = JSON.parse(
+			readFileSync(path.join(ROOT, 'examples', 'ai-agent.json'), 'utf8'),
+		) as { nodes: Array<{ credentials?: Record<string, { id: string }> }> };
+		for (const n of example.nodes) {
+			if (n.credentials?.x402WalletApi && wallet) n.credentials.x402WalletApi.id = wallet.id;
+			if (n.credentials?.openAiApi) n.credentials.openAiApi.id = openAi.id;
+		}
+		const agentWorkflow = await rest.must<{ id: string }>('POST', '/rest/workflows', {
+			...example,
+			active: false,
+		});
+		await page.goto(`${app.url}/workflow/${agentWorkflow.id}`);
+		await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 30_000 });
+		await page.click('[data-test-id="zoom-to-fit"]');
+		await page.waitForTimeout(1000);
+		const agentCanvas = await j.shot('agent-canvas');
+		const onCanvas = await page
+			.locator('[data-test-id="canvas-node"]')
+			.evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).innerText.replace(/\s+/g, ' ')));
+		j.check(
+			`the AI agent example opens with the agent, its model and both tools on the canvas (${agentCanvas})`,
+			['AI Agent', 'OpenAI Chat Model', 'Nano-Banana Generate', 'Wait for Job'].every((name) =>
+				onCanvas.some((text) => text.includes(name)),
+			),
+			onCanvas,
+		);
+		await page
+			.locator('[data-test-id="canvas-node"]', { hasText: 'Nano-Banana Generate' })
+			.dblclick();
+		await page.waitForSelector('[data-test-id="ndv"]', { timeout: 15_000 });
+		await page.waitForTimeout(800);
+		await j.shot('agent-generate-tool');
+		// Prompt as the editor's "let the model define" button writes it; Aspect Ratio (an options
+		// field, which the button does not offer) as a typed $fromAI expression.
+		const byModel = await page.getByText('Defined automatically by the').count();
+		const panel = await j.text('[data-test-id="ndv"]');
+		const aspect = /\$fromAI\('aspectRatio'[^\n]*/.exec(panel)?.[0] ?? '';
+		j.check(
+			`the Generate tool shows Prompt "Defined automatically by the model" (${byModel}) and Aspect Ratio as a $fromAI expression`,
+			byModel === 1 && aspect !== '',
+			{ byModel, aspect },
+		);
+		await page.click('[data-test-id="ndv-close-button"]');
 	} catch (error) {
 		say(`stopped: ${(error as Error).message.slice(0, 3000)}`);
 		journey?.checks.push({ name: 'journey completed', ok: false });

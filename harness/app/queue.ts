@@ -20,6 +20,7 @@ import {
 	type NodeRuntime,
 } from './host';
 import { crashAndRetry, idempotentWebhook } from './crash';
+import { mcpBothTools } from './mcp';
 import { ensureDebian, postgresBin, startPostgres, startRedis } from './services';
 
 export interface QueueContext {
@@ -507,6 +508,27 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		};
 		workers[0] = await crashAndRetry({ ...scenario, worker: workers[0], startWorker });
 		await idempotentWebhook(scenario);
+
+		// 7. An outside agent through the MCP Server Trigger in queue mode (n8n serves /mcp* on the
+		// main process): both tools, the official MCP client.
+		const workerRuns = (log: string) => (log.match(/Worker started execution/g) ?? []).length;
+		const runsBefore = workers.map((w) => workerRuns(w.log()));
+		await mcpBothTools({
+			rest,
+			baseUrl: main.url,
+			sandbox,
+			credentialId: credential.id,
+			say,
+			check: (n, ok, d) => check(`queue: ${n}`, ok, d),
+			runData: async () => ({}),
+			key: sandbox.payers[0].key.slice(2).toLowerCase(),
+		});
+		const onWorkers = workers.reduce((n, w, i) => n + workerRuns(w.log()) - runsBefore[i], 0);
+		// What docs/agents.md says of MCP in queue mode: each tool call is an execution on a worker.
+		check(
+			`queue: MCP: the 2 tool calls ran as ${onWorkers} execution(s) on the workers`,
+			onWorkers === 2,
+		);
 
 		const text = processes
 			.map((p) => p.log())

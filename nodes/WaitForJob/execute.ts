@@ -13,7 +13,14 @@ import { isToolRun, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
 import { DOWNLOAD_GRACE_MS, DOWNLOAD_TIMEOUT_MS, DOWNLOADS_AT_ONCE } from '../shared/limits';
 import { parseHostList, redactText } from '../shared/urls';
-import { binaryField, numberWithin, oneOf, wholeNumber, yesNo } from '../shared/validate';
+import {
+	binaryField,
+	notFromModel,
+	numberWithin,
+	oneOf,
+	wholeNumber,
+	yesNo,
+} from '../shared/validate';
 
 export interface WaitRun {
 	http: HttpFn;
@@ -29,8 +36,10 @@ export type WaitSetup = ({ ok: true; run: WaitRun } | { ok: false; error: unknow
 };
 
 export function setUpWait(context: IExecuteFunctions): WaitSetup {
-	const first = context.getNodeParameter('options', 0, {}) as IDataObject;
 	try {
+		// What the node may fetch is the author's choice, never a model's.
+		notFromModel(context.getNode().parameters, { 'options.allowedHosts': 'Allowed Hosts' });
+		const first = context.getNodeParameter('options', 0, {}) as IDataObject;
 		const concurrency = wholeNumber(first.concurrency, 'Concurrency', 50, 1, 200);
 		return {
 			ok: true,

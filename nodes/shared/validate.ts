@@ -3,7 +3,30 @@
  * through an InputError (nothing is sent for an invalid item).
  */
 
+import type { INodeParameters } from 'n8n-workflow';
 import { InputError } from './errors';
+
+/**
+ * Settings only the workflow's author sets: as an AI agent's tool, a parameter holding `$fromAI`
+ * is filled by the model, so money and safety settings holding it are refused before anything is
+ * sent (`settings`: parameter path → label).
+ */
+export function notFromModel(parameters: INodeParameters, settings: Record<string, string>): void {
+	for (const [path, label] of Object.entries(settings)) {
+		const value = path
+			.split('.')
+			.reduce<unknown>(
+				(v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined),
+				parameters,
+			);
+		if (typeof value === 'string' && /\$fromai\s*\(/i.test(value))
+			throw new InputError(
+				label,
+				'may not be filled by an AI model ($fromAI)',
+				`Set ${label} yourself: money and safety settings are never taken from a model. Remove $fromAI from it.`,
+			);
+	}
+}
 
 /** A whole-number option: its default when unset, else within bounds. */
 export function wholeNumber(

@@ -261,6 +261,47 @@ describe.each([
 		});
 		expectNoKey(result.run, sandbox.payers[1].key);
 	});
+
+	it('money and safety settings are never taken from the model: a $fromAI in Max Price or Allowed Hosts is refused, nothing paid', async () => {
+		const tool = generateTool('Nano Banana');
+		tool.parameters.options = {
+			...(tool.parameters.options as object),
+			maxPriceUsdc: "={{ $fromAI('maxPrice', 'Most you may pay', 'number') }}",
+		};
+		const wait = waitTool('Wait for Job');
+		wait.parameters.options = { allowedHosts: "={{ $fromAI('hosts', 'Hosts', 'string') }}" };
+		const before = (await sandbox.chain.transfers()).length;
+		const paidBefore = sandbox.gateway.counts.paid;
+		const waitName = agentType === TOOL_HOST_TYPE ? 'Wait_for_Job' : 'Wait for Job';
+		const result = await runWorkflow(
+			agentFlow(
+				agentType,
+				[
+					{ tool: toolName, id: 'm1', args: { prompt: 'a banana', maxPrice: 100 } },
+					{
+						tool: waitName,
+						id: 'm2',
+						args: { statusUrl: `${sandbox.gateway.endpoint}/status/x`, hosts: 'evil.example' },
+					},
+				],
+				[tool, wait],
+			),
+			{ credentials: { x402WalletApi: walletCredential(sandbox, 0) } },
+		);
+		expect(result.status).toBe('success');
+		const [price, hosts] = answersOf(result);
+		expect(price).toMatchObject({
+			errorKind: 'input',
+			field: 'Max Price per Image (USDC)',
+			signed: false,
+			settlement: 'not charged',
+		});
+		expect(price.error).toMatch(/may not be filled by an AI model/);
+		expect(hosts).toMatchObject({ errorKind: 'input', field: 'Allowed Hosts' });
+		expect(sandbox.gateway.counts.paid).toBe(paidBefore);
+		expect(sandbox.gateway.counts.status).toBe(0);
+		expect((await sandbox.chain.transfers()).length).toBe(before);
+	});
 });
 
 it('a model is told what each tool does, costs and returns, and which arguments to fill', async () => {

@@ -1,6 +1,13 @@
 /** The shared parameter validators: each names the field and says what to do. */
 import { InputError } from '../../nodes/shared/errors';
-import { binaryField, numberWithin, oneOf, wholeNumber, yesNo } from '../../nodes/shared/validate';
+import {
+	binaryField,
+	notFromModel,
+	numberWithin,
+	oneOf,
+	wholeNumber,
+	yesNo,
+} from '../../nodes/shared/validate';
 
 const fails = (fn: () => unknown, message: RegExp) => {
 	let error: unknown;
@@ -43,4 +50,29 @@ it('reads one of a list, a boolean and a binary field name', () => {
 	expect(binaryField(' data_1 ')).toBe('data_1');
 	expect(binaryField(undefined)).toBe('data');
 	fails(() => binaryField('a b'), /^Binary Field: "a b" is not a valid field name$/);
+});
+
+it('refuses settings a model would fill ($fromAI in any spelling), and leaves the others', () => {
+	const settings = {
+		'options.maxPriceUsdc': 'Max Price per Image (USDC)',
+		'options.dryRun': 'Dry Run',
+	};
+	fails(
+		() => notFromModel({ options: { maxPriceUsdc: "={{ $fromAI('price') }}" } }, settings),
+		/^Max Price per Image \(USDC\): may not be filled by an AI model/,
+	);
+	fails(
+		() => notFromModel({ options: { dryRun: '={{ $fromai ("dry") }}' } }, settings),
+		/^Dry Run: may not be filled by an AI model/,
+	);
+	expect(() =>
+		notFromModel(
+			{
+				prompt: "={{ $fromAI('prompt') }}",
+				options: { maxPriceUsdc: 0.06, dryRun: '={{ $json.dry }}' },
+			},
+			settings,
+		),
+	).not.toThrow();
+	expect(() => notFromModel({}, settings)).not.toThrow();
 });

@@ -16,7 +16,7 @@ import { n8nHttp, type HttpFn } from '../../shared/http';
 import { isToolRun } from '../../shared/items';
 import { REQUEST_TIMEOUT_MS } from '../../shared/limits';
 import { checkUrl, originRule, parseHostList, type HostRule } from '../../shared/urls';
-import { binaryField, numberWithin, wholeNumber } from '../../shared/validate';
+import { binaryField, notFromModel, numberWithin, wholeNumber } from '../../shared/validate';
 import type { PaymentCall, PaymentEvent } from '../../shared/x402/call';
 import { contextLedger, type ItemLedger } from '../../shared/x402/ledger';
 import { formatUsdc, parseUsdc } from '../../shared/x402/money';
@@ -65,7 +65,22 @@ export async function loadWallet(context: IExecuteFunctions): Promise<Wallet | E
 	}
 }
 
+/** The settings a model never fills (see notFromModel). */
+const AUTHOR_ONLY = {
+	'options.maxPriceUsdc': 'Max Price per Image (USDC)',
+	'options.budgetUsdc': 'Budget per Execution (USDC)',
+	'options.endpointUrl': 'Endpoint URL',
+	'options.allowedHosts': 'Allowed Image Hosts',
+	'options.expectedPayTo': 'Expected Recipient',
+	'options.dryRun': 'Dry Run',
+};
+
 export function setUpRun(context: IExecuteFunctions, wallet: Wallet | Error): RunSetup {
+	try {
+		notFromModel(context.getNode().parameters, AUTHOR_ONLY);
+	} catch (error) {
+		return { ok: false, error, concurrency: 1 };
+	}
 	// Budget and concurrency apply to the whole run: read from the first item.
 	const first = context.getNodeParameter('options', 0, {}) as IDataObject;
 	let concurrency = 10;
