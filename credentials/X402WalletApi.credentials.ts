@@ -57,6 +57,15 @@ export class X402WalletApi implements ICredentialType {
 				'Hard cap: no node may pay more than this for one request, whatever its own settings',
 		},
 		{
+			displayName: 'Max Spend per 24 Hours (USDC)',
+			name: 'maxSpend24hUsdc',
+			type: 'number',
+			default: 0,
+			typeOptions: { minValue: 0, maxValue: 1000000, numberStepSize: 1 },
+			description:
+				'Most this wallet may send in any 24 hours, counted from the chain: every USDC transfer out of it, by any workflow, worker or other app. A payment that would pass it is refused, unsigned. Needs an RPC that answers. 0 = no limit.',
+		},
+		{
 			displayName: 'RPC URL',
 			name: 'rpcUrl',
 			type: 'string',

@@ -74,6 +74,7 @@ const HARDFORK = SpecId.Prague;
 async function startEdr(
 	chainId: number,
 	accounts: Array<{ address: Hex; balance: bigint }>,
+	secondsBehind = 0,
 ): Promise<Eip1193> {
 	const bytes = (hex: string) => Buffer.from(hex.slice(2), 'hex');
 	const provider = await (
@@ -98,7 +99,12 @@ async function startEdr(
 			minGasPrice: 0n,
 			// Every transaction is mined as it arrives.
 			mining: { autoMine: true, memPool: { order: MineOrdering.Priority } },
-			network: { genesisBlockGasLimit: 60_000_000n },
+			network: {
+				genesisBlockGasLimit: 60_000_000n,
+				...(secondsBehind
+					? { genesisBlockTime: BigInt(Math.floor(Date.now() / 1000) - secondsBehind) }
+					: {}),
+			},
 			networkId: BigInt(chainId),
 			observability: {},
 			ownedAccounts: [],
@@ -137,6 +143,12 @@ export interface ChainOptions {
 	payers?: number;
 	/** USDC per payer, atomic. */
 	usdcPerPayer?: bigint;
+	/**
+	 * Start the chain's clock this many seconds in the past, so a test can lay down history
+	 * (mine, transfer) and then bring the chain to the present with increaseTime before paying
+	 * (a payment is valid only around the signer's clock).
+	 */
+	secondsBehind?: number;
 }
 
 export interface LocalChain {
@@ -153,6 +165,14 @@ export interface LocalChain {
 	/** The EIP-3009 nonces USDC marked used, from its AuthorizationUsed events, optionally of one payer. */
 	nonceUses(payer?: string): Promise<Array<{ payer: string; nonce: string; tx: string }>>;
 	fund(address: string, atomic: bigint): Promise<void>;
+	/** A plain USDC transfer signed by a script (not x402): money leaving a wallet outside n8n. */
+	sendUsdc(fromKey: Hex, to: string, atomic: bigint): Promise<string>;
+	/** Mines `blocks` empty blocks, `intervalSeconds` apart (Base makes one every 2 s). */
+	mine(blocks: number, intervalSeconds?: number): Promise<void>;
+	/** Moves the chain's clock forward and mines a block there. */
+	increaseTime(seconds: number): Promise<void>;
+	/** What the HTTP RPC does wrong on purpose: refuse wide eth_getLogs ranges, or be down. */
+	rpcFaults: { maxLogRange?: number; down?: boolean };
 	rpcRequests(): number;
 	close(): Promise<void>;
 }
@@ -169,6 +189,7 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 			address: privateKeyToAccount(key).address,
 			balance: 10n ** 21n,
 		})),
+		options.secondsBehind,
 	);
 	const transport = custom(provider, { retryCount: 0 });
 	const owner = createWalletClient({
@@ -249,9 +270,29 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 			};
 		}
 	};
+	const rpcFaults: LocalChain['rpcFaults'] = {};
+	const tooWide = (call: { method: string; params?: unknown[] }) => {
+		if (call.method !== 'eth_getLogs' || !rpcFaults.maxLogRange) return false;
+		const filter = (call.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string };
+		if (!filter.fromBlock || !filter.toBlock || !filter.toBlock.startsWith('0x')) return false;
+		return Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock)) + 1 > rpcFaults.maxLogRange;
+	};
+	const refuseOrAnswer = async (call: { id: unknown; method: string; params?: unknown[] }) =>
+		tooWide(call)
+			? {
+					jsonrpc: '2.0',
+					id: call.id,
+					error: { code: -32005, message: 'query exceeds max block range' },
+				}
+			: await answer(call);
 	const server = http.createServer((req, res) => {
 		void readBody(req).then(async (raw) => {
 			rpcCount++;
+			if (rpcFaults.down) {
+				res.writeHead(503, { 'content-type': 'text/plain' });
+				res.end('down');
+				return;
+			}
 			let body: unknown;
 			try {
 				body = JSON.parse(raw.toString('utf8'));
@@ -259,9 +300,9 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 				body = undefined;
 			}
 			const result = Array.isArray(body)
-				? await Promise.all(body.map(answer))
+				? await Promise.all(body.map(refuseOrAnswer))
 				: body && typeof body === 'object'
-					? await answer(body as never)
+					? await refuseOrAnswer(body as never)
 					: { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } };
 			res.writeHead(200, { 'content-type': 'application/json' });
 			res.end(JSON.stringify(result));
@@ -286,6 +327,33 @@ export async function startChain(options: ChainOptions = {}): Promise<LocalChain
 		facilitatorKey,
 		payerKeys,
 		usdcBalance: balanceOf,
+		rpcFaults,
+		async sendUsdc(fromKey, to, atomic) {
+			const account = privateKeyToAccount(fromKey);
+			await provider.request({
+				method: 'hardhat_setBalance',
+				params: [account.address, '0x3635c9adc5dea00000'],
+			});
+			const client = createWalletClient({ account, chain: base, transport, pollingInterval: 20 });
+			const hash = await client.writeContract({
+				address: USDC,
+				abi: fiatToken.abi,
+				functionName: 'transfer',
+				args: [to, atomic],
+			} as never);
+			await publicClient.waitForTransactionReceipt({ hash });
+			return hash;
+		},
+		async mine(blocks, intervalSeconds = 2) {
+			await provider.request({
+				method: 'hardhat_mine',
+				params: [`0x${blocks.toString(16)}`, `0x${intervalSeconds.toString(16)}`],
+			});
+		},
+		async increaseTime(seconds) {
+			await provider.request({ method: 'evm_increaseTime', params: [seconds] });
+			await provider.request({ method: 'evm_mine', params: [] });
+		},
 		async transfers(to?: string) {
 			const logs = await publicClient.getContractEvents({
 				address: USDC,

@@ -86,3 +86,18 @@ export const MAX_CAP_USDC = '1000';
 
 /** Longest Idempotency Key accepted (an RSS guid or a URL fits). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 500;
+
+/** The rolling window of the credential's Max Spend per 24 Hours. */
+export const SPEND_WINDOW_SECONDS = 86_400;
+
+/** Seconds between blocks on Base and Base Sepolia: how many blocks a day of history spans. */
+export const BLOCK_SECONDS = 2;
+
+/**
+ * Newest blocks read again by a later run of the same process, in case the chain reorganised
+ * them.
+ */
+export const REORG_BLOCKS = 12;
+
+/** Wallets whose spending history one n8n process keeps (the least recently used is dropped). */
+export const SPEND_CACHE_WALLETS = 64;

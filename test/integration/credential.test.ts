@@ -43,8 +43,26 @@ it('reports the address and balances of a valid key', async () => {
 	expect(result.status).toBe('OK');
 	expect(result.message).toContain(sandbox.payers[0].address);
 	expect(result.message).toMatch(/holds 12\.345678 USDC and 0\.0 ETH/);
-	expect(result.message).toMatch(/cap 0\.1 USDC per request/);
+	expect(result.message).toMatch(/cap 0\.1 USDC per request\)/);
+	expect(result.message).toMatch(/It sent 0\.0 USDC in the last 24 hours\.$/);
 	expectNoKey(result, key);
+});
+
+it('with Max Spend per 24 Hours, says the limit and what the wallet sent in the last 24 hours', async () => {
+	await sandbox.chain.sendUsdc(
+		sandbox.payers[0].key,
+		'0x000000000000000000000000000000000000dEaD',
+		45_678n,
+	);
+	const result = await testCredential({
+		privateKey: sandbox.payers[0].key,
+		network: 'base',
+		maxPaymentUsdc: 0.1,
+		maxSpend24hUsdc: 2,
+		rpcUrl: sandbox.chain.rpcUrl,
+	});
+	expect(result.message).toMatch(/cap 0\.1 USDC per request, at most 2\.0 USDC per 24 hours\)/);
+	expect(result.message).toMatch(/It sent 0\.045678 USDC in the last 24 hours\.$/);
 });
 
 it('accepts the key without 0x', async () => {

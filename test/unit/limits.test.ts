@@ -51,6 +51,13 @@ const STATED: Record<keyof typeof limits, [row: string, text: string]> = {
 		'Authorization states read at once',
 		`${limits.RPC_BATCH_SIZE} per JSON-RPC batch request`,
 	],
+	SPEND_WINDOW_SECONDS: [
+		'Max Spend per 24 Hours',
+		`a rolling window of ${limits.SPEND_WINDOW_SECONDS} s`,
+	],
+	BLOCK_SECONDS: ['Max Spend per 24 Hours', `one every ${limits.BLOCK_SECONDS} s on Base`],
+	REORG_BLOCKS: ['Max Spend per 24 Hours', `the last ${limits.REORG_BLOCKS} again`],
+	SPEND_CACHE_WALLETS: ['Max Spend per 24 Hours', `${limits.SPEND_CACHE_WALLETS} wallets kept`],
 	MAX_IDEMPOTENCY_KEY_LENGTH: [
 		'Idempotency Key',
 		`${limits.MAX_IDEMPOTENCY_KEY_LENGTH} characters`,

@@ -81,6 +81,8 @@ describe('credential data', () => {
 		[{ maxPaymentUsdc: -1 }, /Max Payment per Request/],
 		[{ maxPaymentUsdc: 5000 }, /at most 1000/],
 		[{ rpcUrl: 'ftp://x' }, /RPC URL: must be an http\(s\) URL/],
+		[{ maxSpend24hUsdc: -5 }, /^Max Spend per 24 Hours \(USDC\): must be a number of 0 or more$/],
+		[{ maxSpend24hUsdc: 'lots' }, /^Max Spend per 24 Hours \(USDC\)/],
 		[
 			{ rpcUrl: 'https://me:rpc-pass@rpc.example.com/' },
 			/^RPC URL: contains a user name or password$/,
@@ -89,6 +91,16 @@ describe('credential data', () => {
 		const error = failure(() => walletFromCredential({ privateKey: KEY, ...extra }));
 		expect(error.message).toMatch(message);
 		expect(error.message + (error.hint ?? '')).not.toContain(KEY.slice(2, 20));
+	});
+
+	it('reads Max Spend per 24 Hours; 0 or empty is no limit', () => {
+		expect(walletFromCredential({ privateKey: KEY, maxSpend24hUsdc: 5 }).dailyLimitAtomic).toBe(
+			5_000_000n,
+		);
+		expect(walletFromCredential({ privateKey: KEY, maxSpend24hUsdc: 0 }).dailyLimitAtomic).toBe(
+			undefined,
+		);
+		expect(walletFromCredential({ privateKey: KEY }).dailyLimitAtomic).toBe(undefined);
 	});
 
 	it('freezes the wallet so no code can swap the key or cap', () => {

@@ -41,6 +41,14 @@ export interface ChainLog {
 	logIndex: number;
 	topics: string[];
 	data: string;
+	/** Unix seconds of its block, when the RPC includes it (newer nodes do); undefined otherwise. */
+	blockTimestamp?: number;
+}
+
+/** A block's number and time (unix seconds). */
+export interface BlockStamp {
+	number: bigint;
+	timestamp: number;
 }
 
 /** Where and when an EIP-3009 nonce was used, read from the token's own events. */
@@ -78,6 +86,18 @@ export interface ChainReader {
 	/** Whether a transaction hash is mined on this chain, and how it ended. */
 	transactionStatus(hash: string): Promise<TransactionStatus>;
 	blockNumber(): Promise<bigint>;
+	/** The newest block: number and time. */
+	latestBlock(): Promise<BlockStamp>;
+	/** The times of blocks (unix seconds), in JSON-RPC batches. */
+	blockTimes(blocks: bigint[]): Promise<Map<bigint, number>>;
+	/**
+	 * The newest block and the logs from `fromBlock` on, in one JSON-RPC batch when the RPC takes
+	 * batches and the gap fits in one range (a later run's read); more ranges when it does not.
+	 */
+	tipAndLogs(
+		topics: Array<string | null>,
+		fromBlock: bigint,
+	): Promise<{ tip: BlockStamp; logs: ChainLog[]; requests: number }>;
 	/**
 	 * USDC event logs, read in block ranges the RPC accepts (LOG_RANGE_BLOCKS, halved when refused).
 	 */
@@ -135,21 +155,25 @@ export async function chainReader(
 	};
 	const call = async (data: string): Promise<bigint> =>
 		quantity(await rpc('eth_call', [{ to: network.usdc.address, data }, 'latest']));
-	/** Several eth_calls in one JSON-RPC batch request; each answer matched by its id. */
-	const callBatch = async (datas: string[]): Promise<bigint[]> => {
-		const ids = datas.map(() => ++id);
-		const body = datas.map((data, i) => ({
+	/** Several JSON-RPC calls in one batch request; answers matched by id, in call order. */
+	const batch = async (calls: Array<[string, unknown[]]>): Promise<unknown[]> => {
+		const ids = calls.map(() => ++id);
+		const body = calls.map(([method, params], i) => ({
 			jsonrpc: '2.0',
 			id: ids[i],
-			method: 'eth_call',
-			params: [{ to: network.usdc.address, data }, 'latest'],
+			method,
+			params,
 		}));
 		const response = await http({ method: 'POST', url: rpcUrl, body, timeoutMs });
 		if (response.status !== 200 || !Array.isArray(response.body))
 			throw new RpcError(`RPC answered a batch with HTTP ${response.status} and no list`);
 		const byId = new Map(
 			(
-				response.body as Array<{ id?: unknown; result?: unknown; error?: { message?: string } }>
+				response.body as Array<{
+					id?: unknown;
+					result?: unknown;
+					error?: { message?: string; code?: unknown };
+				}>
 			).map((r) => [r.id, r]),
 		);
 		return ids.map((i) => {
@@ -157,10 +181,22 @@ export async function chainReader(
 			if (!answer || answer.error)
 				throw new RpcError(
 					`RPC error in a batch: ${String(answer?.error?.message ?? 'no answer').slice(0, 200)}`,
+					typeof answer?.error?.code === 'number' ? answer.error.code : undefined,
 				);
-			return quantity(answer.result);
+			return answer.result;
 		});
 	};
+
+	/** Several eth_calls of the USDC contract in one JSON-RPC batch. */
+	const callBatch = async (datas: string[]): Promise<bigint[]> =>
+		(
+			await batch(
+				datas.map((data): [string, unknown[]] => [
+					'eth_call',
+					[{ to: network.usdc.address, data }, 'latest'],
+				]),
+			)
+		).map(quantity);
 
 	/** One eth_getLogs over [from, to]; a range the RPC refuses is read again in two halves. */
 	const logsIn = async (
@@ -242,6 +278,51 @@ export async function chainReader(
 			return receipt.status === '0x1' ? 'success' : 'reverted';
 		},
 		blockNumber: async () => quantity(await rpc('eth_blockNumber', [])),
+		latestBlock: async () => blockStamp(await rpc('eth_getBlockByNumber', ['latest', false])),
+		blockTimes: async (blocks) => {
+			const distinct = [...new Set(blocks)];
+			const times = new Map<bigint, number>();
+			for (let start = 0; start < distinct.length; start += RPC_BATCH_SIZE) {
+				const chunk = distinct.slice(start, start + RPC_BATCH_SIZE);
+				const calls = chunk.map((b): [string, unknown[]] => [
+					'eth_getBlockByNumber',
+					[hex(b), false],
+				]);
+				const batched = await resultOf(batch(calls));
+				const answers = batched.ok
+					? batched.value
+					: await inParallel(calls, LOG_READS_AT_ONCE, async ([m, p]) => await rpc(m, p));
+				answers.forEach((a, i) => times.set(chunk[i], blockStamp(a).timestamp));
+			}
+			return times;
+		},
+		tipAndLogs: async (topics, fromBlock) => {
+			const to = fromBlock + BigInt(LOG_RANGE_BLOCKS) - 1n;
+			const filter = {
+				address: network.usdc.address,
+				topics,
+				fromBlock: hex(fromBlock),
+				toBlock: hex(to),
+			};
+			const together = await resultOf(
+				batch([
+					['eth_getBlockByNumber', ['latest', false]],
+					['eth_getLogs', [filter]],
+				]),
+			);
+			if (together.ok) {
+				const tip = blockStamp(together.value[0]);
+				const first = parseLogs(together.value[1]).filter((l) => l.blockNumber <= tip.number);
+				if (tip.number <= to) return { tip, logs: first, requests: 1 };
+				const rest = await logs({ topics, fromBlock: to + 1n, toBlock: tip.number });
+				return { tip, logs: [...first, ...rest], requests: 2 };
+			}
+			// An RPC without batches (or that refused the range): the tip, then the logs in ranges.
+			const tip = await reader.latestBlock();
+			const found =
+				tip.number >= fromBlock ? await logs({ topics, fromBlock, toBlock: tip.number }) : [];
+			return { tip, logs: found, requests: 2 };
+		},
 		logs,
 		findAuthorizationUse: async (payer, nonce, lookbackBlocks) => {
 			const latest = await reader.blockNumber();
@@ -325,8 +406,18 @@ function parseLogs(value: unknown): ChainLog[] {
 			logIndex: Number(quantity(log.logIndex ?? '0x0')),
 			topics,
 			data: typeof log.data === 'string' ? log.data : '0x',
+			...(typeof log.blockTimestamp === 'string' && /^0x[0-9a-f]+$/i.test(log.blockTimestamp)
+				? { blockTimestamp: Number(BigInt(log.blockTimestamp)) }
+				: {}),
 		};
 	});
+}
+
+/** A block answer's number and time. */
+function blockStamp(value: unknown): BlockStamp {
+	const block = value as { number?: unknown; timestamp?: unknown } | null;
+	if (!block) throw new RpcError('RPC answered no block');
+	return { number: quantity(block.number), timestamp: Number(quantity(block.timestamp)) };
 }
 
 /** The USDC Transfer out of `payer` among a transaction's logs. */
@@ -344,6 +435,11 @@ function transferFrom(
 	);
 	if (!transfer || !transfer.topics[2]) return undefined;
 	return { to: `0x${transfer.topics[2].slice(-40)}`, value: quantity(transfer.data) };
+}
+
+/** An address as an indexed event topic (a filter on `from`, `to` or `authorizer`). */
+export function addressTopic(address: string): string {
+	return `0x${word(address)}`;
 }
 
 /** One 32-byte ABI word: an address or a bytes32, left-padded hex without 0x. */

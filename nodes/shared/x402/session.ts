@@ -29,6 +29,7 @@ import { PaymentError, type PaymentAttempt } from './payment';
 import { Budget, PolicyError, selectRequirement, type PaymentLimits } from './policy';
 import { QuoteCache, type QuoteOutcome } from './quoteCache';
 import { RepeatCheck } from './repeats';
+import { DailyLimit, type LimitFacts } from './spending';
 import { buildReceipt, type Receipt } from './receipt';
 import { Signer, type SignedPayment } from './signer';
 import type { Wallet } from './wallet';
@@ -87,6 +88,8 @@ export class PaymentSession {
 	private readonly now: () => number;
 	private readonly quotes: QuoteCache;
 	private readonly funds?: Funds;
+	/** The credential's Max Spend per 24 Hours, when set. */
+	private readonly daily?: DailyLimit;
 	private readonly ledger?: ItemLedger;
 	private readonly journal?: PaymentJournal;
 	private secret?: Buffer;
@@ -110,6 +113,12 @@ export class PaymentSession {
 			async () => await this.payer(),
 			this.wallet,
 		);
+		if (this.wallet.dailyLimitAtomic !== undefined) {
+			this.daily = new DailyLimit(this.wallet.dailyLimitAtomic, this.wallet.network, async () => ({
+				reader: await this.getReader(),
+				address: await this.payer(),
+			}));
+		}
 		if (options.checkBalance ?? true) {
 			this.funds = new Funds(
 				async () => await (await this.getReader()).usdcBalance(await this.payer()),
@@ -131,6 +140,16 @@ export class PaymentSession {
 		this.facts ??= (async () =>
 			await walletFacts(await this.payer(), async () => await this.getReader()))();
 		return this.facts;
+	}
+
+	/**
+	 * The daily limit as it stands for this run (Dry Run): undefined without a limit, an Error when
+	 * the chain could not be read.
+	 */
+	async dailyLimitFacts(): Promise<LimitFacts | Error | undefined> {
+		if (!this.daily) return undefined;
+		const read = await resultOf(this.daily.facts());
+		return read.ok ? read.value : (read.error as Error);
 	}
 
 	/** Sends the request unpaid and returns the quote without signing anything. */
@@ -168,6 +187,7 @@ export class PaymentSession {
 		// The balance read, the signing code and (for a call that may have been tried before) the
 		// chain's word on its nonce all start while the unpaid request is on its way.
 		this.funds?.prefetch();
+		this.daily?.prefetch();
 		this.getSigner().catch(() => undefined);
 		const usedBefore = call?.mayRepeat ? resultOf(this.repeats.used(nonce)) : undefined;
 		const { outcome, reused } = await this.quotes.get(
@@ -234,17 +254,27 @@ export class PaymentSession {
 			this.budget.release(amount);
 			throw funded.error;
 		}
+		const held = await resultOf(async () => await this.daily?.reserve(amount));
+		if (!held.ok) {
+			this.funds?.release(amount);
+			this.budget.release(amount);
+			throw held.error;
+		}
+		const hold = held.value;
 		const signing = await resultOf(
 			async () =>
 				await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now(), nonce),
 		);
 		if (!signing.ok) {
 			// Nothing left this machine: give the holds back.
+			if (hold) this.daily?.release(hold);
 			this.funds?.release(amount);
 			this.budget.release(amount);
 			throw signing.error;
 		}
 		const signed = signing.value;
+		const validBefore = Number(signed.attempt.validBefore);
+		if (hold) this.daily?.signed(hold, { validBefore });
 		// From here on the signature may leave this machine: no path signs again for this call in
 		// this execution, its amount stays counted in the budget, and any failure carries the
 		// payment facts. The log line goes out before the payment header does.
@@ -252,6 +282,18 @@ export class PaymentSession {
 			this.ledger?.set(request.call.key, { state: 'signed', attempt: signed.attempt });
 		this.record({ kind: 'signed', call: request.call, attempt: signed.attempt });
 		const outcome = await resultOf(this.sendPaid(request, signed, reused));
+		if (hold) {
+			// The daily limit keeps counting this payment until the chain shows its transaction.
+			const receipt = outcome.ok ? outcome.value.receipt : undefined;
+			const error = outcome.ok ? undefined : outcome.error;
+			const transaction =
+				receipt?.transactionOnChain === 'success'
+					? receipt.transaction
+					: error instanceof PaymentError
+						? error.transaction
+						: undefined;
+			this.daily?.signed(hold, { validBefore, transaction });
+		}
 		if (outcome.ok) {
 			const receipt = outcome.value.receipt;
 			if (receipt)

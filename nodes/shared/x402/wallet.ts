@@ -13,6 +13,8 @@ export interface Wallet {
 	readonly capAtomic: bigint;
 	/** RPC for read-only checks (balances, authorization state); never needed to sign. */
 	readonly rpcUrl: string;
+	/** Most the wallet may send in any 24 hours, read from the chain (absent: no such limit). */
+	readonly dailyLimitAtomic?: bigint;
 }
 
 /**
@@ -97,5 +99,23 @@ export function walletFromCredential(data: Record<string, unknown>): Wallet {
 			"Use the provider's URL with the key in its path (as Alchemy, Infura and QuickNode give it), or leave it empty.",
 		);
 	}
-	return Object.freeze({ privateKey, network, capAtomic, rpcUrl });
+	const rawDaily = data.maxSpend24hUsdc;
+	let dailyLimitAtomic: bigint | undefined;
+	if (rawDaily !== undefined && rawDaily !== null && rawDaily !== '' && rawDaily !== 0) {
+		dailyLimitAtomic = parseUsdc(rawDaily as string | number);
+		if (dailyLimitAtomic === undefined || dailyLimitAtomic < 0n)
+			throw new InputError(
+				'Max Spend per 24 Hours (USDC)',
+				'must be a number of 0 or more',
+				'E.g. 5 for five dollars a day; 0 turns the limit off.',
+			);
+		if (dailyLimitAtomic === 0n) dailyLimitAtomic = undefined;
+	}
+	return Object.freeze({
+		privateKey,
+		network,
+		capAtomic,
+		rpcUrl,
+		...(dailyLimitAtomic !== undefined ? { dailyLimitAtomic } : {}),
+	});
 }

@@ -8,6 +8,7 @@ import type { INodeCredentialTestResult } from 'n8n-workflow';
 import type { HttpFn } from '../http';
 import { CREDENTIAL_TEST_RPC_TIMEOUT_MS } from '../limits';
 import { chainReader } from './onchain';
+import { readSpending } from './spending';
 import { payerAddress } from './signer';
 import { walletFromCredential } from './wallet';
 import { walletFacts, walletSentence } from './walletFacts';
@@ -23,11 +24,16 @@ export async function checkWallet(
 		return { status: 'Error', message: (error as Error).message };
 	}
 	const address = await payerAddress(wallet);
-	const facts = await walletFacts(
-		address,
-		async () =>
-			await chainReader(http, wallet.network, wallet.rpcUrl, CREDENTIAL_TEST_RPC_TIMEOUT_MS),
-		true,
-	);
-	return { status: 'OK', message: walletSentence(wallet, facts) };
+	const reader = async () =>
+		await chainReader(http, wallet.network, wallet.rpcUrl, CREDENTIAL_TEST_RPC_TIMEOUT_MS);
+	const facts = await walletFacts(address, reader, true);
+	// What left the wallet in the last 24 hours, when the RPC answers (the daily limit's reading).
+	const spent =
+		facts.usdcBalance === undefined
+			? undefined
+			: await readSpending(await reader(), wallet.network, address).then(
+					(view) => view.spentAtomic,
+					() => undefined,
+				);
+	return { status: 'OK', message: walletSentence(wallet, facts, spent) };
 }

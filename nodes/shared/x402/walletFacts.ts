@@ -61,10 +61,18 @@ export function walletJson(wallet: Wallet, facts: WalletFacts, priceAtomic?: big
  * The credential test's one sentence (n8n shows it only when the test fails; Dry Run shows the
  * facts).
  */
-export function walletSentence(wallet: Wallet, facts: WalletFacts): string {
-	const where = `${wallet.network.label}, cap ${formatUsdc(wallet.capAtomic)} USDC per request`;
+export function walletSentence(wallet: Wallet, facts: WalletFacts, spentAtomic?: bigint): string {
+	const daily =
+		wallet.dailyLimitAtomic !== undefined
+			? `, at most ${formatUsdc(wallet.dailyLimitAtomic)} USDC per 24 hours`
+			: '';
+	const where = `${wallet.network.label}, cap ${formatUsdc(wallet.capAtomic)} USDC per request${daily}`;
 	if (facts.usdcBalance === undefined) {
 		return `Key is valid: wallet ${facts.address} (${where}). Its balance could not be read: the RPC at ${hostOf(wallet.rpcUrl)} did not answer. Payments do not need the RPC.`;
 	}
-	return `Wallet ${facts.address} (${where}) holds ${formatUsdc(facts.usdcBalance)} USDC and ${formatEth(facts.ethBalance ?? 0n)} ETH.`;
+	const sent =
+		spentAtomic === undefined
+			? ''
+			: ` It sent ${formatUsdc(spentAtomic)} USDC in the last 24 hours.`;
+	return `Wallet ${facts.address} (${where}) holds ${formatUsdc(facts.usdcBalance)} USDC and ${formatEth(facts.ethBalance ?? 0n)} ETH.${sent}`;
 }

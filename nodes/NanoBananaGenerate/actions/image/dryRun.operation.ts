@@ -3,10 +3,11 @@
  * holds. Nothing is signed.
  */
 
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { resultOf } from '../../../shared/errors';
 import { formatUsdc } from '../../../shared/x402/money';
 import { selectRequirement, type PolicyError } from '../../../shared/x402/policy';
+import type { LimitFacts } from '../../../shared/x402/spending';
 import { walletJson } from '../../../shared/x402/walletFacts';
 import { describeQuote, type Requirement } from '../../../shared/x402/wire';
 import type { GenerateRun, ItemRequest } from '../run';
@@ -19,6 +20,7 @@ export async function execute(
 	// Who would pay and what it holds, read alongside the quote: the credential test computes
 	// the same facts, but n8n shows only "Connection tested successfully" after a passing test.
 	const facts = resultOf(run.session.walletFacts());
+	const daily = run.session.dailyLimitFacts();
 	const outcome = await run.session.quote({
 		url: item.endpoint,
 		body: item.body,
@@ -48,6 +50,10 @@ export async function execute(
 	} catch (error) {
 		refusal = (error as PolicyError).message;
 	}
+	const limit = dailyLimitJson(await daily, chosen?.amountAtomic);
+	if (!refusal && limit?.error) refusal = String(limit.error);
+	else if (!refusal && limit?.wouldPass)
+		refusal = `Payment refused by the "daily limit" rule: ${String(limit.leftUsdc)} USDC is left of this wallet's ${String(limit.limitUsdc)} USDC per 24 hours, and the price is ${formatUsdc(chosen?.amountAtomic ?? 0n)} USDC. Nothing was signed or paid.`;
 	return [
 		{
 			// What a user reads first: would it pay, from which wallet, holding how much.
@@ -65,8 +71,31 @@ export async function execute(
 					credentialCapUsdc: formatUsdc(run.wallet.capAtomic),
 					network: run.wallet.network.key,
 					...(item.limits.payTo ? { expectedPayTo: item.limits.payTo } : {}),
+					...(limit ? { dailyLimit: limit } : {}),
 				},
 			},
 		},
 	];
+}
+
+/** The credential's Max Spend per 24 Hours as it stands: spent, in flight, left, when room comes back. */
+function dailyLimitJson(
+	facts: LimitFacts | Error | undefined,
+	priceAtomic: bigint | undefined,
+): IDataObject | undefined {
+	if (facts === undefined) return undefined;
+	if (facts instanceof Error) return { error: facts.message };
+	const used = facts.spentAtomic + facts.inFlightAtomic + facts.thisRunAtomic;
+	const left = facts.limitAtomic > used ? facts.limitAtomic - used : 0n;
+	return {
+		limitUsdc: formatUsdc(facts.limitAtomic),
+		spentLast24hUsdc: formatUsdc(facts.spentAtomic),
+		inFlightUsdc: formatUsdc(facts.inFlightAtomic + facts.thisRunAtomic),
+		leftUsdc: formatUsdc(left),
+		...(priceAtomic ? { imagesLeft: Number(left / priceAtomic) } : {}),
+		...(facts.oldestLeavesAt
+			? { oldestLeavesAt: new Date(facts.oldestLeavesAt * 1000).toISOString() }
+			: {}),
+		...(priceAtomic !== undefined && priceAtomic > left ? { wouldPass: true } : {}),
+	};
 }
