@@ -47,6 +47,7 @@ import {
 export const PACKAGE = 'n8n-nodes-nano-banana';
 export const GENERATE_TYPE = `${PACKAGE}.nanoBananaGenerate`;
 export const WAIT_TYPE = `${PACKAGE}.waitForJob`;
+export const WALLET_TYPE = `${PACKAGE}.x402Wallet`;
 export const TRIGGER_TYPE = 'n8n-nodes-base.manualTrigger';
 export const ITEMS_TYPE = 'sandbox.items';
 export const BATCHES_TYPE = 'sandbox.batches';
@@ -55,6 +56,7 @@ export const ENGINE_AGENT_TYPE = 'sandbox.engineAgent';
 /** The tool variants n8n generates for nodes with `usableAsTool` (n8n's tool-generation: name + "Tool", an ai_tool output). */
 export const GENERATE_TOOL_TYPE = `${GENERATE_TYPE}Tool`;
 export const WAIT_TOOL_TYPE = `${WAIT_TYPE}Tool`;
+export const WALLET_TOOL_TYPE = `${WALLET_TYPE}Tool`;
 
 type Loaded = INodeType | IVersionedNodeType;
 
@@ -100,6 +102,7 @@ function n8nCore(): typeof N8nCore {
 export interface NodeClasses {
 	generate: new () => Loaded;
 	wait: new () => Loaded;
+	wallet: new () => Loaded;
 	credential: new () => ICredentialType;
 }
 
@@ -111,6 +114,7 @@ export function sourceClasses(): NodeClasses {
 	const classes = {
 		generate: require('../../nodes/NanoBananaGenerate/NanoBananaGenerate.node').NanoBananaGenerate,
 		wait: require('../../nodes/WaitForJob/WaitForJob.node').WaitForJob,
+		wallet: require('../../nodes/X402Wallet/X402Wallet.node').X402Wallet,
 		credential: require('../../credentials/X402WalletApi.credentials').X402WalletApi,
 	};
 	/* eslint-enable @typescript-eslint/no-require-imports */
@@ -127,6 +131,7 @@ export function distClasses(root = path.resolve('dist')): NodeClasses {
 		generate: require(path.join(root, 'nodes/NanoBananaGenerate/NanoBananaGenerate.node.js'))
 			.NanoBananaGenerate,
 		wait: require(path.join(root, 'nodes/WaitForJob/WaitForJob.node.js')).WaitForJob,
+		wallet: require(path.join(root, 'nodes/X402Wallet/X402Wallet.node.js')).X402Wallet,
 		credential: require(path.join(root, 'credentials/X402WalletApi.credentials.js')).X402WalletApi,
 	};
 	/* eslint-enable @typescript-eslint/no-require-imports */
@@ -135,9 +140,12 @@ export function distClasses(root = path.resolve('dist')): NodeClasses {
 function nodeTypesOf(classes: NodeClasses): { nodeTypes: INodeTypes; byName: Map<string, Loaded> } {
 	const generate = new classes.generate();
 	const wait = new classes.wait();
+	const wallet = new classes.wallet();
 	const byName = new Map<string, Loaded>([
 		[GENERATE_TYPE, generate],
 		[WAIT_TYPE, wait],
+		[WALLET_TYPE, wallet],
+		[WALLET_TOOL_TYPE, toolVariant(wallet)],
 		[GENERATE_TOOL_TYPE, toolVariant(generate)],
 		[WAIT_TOOL_TYPE, toolVariant(wait)],
 		[TOOL_HOST_TYPE, new ToolHost()],

@@ -101,3 +101,6 @@ export const REORG_BLOCKS = 12;
 
 /** Wallets whose spending history one n8n process keeps (the least recently used is dropped). */
 export const SPEND_CACHE_WALLETS = 64;
+
+/** Longest period the X402 Wallet node's Get Payments reads, and how far back it may start. */
+export const MAX_PAYMENTS_PERIOD_DAYS = 31;

@@ -85,6 +85,10 @@ export interface ChainReader {
 	authorizationsUsed(payer: `0x${string}`, nonces: Array<`0x${string}`>): Promise<boolean[]>;
 	/** Whether a transaction hash is mined on this chain, and how it ended. */
 	transactionStatus(hash: string): Promise<TransactionStatus>;
+	/** A mined transaction's outcome, block and USDC event logs; undefined when not found. */
+	transactionLogs(
+		hash: string,
+	): Promise<{ status: 'success' | 'reverted'; blockNumber: bigint; logs: ChainLog[] } | undefined>;
 	blockNumber(): Promise<bigint>;
 	/** The newest block: number and time. */
 	latestBlock(): Promise<BlockStamp>;
@@ -276,6 +280,22 @@ export async function chainReader(
 			} | null;
 			if (!receipt) return 'not found';
 			return receipt.status === '0x1' ? 'success' : 'reverted';
+		},
+		transactionLogs: async (hash) => {
+			if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) return undefined;
+			const receipt = (await rpc('eth_getTransactionReceipt', [hash])) as {
+				status?: string;
+				blockNumber?: unknown;
+				logs?: unknown;
+			} | null;
+			if (!receipt) return undefined;
+			return {
+				status: receipt.status === '0x1' ? 'success' : 'reverted',
+				blockNumber: quantity(receipt.blockNumber),
+				logs: parseLogs(receipt.logs ?? []).filter(
+					(l) => l.address === network.usdc.address.toLowerCase(),
+				),
+			};
 		},
 		blockNumber: async () => quantity(await rpc('eth_blockNumber', [])),
 		latestBlock: async () => blockStamp(await rpc('eth_getBlockByNumber', ['latest', false])),

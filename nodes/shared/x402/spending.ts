@@ -154,24 +154,78 @@ export async function readSpending(
 	}
 }
 
-/**
- * The first block of the window: a day of Base blocks back from the tip, then checked against the
- * block's own time and moved further back while that block is still inside the window (a chain
- * that made blocks faster, or a test chain whose clock jumped).
- */
+/** The first block of the window (see blockAtOrBefore). */
 async function windowStartBlock(
 	reader: ChainReader,
 	tip: { number: bigint; timestamp: number },
 ): Promise<bigint> {
-	const windowStart = tip.timestamp - SPEND_WINDOW_SECONDS;
+	return await blockAtOrBefore(reader, tip, tip.timestamp - SPEND_WINDOW_SECONDS);
+}
+
+/**
+ * A block made at or before `time`: Base's 2 s spacing back from the tip, then checked against
+ * the block's own time and moved further back while it is still later (a chain that made blocks
+ * faster, or a test chain whose clock jumped).
+ */
+async function blockAtOrBefore(
+	reader: ChainReader,
+	tip: { number: bigint; timestamp: number },
+	time: number,
+): Promise<bigint> {
 	const margin = 150n; // five minutes of blocks
-	let from = tip.number - BigInt(Math.ceil(SPEND_WINDOW_SECONDS / BLOCK_SECONDS)) - margin;
+	let from =
+		tip.number - BigInt(Math.max(0, Math.ceil((tip.timestamp - time) / BLOCK_SECONDS))) - margin;
 	for (let i = 0; i < 8 && from > 0n; i++) {
-		const time = (await reader.blockTimes([from])).get(from) ?? 0;
-		if (time <= windowStart) return from;
-		from -= BigInt(Math.ceil((time - windowStart) / BLOCK_SECONDS)) + margin;
+		const found = (await reader.blockTimes([from])).get(from) ?? 0;
+		if (found <= time) return from;
+		from -= BigInt(Math.ceil((found - time) / BLOCK_SECONDS)) + margin;
 	}
 	return from > 0n ? from : 0n;
+}
+
+/** One outgoing USDC transfer, and its EIP-3009 nonce when it was an x402 authorization. */
+export interface Payment extends Outflow {
+	nonce?: string;
+}
+
+/**
+ * Every USDC transfer out of `address` with fromTime < block time <= toTime (unix seconds), oldest
+ * first, each with its authorization nonce when the same transaction used one of the wallet's
+ * EIP-3009 authorizations (x402 payments do).
+ */
+export async function listPayments(
+	reader: ChainReader,
+	network: KnownNetwork,
+	address: `0x${string}`,
+	fromTime: number,
+	toTime: number,
+): Promise<{ payments: Payment[]; tipTime: number }> {
+	const tip = await reader.latestBlock();
+	const fromBlock = await blockAtOrBefore(reader, tip, fromTime);
+	const toBlock = tip.number;
+	const owner = addressTopic(address);
+	const [transfers, authorizations] = await Promise.all([
+		reader.logs({ topics: [TOPICS.transfer, owner], fromBlock, toBlock }),
+		reader.logs({ topics: [TOPICS.nonceUsed, owner], fromBlock, toBlock }),
+	]);
+	const missing = transfers.filter((l) => l.blockTimestamp === undefined).map((l) => l.blockNumber);
+	const times = missing.length ? await reader.blockTimes(missing) : new Map<bigint, number>();
+	const nonces = new Map(
+		authorizations.map((a) => [a.transactionHash.toLowerCase(), a.topics[2] ?? undefined]),
+	);
+	const payments = transfers
+		.filter((l) => l.address === network.usdc.address.toLowerCase() && l.topics[2])
+		.map((l) => ({
+			blockNumber: l.blockNumber,
+			time: l.blockTimestamp ?? times.get(l.blockNumber) ?? tip.timestamp,
+			to: `0x${l.topics[2].slice(-40)}`,
+			amountAtomic: BigInt(l.data === '0x' ? 0 : l.data),
+			transaction: l.transactionHash,
+			logIndex: l.logIndex,
+			nonce: nonces.get(l.transactionHash.toLowerCase()),
+		}))
+		.filter((p) => p.time > fromTime && p.time <= toTime);
+	return { payments, tipTime: tip.timestamp };
 }
 
 /** What the limit looks like for this run now (Dry Run, the refusal's facts). */
