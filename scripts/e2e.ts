@@ -137,8 +137,8 @@ async function regular(
 			await allowCustomRegistry(rest);
 			const installed = await installThroughN8n(rest, PACKAGE.name);
 			check(
-				`n8n's installer installs ${PACKAGE.name}@${PACKAGE.version} with both nodes`,
-				installed.installedVersion === PACKAGE.version && installed.installedNodes.length === 2,
+				`n8n's installer installs ${PACKAGE.name}@${PACKAGE.version} with its three nodes`,
+				installed.installedVersion === PACKAGE.version && installed.installedNodes.length === 3,
 				JSON.stringify(installed).slice(0, 500),
 			);
 			const listed = (await installedPackages(rest)).find((p) => p.packageName === PACKAGE.name);
@@ -257,6 +257,43 @@ async function regular(
 			);
 		}
 
+		// The daily spend report (X402 Wallet → Get Payments → Report), run after the paying examples.
+		{
+			const json = JSON.parse(
+				readFileSync(path.join(ROOT, 'examples', 'daily-spend-report.json'), 'utf8'),
+			);
+			json.id = 'NanoBananaE2E004';
+			json.active = false;
+			const file = path.join(home, 'daily-spend-report.json');
+			writeFileSync(file, JSON.stringify(json));
+			const imported = await n8n(['import:workflow', `--input=${file}`]);
+			const result = await n8n(['execute', '--id=NanoBananaE2E004', '--rawOutput']);
+			const start = result.stdout.search(/^\{$/m);
+			let report: Record<string, unknown> | undefined;
+			try {
+				const data = JSON.parse(result.stdout.slice(start)) as {
+					data: { resultData: { runData: RunData } };
+				};
+				report = data.data.resultData.runData.Report?.[0]?.data?.main?.[0]?.[0]?.json;
+			} catch {
+				report = undefined;
+			}
+			const sent = (await sandbox.chain.transfers()).filter(
+				(t) => t.from.toLowerCase() === sandbox.payers[0].address.toLowerCase(),
+			);
+			const total = sent.reduce((sum, t) => sum + t.value, 0n);
+			const expected = `sent ${Number(total) / 1e6} USDC in ${sent.length} payment(s) (${sent.length} through x402)`;
+			check(
+				`examples/daily-spend-report.json: X402 Wallet reads the day's payments from the chain ("${String(
+					report?.text ?? '',
+				)
+					.split('\n')[0]
+					.slice(0, 140)}")`,
+				imported.code === 0 && result.code === 0 && String(report?.text ?? '').includes(expected),
+				{ expected, report, stderr: result.stderr.slice(-800) },
+			);
+		}
+
 		// An outside agent through the MCP Server Trigger (the official MCP client), on the running app.
 		const server = await startN8n(n8nDir, runtime, env, { port: await freePort() });
 		try {
@@ -313,7 +350,7 @@ async function main() {
 		say(`── ${config.name}: ${config.label}`);
 		const started = Date.now();
 		const sandbox: Sandbox = await startSandbox({
-			chain: { payers: 2 },
+			chain: { payers: 4 },
 			gateway: { jobDurationMs: 1_000 },
 		});
 		let registry: Registry | undefined;

@@ -236,11 +236,12 @@ async function main() {
 		const card = await j.text('[data-test-id="community-package-card"]');
 		await j.shot('installed');
 		j.check(
-			`Settings → Community nodes installs ${PACKAGE.name} and lists v${PACKAGE.version} with both nodes`,
+			`Settings → Community nodes installs ${PACKAGE.name} and lists v${PACKAGE.version} with its three nodes`,
 			card.includes(PACKAGE.name) &&
 				card.includes(`v${PACKAGE.version}`) &&
 				card.includes('Nano-Banana Generate') &&
-				card.includes('Wait for Job'),
+				card.includes('Wait for Job') &&
+				card.includes('X402 Wallet'),
 			card,
 		);
 
@@ -281,6 +282,13 @@ async function main() {
 			'empty canvas: "text to image" (an alias) finds Nano-Banana Generate',
 			marketer.some((l) => l.startsWith('Nano-Banana Generate')),
 			marketer,
+		);
+		const spend = await j.searchPicker('usdc spending');
+		await j.shot('search-wallet-node');
+		j.check(
+			'empty canvas: "usdc spending" finds X402 Wallet with its icon',
+			spend.some((l) => l.startsWith('X402 Wallet') && l.includes('x402Wallet.svg')),
+			spend,
 		);
 		await j.searchPicker('nano');
 		await page

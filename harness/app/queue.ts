@@ -20,6 +20,7 @@ import {
 	type NodeRuntime,
 } from './host';
 import { crashAndRetry, idempotentWebhook } from './crash';
+import { dailyLimitInQueue } from './limits';
 import { mcpBothTools } from './mcp';
 import { ensureDebian, postgresBin, startPostgres, startRedis } from './services';
 
@@ -509,7 +510,20 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		workers[0] = await crashAndRetry({ ...scenario, worker: workers[0], startWorker });
 		await idempotentWebhook(scenario);
 
-		// 7. An outside agent through the MCP Server Trigger in queue mode (n8n serves /mcp* on the
+		// 7. Max Spend per 24 Hours across executions and workers (payers 2 and 3).
+		await dailyLimitInQueue({
+			rest,
+			mainUrl: main.url,
+			sandbox,
+			payers: [2, 3],
+			workerConcurrency: 10,
+			workers: workers.length,
+			activate,
+			say,
+			check: (n, ok, d) => check(`queue: ${n}`, ok, d),
+		});
+
+		// 8. An outside agent through the MCP Server Trigger in queue mode (n8n serves /mcp* on the
 		// main process): both tools, the official MCP client.
 		const workerRuns = (log: string) => (log.match(/Worker started execution/g) ?? []).length;
 		const runsBefore = workers.map((w) => workerRuns(w.log()));

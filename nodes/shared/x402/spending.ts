@@ -69,6 +69,9 @@ interface InFlight {
 	expiresAt?: number;
 }
 
+/** A later read this soon after the last one dates new transfers by the newest block (see readSpending). */
+const RECENT_SECONDS = 3_600;
+
 const keyOf = (network: KnownNetwork, address: string) =>
 	`${network.chainId}:${address.toLowerCase()}`;
 
@@ -106,13 +109,25 @@ export async function readSpending(
 			from = await windowStartBlock(reader, tip);
 			logs = await reader.logs({ topics, fromBlock: from, toBlock: tip.number });
 		}
-		const missing = logs.filter((l) => l.blockTimestamp === undefined).map((l) => l.blockNumber);
+		// Block times: from the log when the RPC gives it, else from the cache for a log already
+		// read, else, for a later run's new blocks when the last read is under an hour old, the
+		// newest block's time (never earlier than the truth: a payment leaves the window no sooner
+		// than it should, and the read needs no extra request); otherwise read from the blocks.
+		const known_ = new Map(
+			(known?.outflows ?? []).map((o) => [`${o.transaction}:${o.logIndex}`, o.time]),
+		);
+		const recent = known !== undefined && tip.timestamp - known.tipTime <= RECENT_SECONDS;
+		const timeOf = (l: ChainLog) =>
+			l.blockTimestamp ??
+			known_.get(`${l.transactionHash}:${l.logIndex}`) ??
+			(recent ? tip.timestamp : undefined);
+		const missing = logs.filter((l) => timeOf(l) === undefined).map((l) => l.blockNumber);
 		const times = missing.length ? await reader.blockTimes(missing) : new Map<bigint, number>();
 		const fresh: Outflow[] = logs
 			.filter((l) => l.address === network.usdc.address.toLowerCase() && l.topics[2])
 			.map((l) => ({
 				blockNumber: l.blockNumber,
-				time: l.blockTimestamp ?? times.get(l.blockNumber) ?? tip.timestamp,
+				time: timeOf(l) ?? times.get(l.blockNumber) ?? tip.timestamp,
 				to: `0x${l.topics[2].slice(-40)}`,
 				amountAtomic: BigInt(l.data === '0x' ? 0 : l.data),
 				transaction: l.transactionHash,
