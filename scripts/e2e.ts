@@ -160,6 +160,8 @@ async function regular(
 					privateKey: sandbox.payers[0].key,
 					network: 'base',
 					maxPaymentUsdc: 0.1,
+					// The daily limit is read from the chain before every run's first payment; 5 USDC is never reached here.
+					maxSpend24hUsdc: 5,
 					rpcUrl: sandbox.chain.rpcUrl,
 				},
 			},
@@ -242,12 +244,19 @@ async function regular(
 				);
 			} else {
 				const [item] = runData['Nano-Banana Generate']?.[0]?.data?.main?.[0] ?? [];
+				// What the earlier examples paid (1 + 4 images) is on the chain: the daily limit counts it.
+				const daily = (item?.json?.limits as Record<string, unknown> | undefined)?.dailyLimit as
+					| Record<string, unknown>
+					| undefined;
 				check(
-					`${wf.file}: dry run returns the quote and moves nothing`,
+					`${wf.file}: dry run returns the quote, moves nothing, and shows the daily limit with the 5 images paid so far (${String(daily?.spentLast24hUsdc)} of ${String(daily?.limitUsdc)} USDC spent)`,
 					item?.json?.dryRun === true &&
 						(item.json.quote as Record<string, unknown>)?.priceUsdc === '0.0527' &&
-						transfers === 0,
-					String(JSON.stringify(item?.json)).slice(0, 500),
+						transfers === 0 &&
+						daily?.spentLast24hUsdc === '0.2635' &&
+						daily?.limitUsdc === '5.0' &&
+						daily?.imagesLeft === 89,
+					String(JSON.stringify(item?.json)).slice(0, 800),
 				);
 			}
 			const text = `${result.stdout}\n${result.stderr}`.toLowerCase();
