@@ -116,3 +116,12 @@ it('after more than an hour, new transfers are dated by their blocks; transfers 
 	chain.advance(43_200 - 1_100); // 0xd is now older than a day; 0xe (200 s younger) is not
 	expect((await readSpending(chain.reader, NETWORKS.base, WALLET)).spentAtomic).toBe(50n);
 });
+
+it('on Base Sepolia, only the transfers of Base Sepolia USDC count', async () => {
+	const chain = fakeChain();
+	chain.state.transfers.push({ block: chain.state.tip - 5n, amount: 9n, tx: '0xbase' });
+	// fakeChain's logs come from Base USDC: a Base Sepolia wallet ignores them.
+	expect((await readSpending(chain.reader, NETWORKS['base-sepolia'], WALLET)).spentAtomic).toBe(0n);
+	resetSpendingTables();
+	expect((await readSpending(chain.reader, NETWORKS.base, WALLET)).spentAtomic).toBe(9n);
+});
