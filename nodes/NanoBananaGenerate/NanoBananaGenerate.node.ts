@@ -1,16 +1,11 @@
 import type {
-	ICredentialsDecrypted,
-	ICredentialTestFunctions,
-	IDataObject,
 	IExecuteFunctions,
-	INodeCredentialTestResult,
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { fetchHttp } from '../shared/http';
-import { checkWallet } from '../shared/x402/walletCheck';
+import { walletCredentialTest } from '../shared/x402/walletCheck';
 import { route } from './actions/router';
 import { generateProperties } from './description';
 
@@ -46,16 +41,7 @@ export class NanoBananaGenerate implements INodeType {
 		},
 	};
 
-	methods = {
-		credentialTest: {
-			async x402WalletTest(
-				this: ICredentialTestFunctions,
-				credential: ICredentialsDecrypted,
-			): Promise<INodeCredentialTestResult> {
-				return await checkWallet((credential.data ?? {}) as IDataObject, fetchHttp());
-			},
-		},
-	};
+	methods = { credentialTest: walletCredentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await route(this);

@@ -1,19 +1,14 @@
 import type {
-	ICredentialsDecrypted,
-	ICredentialTestFunctions,
-	IDataObject,
 	IExecuteFunctions,
-	INodeCredentialTestResult,
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { resultOf } from '../shared/errors';
-import { fetchHttp } from '../shared/http';
 import { isToolRun, runItems } from '../shared/items';
 import { oneOf } from '../shared/validate';
-import { checkWallet } from '../shared/x402/walletCheck';
+import { walletCredentialTest } from '../shared/x402/walletCheck';
 import { walletProperties } from './description';
 import { checkPayment, getBalance, getPayments, setUpWallet } from './operations';
 
@@ -35,17 +30,7 @@ export class X402Wallet implements INodeType {
 		properties: walletProperties,
 	};
 
-	methods = {
-		credentialTest: {
-			// The same test as Nano-Banana Generate's: the key, the address, the balances.
-			async x402WalletTest(
-				this: ICredentialTestFunctions,
-				credential: ICredentialsDecrypted,
-			): Promise<INodeCredentialTestResult> {
-				return await checkWallet((credential.data ?? {}) as IDataObject, fetchHttp());
-			},
-		},
-	};
+	methods = { credentialTest: walletCredentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const count = this.getInputData().length;

@@ -4,16 +4,21 @@
  */
 
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { InputError } from '../shared/errors';
+import { InputError, resultOf } from '../shared/errors';
 import { n8nHttp } from '../shared/http';
-import { MAX_PAYMENTS_PERIOD_DAYS } from '../shared/limits';
+import { MAX_PAYMENTS_PERIOD_DAYS, PAYMENT_LOOKBACK_BLOCKS } from '../shared/limits';
 import { isLocalUrl } from '../shared/urls';
 import { oneOf } from '../shared/validate';
 import { formatEth, formatUsdc, parseUsdc } from '../shared/x402/money';
-import { chainReader, addressTopic, TOPICS, type ChainReader } from '../shared/x402/onchain';
+import {
+	authorizationNonce,
+	chainReader,
+	transferOut,
+	type ChainReader,
+} from '../shared/x402/onchain';
 import { isoFromSeconds } from '../shared/x402/payment';
 import { payerAddress } from '../shared/x402/signer';
-import { listPayments, readSpending, type Payment } from '../shared/x402/spending';
+import { DailyLimit, dailyLimitJson, listPayments, type Payment } from '../shared/x402/spending';
 import { walletFromCredential, type Wallet } from '../shared/x402/wallet';
 import { balanceNote } from '../shared/x402/walletFacts';
 
@@ -61,16 +66,15 @@ export async function getBalance(
 		return [{ json: { ...json, usdcBalance: null, balanceNote: balanceNote(wallet) } }];
 	}
 	if (wallet.dailyLimitAtomic !== undefined) {
-		const spent = await readSpending(reader, wallet.network, address).then(
-			(view) => view.spentAtomic,
-			() => undefined,
+		// The same reading and the same fields as Generate's Dry Run.
+		const limit = new DailyLimit(wallet.dailyLimitAtomic, wallet.network, async () => ({
+			reader,
+			address,
+		}));
+		json.dailyLimit = dailyLimitJson(
+			await resultOf(limit.facts()).then((r) => (r.ok ? r.value : (r.error as Error))),
+			price > 0n ? price : undefined,
 		);
-		const limit = wallet.dailyLimitAtomic;
-		json.dailyLimit = {
-			limitUsdc: formatUsdc(limit),
-			spentLast24hUsdc: spent === undefined ? null : formatUsdc(spent),
-			leftUsdc: spent === undefined ? null : formatUsdc(limit > spent ? limit - spent : 0n),
-		};
 	}
 	return [{ json }];
 }
@@ -133,7 +137,7 @@ export async function getPayments(
 		'payments',
 		'summary',
 	]);
-	const { payments } = await listPayments(run.reader, run.wallet.network, run.address, from, to);
+	const payments = await listPayments(run.reader, run.wallet.network, run.address, from, to);
 	if (output === 'payments') return payments.map((p) => ({ json: paymentJson(run, p) }));
 	const total = (list: Payment[]) => formatUsdc(list.reduce((s, p) => s + p.amountAtomic, 0n));
 	const group = (key: (p: Payment) => string) => {
@@ -207,10 +211,10 @@ export async function checkPayment(
 					},
 				},
 			];
-		const from = addressTopic(run.address);
-		const transfer = found.logs.find(
-			(l) => l.topics[0] === TOPICS.transfer && l.topics[1]?.toLowerCase() === from,
-		);
+		const token = run.wallet.network.usdc.address;
+		const transfer = found.logs
+			.map((l) => transferOut(l, run.address, token))
+			.find((t) => t !== undefined);
 		if (found.status === 'reverted' || !transfer)
 			return [
 				{
@@ -225,19 +229,19 @@ export async function checkPayment(
 					},
 				},
 			];
-		const nonce = found.logs.find(
-			(l) => l.topics[0] === TOPICS.nonceUsed && l.topics[1]?.toLowerCase() === from,
-		)?.topics[2];
+		const nonce = found.logs
+			.map((l) => authorizationNonce(l, run.address))
+			.find((n) => n !== undefined);
 		return [
 			{
 				json: {
 					...base,
 					status: 'charged',
-					payTo: `0x${transfer.topics[2]?.slice(-40) ?? ''}`,
-					amountUsdc: formatUsdc(BigInt(transfer.data === '0x' ? 0 : transfer.data)),
+					payTo: transfer.to,
+					amountUsdc: formatUsdc(transfer.amountAtomic),
 					nonce: nonce ?? null,
 					blockNumber: Number(found.blockNumber),
-					explanation: `Charged: ${formatUsdc(BigInt(transfer.data === '0x' ? 0 : transfer.data))} USDC left this wallet in this transaction.`,
+					explanation: `Charged: ${formatUsdc(transfer.amountAtomic)} USDC left this wallet in this transaction.`,
 				},
 			},
 		];
@@ -264,7 +268,7 @@ export async function checkPayment(
 		]);
 		if (used) {
 			const use = await run.reader
-				.findAuthorizationUse(run.address, nonce as `0x${string}`, 7 * 43_200)
+				.findAuthorizationUse(run.address, nonce as `0x${string}`, PAYMENT_LOOKBACK_BLOCKS)
 				.catch(() => undefined);
 			return [
 				{

@@ -99,8 +99,20 @@ export const BLOCK_SECONDS = 2;
  */
 export const REORG_BLOCKS = 12;
 
+/**
+ * A later read this soon after the last dates the wallet's new transfers by the newest block
+ * (never earlier than the truth) instead of reading their blocks: one request, not two.
+ */
+export const RECENT_READ_SECONDS = 3_600;
+
 /** Wallets whose spending history one n8n process keeps (the least recently used is dropped). */
 export const SPEND_CACHE_WALLETS = 64;
 
 /** Longest period the X402 Wallet node's Get Payments reads, and how far back it may start. */
 export const MAX_PAYMENTS_PERIOD_DAYS = 31;
+
+/**
+ * How far back Check Payment searches the transaction of a used nonce: the same 31 days of Base
+ * blocks, newest first, stopping when found.
+ */
+export const PAYMENT_LOOKBACK_BLOCKS = 31 * 43_200;

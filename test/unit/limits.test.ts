@@ -57,10 +57,18 @@ const STATED: Record<keyof typeof limits, [row: string, text: string]> = {
 	],
 	BLOCK_SECONDS: ['Max Spend per 24 Hours', `one every ${limits.BLOCK_SECONDS} s on Base`],
 	REORG_BLOCKS: ['Max Spend per 24 Hours', `the last ${limits.REORG_BLOCKS} again`],
+	RECENT_READ_SECONDS: [
+		'Max Spend per 24 Hours',
+		`within ${limits.RECENT_READ_SECONDS} s of the last read`,
+	],
 	SPEND_CACHE_WALLETS: ['Max Spend per 24 Hours', `${limits.SPEND_CACHE_WALLETS} wallets kept`],
 	MAX_PAYMENTS_PERIOD_DAYS: [
 		"X402 Wallet's Get Payments",
 		`at most ${limits.MAX_PAYMENTS_PERIOD_DAYS} days, starting within the last ${limits.MAX_PAYMENTS_PERIOD_DAYS} days`,
+	],
+	PAYMENT_LOOKBACK_BLOCKS: [
+		"X402 Wallet's Get Payments",
+		`in the last ${thousands(limits.PAYMENT_LOOKBACK_BLOCKS)} blocks`,
 	],
 	MAX_IDEMPOTENCY_KEY_LENGTH: [
 		'Idempotency Key',

@@ -52,7 +52,6 @@ function fakeChain() {
 			return {
 				tip: { number: state.tip, timestamp: state.tipTime },
 				logs: logsIn(from, state.tip),
-				requests: 1,
 			};
 		},
 	} as unknown as ChainReader;

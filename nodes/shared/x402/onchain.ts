@@ -101,7 +101,7 @@ export interface ChainReader {
 	tipAndLogs(
 		topics: Array<string | null>,
 		fromBlock: bigint,
-	): Promise<{ tip: BlockStamp; logs: ChainLog[]; requests: number }>;
+	): Promise<{ tip: BlockStamp; logs: ChainLog[] }>;
 	/**
 	 * USDC event logs, read in block ranges the RPC accepts (LOG_RANGE_BLOCKS, halved when refused).
 	 */
@@ -333,15 +333,15 @@ export async function chainReader(
 			if (together.ok) {
 				const tip = blockStamp(together.value[0]);
 				const first = parseLogs(together.value[1]).filter((l) => l.blockNumber <= tip.number);
-				if (tip.number <= to) return { tip, logs: first, requests: 1 };
+				if (tip.number <= to) return { tip, logs: first };
 				const rest = await logs({ topics, fromBlock: to + 1n, toBlock: tip.number });
-				return { tip, logs: [...first, ...rest], requests: 2 };
+				return { tip, logs: [...first, ...rest] };
 			}
 			// An RPC without batches (or that refused the range): the tip, then the logs in ranges.
 			const tip = await reader.latestBlock();
 			const found =
 				tip.number >= fromBlock ? await logs({ topics, fromBlock, toBlock: tip.number }) : [];
-			return { tip, logs: found, requests: 2 };
+			return { tip, logs: found };
 		},
 		logs,
 		findAuthorizationUse: async (payer, nonce, lookbackBlocks) => {
@@ -361,11 +361,9 @@ export async function chainReader(
 				resultOf(rpc('eth_getBlockByNumber', [hex(use.blockNumber), false])),
 			]);
 			const transfer = receipt.ok
-				? transferFrom(
-						parseLogs((receipt.value as { logs?: unknown } | null)?.logs ?? []),
-						payer,
-						network.usdc.address,
-					)
+				? parseLogs((receipt.value as { logs?: unknown } | null)?.logs ?? [])
+						.map((l) => transferOut(l, payer, network.usdc.address))
+						.find((t) => t !== undefined)
 				: undefined;
 			const timestamp = block.ok
 				? (block.value as { timestamp?: unknown } | null)?.timestamp
@@ -377,7 +375,7 @@ export async function chainReader(
 					typeof timestamp === 'string' && /^0x[0-9a-f]+$/i.test(timestamp)
 						? new Date(Number(BigInt(timestamp)) * 1000).toISOString()
 						: undefined,
-				...(transfer ? { payTo: transfer.to, amountAtomic: transfer.value } : {}),
+				...(transfer ? { payTo: transfer.to, amountAtomic: transfer.amountAtomic } : {}),
 			};
 		},
 	};
@@ -440,21 +438,41 @@ function blockStamp(value: unknown): BlockStamp {
 	return { number: quantity(block.number), timestamp: Number(quantity(block.timestamp)) };
 }
 
-/** The USDC Transfer out of `payer` among a transaction's logs. */
-function transferFrom(
-	logs: ChainLog[],
-	payer: string,
-	token: string,
-): { to: string; value: bigint } | undefined {
-	const fromTopic = `0x${word(payer)}`;
-	const transfer = logs.find(
-		(l) =>
-			l.address === token.toLowerCase() &&
-			l.topics[0] === TOPICS.transfer &&
-			l.topics[1]?.toLowerCase() === fromTopic,
-	);
-	if (!transfer || !transfer.topics[2]) return undefined;
-	return { to: `0x${transfer.topics[2].slice(-40)}`, value: quantity(transfer.data) };
+/** A USDC transfer out of a wallet, read from its Transfer log. */
+export interface TransferOut {
+	to: string;
+	amountAtomic: bigint;
+	transaction: string;
+	logIndex: number;
+	blockNumber: bigint;
+	/** Unix seconds of its block, when the RPC gave it with the log. */
+	blockTimestamp?: number;
+}
+
+/** The one reading of USDC Transfer logs: the transfer out of `payer` this log is, or undefined. */
+export function transferOut(log: ChainLog, payer: string, token: string): TransferOut | undefined {
+	if (
+		log.address !== token.toLowerCase() ||
+		log.topics[0] !== TOPICS.transfer ||
+		log.topics[1]?.toLowerCase() !== addressTopic(payer) ||
+		!log.topics[2]
+	)
+		return undefined;
+	return {
+		to: `0x${log.topics[2].slice(-40)}`,
+		amountAtomic: quantity(log.data),
+		transaction: log.transactionHash,
+		logIndex: log.logIndex,
+		blockNumber: log.blockNumber,
+		...(log.blockTimestamp !== undefined ? { blockTimestamp: log.blockTimestamp } : {}),
+	};
+}
+
+/** The EIP-3009 nonce an AuthorizationUsed log of `payer` carries, or undefined. */
+export function authorizationNonce(log: ChainLog, payer: string): string | undefined {
+	return log.topics[0] === TOPICS.nonceUsed && log.topics[1]?.toLowerCase() === addressTopic(payer)
+		? log.topics[2]
+		: undefined;
 }
 
 /** An address as an indexed event topic (a filter on `from`, `to` or `authorizer`). */

@@ -19,28 +19,35 @@
  * the other W − 1 have in flight at that moment (README "Spending limits").
  */
 
+import type { IDataObject } from 'n8n-workflow';
 import { NotSignedError } from '../errors';
-import { BLOCK_SECONDS, REORG_BLOCKS, SPEND_CACHE_WALLETS, SPEND_WINDOW_SECONDS } from '../limits';
+import {
+	BLOCK_SECONDS,
+	RECENT_READ_SECONDS,
+	REORG_BLOCKS,
+	SPEND_CACHE_WALLETS,
+	SPEND_WINDOW_SECONDS,
+} from '../limits';
 import type { KnownNetwork } from './assets';
 import { formatUsdc } from './money';
-import { addressTopic, TOPICS, type ChainLog, type ChainReader } from './onchain';
+import {
+	addressTopic,
+	authorizationNonce,
+	TOPICS,
+	transferOut,
+	type ChainLog,
+	type ChainReader,
+	type TransferOut,
+} from './onchain';
 
-/** One USDC transfer out of the wallet. */
-export interface Outflow {
-	blockNumber: bigint;
+/** One USDC transfer out of the wallet, dated. */
+export interface Outflow extends Omit<TransferOut, 'blockTimestamp'> {
 	/** Unix seconds of its block. */
 	time: number;
-	to: string;
-	amountAtomic: bigint;
-	transaction: string;
-	logIndex: number;
 }
 
-/** The wallet's outflows of the last 24 hours, as of the newest block read. */
+/** The wallet's outflows of the last 24 hours (ending at the newest block read). */
 export interface SpendingView {
-	/** Newest block read and its time (the window ends there). */
-	tipBlock: bigint;
-	tipTime: number;
 	outflows: Outflow[];
 	spentAtomic: bigint;
 	/** Transactions in the view: a payment in flight that shows here is counted once. */
@@ -68,9 +75,6 @@ interface InFlight {
 	/** Unix ms after which the authorization can no longer move money (set once signed). */
 	expiresAt?: number;
 }
-
-/** A later read this soon after the last one dates new transfers by the newest block (see readSpending). */
-const RECENT_SECONDS = 3_600;
 
 const keyOf = (network: KnownNetwork, address: string) =>
 	`${network.chainId}:${address.toLowerCase()}`;
@@ -106,7 +110,7 @@ export async function readSpending(
 			({ tip, logs } = await reader.tipAndLogs(topics, from));
 		} else {
 			tip = await reader.latestBlock();
-			from = await windowStartBlock(reader, tip);
+			from = await blockAtOrBefore(reader, tip, tip.timestamp - SPEND_WINDOW_SECONDS);
 			logs = await reader.logs({ topics, fromBlock: from, toBlock: tip.number });
 		}
 		// Block times: from the log when the RPC gives it, else from the cache for a log already
@@ -116,23 +120,19 @@ export async function readSpending(
 		const known_ = new Map(
 			(known?.outflows ?? []).map((o) => [`${o.transaction}:${o.logIndex}`, o.time]),
 		);
-		const recent = known !== undefined && tip.timestamp - known.tipTime <= RECENT_SECONDS;
+		const recent = known !== undefined && tip.timestamp - known.tipTime <= RECENT_READ_SECONDS;
 		const timeOf = (l: ChainLog) =>
 			l.blockTimestamp ??
 			known_.get(`${l.transactionHash}:${l.logIndex}`) ??
 			(recent ? tip.timestamp : undefined);
 		const missing = logs.filter((l) => timeOf(l) === undefined).map((l) => l.blockNumber);
 		const times = missing.length ? await reader.blockTimes(missing) : new Map<bigint, number>();
-		const fresh: Outflow[] = logs
-			.filter((l) => l.address === network.usdc.address.toLowerCase() && l.topics[2])
-			.map((l) => ({
-				blockNumber: l.blockNumber,
-				time: timeOf(l) ?? times.get(l.blockNumber) ?? tip.timestamp,
-				to: `0x${l.topics[2].slice(-40)}`,
-				amountAtomic: BigInt(l.data === '0x' ? 0 : l.data),
-				transaction: l.transactionHash,
-				logIndex: l.logIndex,
-			}));
+		const fresh = dated(
+			logs,
+			address,
+			network,
+			(l) => timeOf(l) ?? times.get(l.blockNumber) ?? tip.timestamp,
+		);
 		const windowStart = tip.timestamp - SPEND_WINDOW_SECONDS;
 		const outflows = [...(known?.outflows.filter((o) => o.blockNumber < from) ?? []), ...fresh]
 			.filter((o) => o.time > windowStart)
@@ -154,8 +154,6 @@ export async function readSpending(
 			if (entry.transaction && transactions.has(entry.transaction.toLowerCase()))
 				IN_FLIGHT.get(key)?.delete(entry);
 		return {
-			tipBlock: tip.number,
-			tipTime: tip.timestamp,
 			outflows,
 			spentAtomic: outflows.reduce((sum, o) => sum + o.amountAtomic, 0n),
 			transactions,
@@ -169,12 +167,19 @@ export async function readSpending(
 	}
 }
 
-/** The first block of the window (see blockAtOrBefore). */
-async function windowStartBlock(
-	reader: ChainReader,
-	tip: { number: bigint; timestamp: number },
-): Promise<bigint> {
-	return await blockAtOrBefore(reader, tip, tip.timestamp - SPEND_WINDOW_SECONDS);
+/** The wallet's transfers among `logs`, each dated by `timeOf` (its block's time). */
+function dated(
+	logs: ChainLog[],
+	address: string,
+	network: KnownNetwork,
+	timeOf: (log: ChainLog) => number,
+): Outflow[] {
+	return logs.flatMap((l) => {
+		const transfer = transferOut(l, address, network.usdc.address);
+		if (!transfer) return [];
+		const { to, amountAtomic, transaction, logIndex, blockNumber } = transfer;
+		return [{ to, amountAtomic, transaction, logIndex, blockNumber, time: timeOf(l) }];
+	});
 }
 
 /**
@@ -214,7 +219,7 @@ export async function listPayments(
 	address: `0x${string}`,
 	fromTime: number,
 	toTime: number,
-): Promise<{ payments: Payment[]; tipTime: number }> {
+): Promise<Payment[]> {
 	const tip = await reader.latestBlock();
 	const fromBlock = await blockAtOrBefore(reader, tip, fromTime);
 	const toBlock = tip.number;
@@ -226,21 +231,17 @@ export async function listPayments(
 	const missing = transfers.filter((l) => l.blockTimestamp === undefined).map((l) => l.blockNumber);
 	const times = missing.length ? await reader.blockTimes(missing) : new Map<bigint, number>();
 	const nonces = new Map(
-		authorizations.map((a) => [a.transactionHash.toLowerCase(), a.topics[2] ?? undefined]),
+		authorizations.map((a) => [a.transactionHash.toLowerCase(), authorizationNonce(a, address)]),
 	);
-	const payments = transfers
-		.filter((l) => l.address === network.usdc.address.toLowerCase() && l.topics[2])
-		.map((l) => ({
-			blockNumber: l.blockNumber,
-			time: l.blockTimestamp ?? times.get(l.blockNumber) ?? tip.timestamp,
-			to: `0x${l.topics[2].slice(-40)}`,
-			amountAtomic: BigInt(l.data === '0x' ? 0 : l.data),
-			transaction: l.transactionHash,
-			logIndex: l.logIndex,
-			nonce: nonces.get(l.transactionHash.toLowerCase()),
-		}))
+	const payments = dated(
+		transfers,
+		address,
+		network,
+		(l) => l.blockTimestamp ?? times.get(l.blockNumber) ?? tip.timestamp,
+	)
+		.map((o) => ({ ...o, nonce: nonces.get(o.transaction.toLowerCase()) }))
 		.filter((p) => p.time > fromTime && p.time <= toTime);
-	return { payments, tipTime: tip.timestamp };
+	return payments;
 }
 
 /** What the limit looks like for this run now (Dry Run, the refusal's facts). */
@@ -396,4 +397,26 @@ function limitError(facts: LimitFacts, amount: bigint): NotSignedError {
 			...(leaves ? { oldestLeavesAt: leaves } : {}),
 		},
 	});
+}
+
+/** The credential's Max Spend per 24 Hours as it stands: spent, in flight, left, when room comes back. */
+export function dailyLimitJson(
+	facts: LimitFacts | Error | undefined,
+	priceAtomic: bigint | undefined,
+): IDataObject | undefined {
+	if (facts === undefined) return undefined;
+	if (facts instanceof Error) return { error: facts.message };
+	const used = facts.spentAtomic + facts.inFlightAtomic + facts.thisRunAtomic;
+	const left = facts.limitAtomic > used ? facts.limitAtomic - used : 0n;
+	return {
+		limitUsdc: formatUsdc(facts.limitAtomic),
+		spentLast24hUsdc: formatUsdc(facts.spentAtomic),
+		inFlightUsdc: formatUsdc(facts.inFlightAtomic + facts.thisRunAtomic),
+		leftUsdc: formatUsdc(left),
+		...(priceAtomic ? { imagesLeft: Number(left / priceAtomic) } : {}),
+		...(facts.oldestLeavesAt
+			? { oldestLeavesAt: new Date(facts.oldestLeavesAt * 1000).toISOString() }
+			: {}),
+		...(priceAtomic !== undefined && priceAtomic > left ? { wouldPass: true } : {}),
+	};
 }

@@ -4,8 +4,13 @@
  * message ever contains the key.
  */
 
-import type { INodeCredentialTestResult } from 'n8n-workflow';
-import type { HttpFn } from '../http';
+import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	IDataObject,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
+import { fetchHttp, type HttpFn } from '../http';
 import { CREDENTIAL_TEST_RPC_TIMEOUT_MS } from '../limits';
 import { chainReader } from './onchain';
 import { readSpending } from './spending';
@@ -37,3 +42,16 @@ export async function checkWallet(
 				);
 	return { status: 'OK', message: walletSentence(wallet, facts, spent) };
 }
+
+/**
+ * The credential test every node using the wallet declares (`testedBy: 'x402WalletTest'`): a
+ * private key has no HTTP endpoint to test against, so a node tests it.
+ */
+export const walletCredentialTest = {
+	async x402WalletTest(
+		this: ICredentialTestFunctions,
+		credential: ICredentialsDecrypted,
+	): Promise<INodeCredentialTestResult> {
+		return await checkWallet((credential.data ?? {}) as IDataObject, fetchHttp());
+	},
+};

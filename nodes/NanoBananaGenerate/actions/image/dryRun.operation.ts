@@ -3,11 +3,11 @@
  * holds. Nothing is signed.
  */
 
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { resultOf } from '../../../shared/errors';
 import { formatUsdc } from '../../../shared/x402/money';
 import { selectRequirement, type PolicyError } from '../../../shared/x402/policy';
-import type { LimitFacts } from '../../../shared/x402/spending';
+import { dailyLimitJson } from '../../../shared/x402/spending';
 import { walletJson } from '../../../shared/x402/walletFacts';
 import { describeQuote, type Requirement } from '../../../shared/x402/wire';
 import type { GenerateRun, ItemRequest } from '../run';
@@ -76,26 +76,4 @@ export async function execute(
 			},
 		},
 	];
-}
-
-/** The credential's Max Spend per 24 Hours as it stands: spent, in flight, left, when room comes back. */
-function dailyLimitJson(
-	facts: LimitFacts | Error | undefined,
-	priceAtomic: bigint | undefined,
-): IDataObject | undefined {
-	if (facts === undefined) return undefined;
-	if (facts instanceof Error) return { error: facts.message };
-	const used = facts.spentAtomic + facts.inFlightAtomic + facts.thisRunAtomic;
-	const left = facts.limitAtomic > used ? facts.limitAtomic - used : 0n;
-	return {
-		limitUsdc: formatUsdc(facts.limitAtomic),
-		spentLast24hUsdc: formatUsdc(facts.spentAtomic),
-		inFlightUsdc: formatUsdc(facts.inFlightAtomic + facts.thisRunAtomic),
-		leftUsdc: formatUsdc(left),
-		...(priceAtomic ? { imagesLeft: Number(left / priceAtomic) } : {}),
-		...(facts.oldestLeavesAt
-			? { oldestLeavesAt: new Date(facts.oldestLeavesAt * 1000).toISOString() }
-			: {}),
-		...(priceAtomic !== undefined && priceAtomic > left ? { wouldPass: true } : {}),
-	};
 }
