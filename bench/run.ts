@@ -21,7 +21,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
-import { startSandbox, type Sandbox } from '../sandbox';
+import { startSandbox, walletData, type Sandbox } from '../sandbox';
 import { readBody } from '../sandbox/body';
 import { startHostile } from '../sandbox/hostile';
 import {
@@ -172,12 +172,7 @@ async function startup(sandbox: Sandbox) {
 		}),
 		unit: 'ms',
 	});
-	const credential = {
-		privateKey: sandbox.payers[0].key,
-		network: 'base',
-		maxPaymentUsdc: 0.1,
-		rpcUrl: sandbox.chain.rpcUrl,
-	};
+	const credential = walletData(sandbox, 0);
 	const runs = await repeat(RUNS, () =>
 		child('first-execution', { endpoint: sandbox.gateway.endpoint, credential }),
 	);
@@ -296,14 +291,7 @@ async function batch(sandbox: Sandbox) {
 	log('batch of 50 with 200 ms gateway latency');
 	const gateway = sandbox.gateway;
 	gateway.options.latencyMs = 200;
-	const credentials = (i: number) => ({
-		x402WalletApi: {
-			privateKey: sandbox.payers[i].key,
-			network: 'base',
-			maxPaymentUsdc: 0.1,
-			rpcUrl: sandbox.chain.rpcUrl,
-		},
-	});
+	const credentials = (i: number) => ({ x402WalletApi: walletData(sandbox, i) });
 	const perImage: number[] = [];
 	const wallDefault: number[] = [];
 	const wallOne: number[] = [];
@@ -355,6 +343,21 @@ async function batch(sandbox: Sandbox) {
 	});
 }
 
+/** The built package's modules the benchmark drives directly, as n8n loads them (from dist/). */
+function fromDist() {
+	/* eslint-disable @typescript-eslint/no-require-imports */
+	const load = <T>(file: string) => require(path.resolve('dist/nodes/shared', file)) as T;
+	return {
+		...load<typeof import('../nodes/shared/x402/session')>('x402/session.js'),
+		...load<typeof import('../nodes/shared/http')>('http.js'),
+		...load<typeof import('../nodes/shared/x402/wallet')>('x402/wallet.js'),
+		...load<typeof import('../nodes/shared/x402/onchain')>('x402/onchain.js'),
+		...load<typeof import('../nodes/shared/x402/assets')>('x402/assets.js'),
+		spending: load<typeof import('../nodes/shared/x402/spending')>('x402/spending.js'),
+	};
+	/* eslint-enable @typescript-eslint/no-require-imports */
+}
+
 /** A JSON-RPC endpoint `ms` away: forwards to the sandbox chain after a delay, as a remote RPC would. */
 async function slowRpc(
 	target: string,
@@ -394,30 +397,12 @@ async function slowRpc(
  */
 async function dailyLimit(sandbox: Sandbox) {
 	log('daily limit: batch of 50 with and without, and reading a day of history');
-	/* eslint-disable @typescript-eslint/no-require-imports -- the built package, as n8n loads it */
-	const spending = require(
-		path.resolve('dist/nodes/shared/x402/spending.js'),
-	) as typeof import('../nodes/shared/x402/spending');
-	const { chainReader } = require(
-		path.resolve('dist/nodes/shared/x402/onchain.js'),
-	) as typeof import('../nodes/shared/x402/onchain');
-	const { fetchHttp } = require(
-		path.resolve('dist/nodes/shared/http.js'),
-	) as typeof import('../nodes/shared/http');
-	const { NETWORKS } = require(
-		path.resolve('dist/nodes/shared/x402/assets.js'),
-	) as typeof import('../nodes/shared/x402/assets');
-	/* eslint-enable @typescript-eslint/no-require-imports */
+	const { spending, chainReader, fetchHttp, NETWORKS } = fromDist();
 	const gateway = sandbox.gateway;
 	gateway.options.latencyMs = 200;
 	const rpc = await slowRpc(sandbox.chain.rpcUrl, 200);
-	const data = (i: number, limit?: number) => ({
-		privateKey: sandbox.payers[i].key,
-		network: 'base',
-		maxPaymentUsdc: 0.1,
-		rpcUrl: rpc.url,
-		...(limit ? { maxSpend24hUsdc: limit } : {}),
-	});
+	const data = (i: number, limit?: number) =>
+		walletData(sandbox, i, { rpcUrl: rpc.url, ...(limit ? { maxSpend24hUsdc: limit } : {}) });
 	const off: number[] = [];
 	const on: number[] = [];
 	try {
@@ -523,23 +508,8 @@ async function floor(sandbox: Sandbox) {
 	const gateway = sandbox.gateway;
 	gateway.options.latencyMs = 200;
 	const rpc = await slowRpc(sandbox.chain.rpcUrl, 200);
-	const data = (i: number) => ({
-		privateKey: sandbox.payers[i].key,
-		network: 'base',
-		maxPaymentUsdc: 0.1,
-		rpcUrl: rpc.url,
-	});
-	/* eslint-disable @typescript-eslint/no-require-imports -- the built package, as n8n loads it */
-	const { PaymentSession } = require(
-		path.resolve('dist/nodes/shared/x402/session.js'),
-	) as typeof import('../nodes/shared/x402/session');
-	const { fetchHttp } = require(
-		path.resolve('dist/nodes/shared/http.js'),
-	) as typeof import('../nodes/shared/http');
-	const { walletFromCredential } = require(
-		path.resolve('dist/nodes/shared/x402/wallet.js'),
-	) as typeof import('../nodes/shared/x402/wallet');
-	/* eslint-enable @typescript-eslint/no-require-imports */
+	const data = (i: number) => walletData(sandbox, i, { rpcUrl: rpc.url });
+	const { PaymentSession, fetchHttp, walletFromCredential } = fromDist();
 	const batchWall: number[] = [];
 	const idempotentWall: number[] = [];
 	const floorWall: number[] = [];
@@ -664,12 +634,7 @@ async function toolCall(sandbox: Sandbox) {
 	gateway.options.latencyMs = 200;
 	const rpc = await slowRpc(sandbox.chain.rpcUrl, 200);
 	const credentials = {
-		x402WalletApi: {
-			privateKey: sandbox.payers[2].key,
-			network: 'base',
-			maxPaymentUsdc: 0.1,
-			rpcUrl: rpc.url,
-		},
+		x402WalletApi: walletData(sandbox, 2, { rpcUrl: rpc.url }),
 	};
 	const generate = (type: string, name: string) =>
 		node(

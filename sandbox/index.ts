@@ -40,6 +40,21 @@ export async function startSandbox(
 	};
 }
 
+/** x402 Wallet credential data for one of the sandbox's funded payers, on its chain. */
+export function walletData(
+	sandbox: Pick<Sandbox, 'payers' | 'chain'>,
+	payer = 0,
+	extra: Record<string, string | number | boolean> = {},
+): Record<string, string | number | boolean> {
+	return {
+		privateKey: sandbox.payers[payer].key,
+		network: 'base',
+		maxPaymentUsdc: 0.1,
+		rpcUrl: sandbox.chain.rpcUrl,
+		...extra,
+	};
+}
+
 interface WorkflowNodes {
 	nodes: Array<{ type: string; parameters: Record<string, unknown> }>;
 }

@@ -23,7 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pointAtGateway, startSandbox, type Sandbox } from '../sandbox';
+import { pointAtGateway, startSandbox, walletData, type Sandbox } from '../sandbox';
 import {
 	allowCustomRegistry,
 	freePort,
@@ -156,14 +156,8 @@ async function regular(
 				id: 'x402WalletExample',
 				name: 'x402 Wallet (Base)',
 				type: 'x402WalletApi',
-				data: {
-					privateKey: sandbox.payers[0].key,
-					network: 'base',
-					maxPaymentUsdc: 0.1,
-					// The daily limit is read from the chain before every run's first payment; 5 USDC is never reached here.
-					maxSpend24hUsdc: 5,
-					rpcUrl: sandbox.chain.rpcUrl,
-				},
+				// The daily limit is read from the chain before every run's first payment; 5 USDC is never reached here.
+				data: walletData(sandbox, 0, { maxSpend24hUsdc: 5 }),
 			},
 		];
 		const credentialFile = path.join(home, 'credentials.json');

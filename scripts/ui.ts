@@ -494,17 +494,15 @@ async function main() {
 		const wallet = (
 			await rest.must<Array<{ id: string; type: string }>>('GET', '/rest/credentials')
 		).find((c) => c.type === 'x402WalletApi');
-		const openAi = await rest.must<{ id: string }>('POST', '/rest/credentials', {
-			name: 'OpenAI account',
-			type: 'openAiApi',
-			data: { apiKey: 'sk-not-used-here' },
+		const openAi = await rest.credential('OpenAI account', 'openAiApi', {
+			apiKey: 'sk-not-used-here',
 		});
 		const example = JSON.parse(
 			readFileSync(path.join(ROOT, 'examples', 'ai-agent.json'), 'utf8'),
 		) as { nodes: Array<{ credentials?: Record<string, { id: string }> }> };
 		for (const n of example.nodes) {
 			if (n.credentials?.x402WalletApi && wallet) n.credentials.x402WalletApi.id = wallet.id;
-			if (n.credentials?.openAiApi) n.credentials.openAiApi.id = openAi.id;
+			if (n.credentials?.openAiApi) n.credentials.openAiApi.id = openAi;
 		}
 		const agentWorkflow = await rest.must<{ id: string }>('POST', '/rest/workflows', {
 			...example,
@@ -540,6 +538,47 @@ async function main() {
 			`the Generate tool shows Prompt "Defined automatically by the model" (${byModel}) and Aspect Ratio as a $fromAI expression`,
 			byModel === 1 && aspect !== '',
 			{ byModel, aspect },
+		);
+		await page.click('[data-test-id="ndv-close-button"]');
+
+		// 3. X402 Wallet → Get Payments, as a user runs it after the paid image above: the payment,
+		// read from the chain, in the output panel.
+		const walletWorkflow = await rest.must<{ id: string }>('POST', '/rest/workflows', {
+			name: 'Wallet payments',
+			active: false,
+			nodes: [
+				{
+					parameters: {},
+					id: 'b1f5e0a2-0000-4000-8000-000000000001',
+					name: 'Start',
+					type: 'n8n-nodes-base.manualTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+				},
+				{
+					parameters: { operation: 'getPayments', period: 'last24h' },
+					id: 'b1f5e0a2-0000-4000-8000-000000000002',
+					name: 'X402 Wallet',
+					type: 'n8n-nodes-nano-banana.x402Wallet',
+					typeVersion: 1,
+					position: [240, 0],
+					credentials: { x402WalletApi: { id: wallet?.id ?? '', name: 'X402 Wallet account' } },
+				},
+			],
+			connections: { Start: { main: [[{ node: 'X402 Wallet', type: 'main', index: 0 }]] } },
+			settings: { executionOrder: 'v1' },
+		});
+		await page.goto(`${app.url}/workflow/${walletWorkflow.id}`);
+		await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 30_000 });
+		await page.locator('[data-test-id="canvas-node"]', { hasText: 'X402 Wallet' }).dblclick();
+		await page.waitForSelector('[data-test-id="ndv"]', { timeout: 15_000 });
+		const listed = await j.executeStep();
+		const payments = await j.text('[data-test-id="ndv"]');
+		await j.shot('wallet-get-payments');
+		j.check(
+			'X402 Wallet → Get Payments shows the 0.0527 USDC paid above, as an x402 payment with its transaction',
+			listed === 'success' && /0\.0527/.test(payments) && /0x[0-9a-f]{64}/.test(payments),
+			payments.slice(0, 600),
 		);
 		await page.click('[data-test-id="ndv-close-button"]');
 	} catch (error) {

@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { pointAtGateway, type Sandbox } from '../../sandbox';
+import { pointAtGateway, walletData, type Sandbox } from '../../sandbox';
 import {
 	parseToolOutput,
 	startModel,
@@ -27,7 +27,7 @@ import {
 	tempHome,
 	type NodeRuntime,
 } from './host';
-import { activate, mcpBothTools } from './mcp';
+import { mcpBothTools } from './mcp';
 import { executions, flattedParse } from './queue';
 
 export interface AgentContext {
@@ -226,22 +226,16 @@ export async function agentMode(ctx: AgentContext): Promise<void> {
 			installed.installedVersion === ctx.packageVersion,
 			installed,
 		);
-		const wallet = await rest.must<{ id: string }>('POST', '/rest/credentials', {
-			name: 'x402 Wallet (sandbox)',
-			type: 'x402WalletApi',
-			data: {
-				privateKey: sandbox.payers[0].key,
-				network: 'base',
-				maxPaymentUsdc: 0.1,
-				rpcUrl: sandbox.chain.rpcUrl,
-			},
+		const wallet = await rest.credential(
+			'x402 Wallet (sandbox)',
+			'x402WalletApi',
+			walletData(sandbox),
+		);
+		const openAi = await rest.credential('Scripted model', 'openAiApi', {
+			apiKey: 'sk-scripted-model',
+			url: model.url,
 		});
-		const openAi = await rest.must<{ id: string }>('POST', '/rest/credentials', {
-			name: 'Scripted model',
-			type: 'openAiApi',
-			data: { apiKey: 'sk-scripted-model', url: model.url },
-		});
-		const ids = { wallet: wallet.id, openAi: openAi.id };
+		const ids = { wallet, openAi };
 		const agentVersion = ctx.n8nMajor === 1 ? 3 : 3.1;
 		// ── Conversations: the agent asked for images, over both APIs, streamed and not.
 		const conversations: Array<{
@@ -282,7 +276,7 @@ export async function agentMode(ctx: AgentContext): Promise<void> {
 				name: c.name,
 				agentVersion,
 			});
-			const workflowId = await activate(rest, workflow);
+			const workflowId = await rest.activate(workflow);
 			await waitForWebhook(base, webhookId);
 			const from = model.requests.length;
 			const transfersBefore = (await sandbox.chain.transfers()).length;
@@ -383,7 +377,7 @@ export async function agentMode(ctx: AgentContext): Promise<void> {
 				name: `approval, ${decision}`,
 				agentVersion,
 			});
-			const workflowId = await activate(rest, workflow);
+			const workflowId = await rest.activate(workflow);
 			await waitForWebhook(base, webhookId);
 			const from = model.requests.length;
 			const transfersBefore = (await sandbox.chain.transfers()).length;
@@ -501,7 +495,7 @@ export async function agentMode(ctx: AgentContext): Promise<void> {
 				rest,
 				baseUrl: base,
 				sandbox,
-				credentialId: wallet.id,
+				credentialId: wallet,
 				say,
 				check: (n, ok, d) => check(`agent [MCP] ${n.replace(/^MCP: /, '')}`, ok, d),
 				runData: async () => ({}),

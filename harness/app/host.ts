@@ -357,6 +357,31 @@ export class N8nRest {
 		return result.data;
 	}
 
+	/**
+	 * Creates a workflow and activates it; its id. n8n 2.x activates with POST …/activate, n8n 1.x
+	 * by an update with active: true.
+	 */
+	async activate(workflow: object): Promise<string> {
+		const created = await this.must<{ id: string; versionId: string }>('POST', '/rest/workflows', {
+			...workflow,
+			active: false,
+		});
+		const activated = await this.call('POST', `/rest/workflows/${created.id}/activate`, {
+			versionId: created.versionId,
+		});
+		if (activated.status >= 300)
+			await this.must('PATCH', `/rest/workflows/${created.id}`, {
+				active: true,
+				versionId: created.versionId,
+			});
+		return created.id;
+	}
+
+	/** Creates a credential; its id. */
+	async credential(name: string, type: string, data: Record<string, unknown>): Promise<string> {
+		return (await this.must<{ id: string }>('POST', '/rest/credentials', { name, type, data })).id;
+	}
+
 	/** The owner account, as the setup screen creates it. */
 	async setupOwner(owner = OWNER): Promise<void> {
 		await this.must('POST', '/rest/owner/setup', owner);

@@ -2,7 +2,7 @@
  * Max Spend per 24 Hours in queue mode (main + 2 workers, 10 executions at once each): executions
  * started at once on both workers, and the same started one after another. Development only.
  */
-import type { Sandbox } from '../../sandbox';
+import { walletData, type Sandbox } from '../../sandbox';
 import type { N8nRest } from './host';
 import { workflow } from './queue';
 
@@ -27,22 +27,16 @@ export async function dailyLimitInQueue(ctx: LimitContext): Promise<void> {
 	const { rest, sandbox, check, say } = ctx;
 	const limitUsdc = (IMAGES * Number(PRICE)) / 1e6;
 	const setUp = async (payer: number, path: string) => {
-		const credential = await rest.must<{ id: string }>('POST', '/rest/credentials', {
-			name: `x402 Wallet (daily limit ${path})`,
-			type: 'x402WalletApi',
-			data: {
-				privateKey: sandbox.payers[payer].key,
-				network: 'base',
-				maxPaymentUsdc: 0.1,
-				maxSpend24hUsdc: limitUsdc,
-				rpcUrl: sandbox.chain.rpcUrl,
-			},
-		});
+		const credential = await rest.credential(
+			`x402 Wallet (daily limit ${path})`,
+			'x402WalletApi',
+			walletData(sandbox, payer, { maxSpend24hUsdc: limitUsdc }),
+		);
 		await ctx.activate(
 			workflow(
 				`Queue: daily limit (${path})`,
 				path,
-				credential.id,
+				credential,
 				sandbox.gateway.endpoint,
 				{ maxPriceUsdc: 0.06 },
 				'lastNode',

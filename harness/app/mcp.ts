@@ -114,23 +114,6 @@ async function connect(url: string): Promise<Client> {
 	throw new Error(`MCP: no connection to ${url}: ${String(last)}`);
 }
 
-/** Creates and activates a workflow; n8n 2.x activates with POST …/activate, n8n 1.x by an update with active: true. */
-export async function activate(rest: N8nRest, workflow: object): Promise<string> {
-	const created = await rest.must<{ id: string; versionId: string }>('POST', '/rest/workflows', {
-		...workflow,
-		active: false,
-	});
-	const activated = await rest.call('POST', `/rest/workflows/${created.id}/activate`, {
-		versionId: created.versionId,
-	});
-	if (activated.status >= 300)
-		await rest.must('PATCH', `/rest/workflows/${created.id}`, {
-			active: true,
-			versionId: created.versionId,
-		});
-	return created.id;
-}
-
 const textOf = (result: Record<string, unknown>): string =>
 	((result.content as Array<{ type: string; text?: string }>) ?? [])
 		.map((c) => c.text ?? '')
@@ -142,8 +125,7 @@ const textOf = (result: Record<string, unknown>): string =>
  */
 export async function mcpBothTools(ctx: McpContext & { key: string }): Promise<void> {
 	const { rest, sandbox, check } = ctx;
-	await activate(
-		rest,
+	await rest.activate(
 		mcpWorkflow(ctx.credentialId, sandbox.gateway.endpoint, {
 			path: BOTH_PATH,
 			wait: true,
@@ -198,7 +180,7 @@ export async function mcpBothTools(ctx: McpContext & { key: string }): Promise<v
 /** An MCP tool call whose paid request fails after settling, with Retry On Fail: paid once, the client told so. */
 export async function mcpRetryOnFail(ctx: McpContext): Promise<void> {
 	const { rest, sandbox, check } = ctx;
-	const workflowId = await activate(rest, mcpWorkflow(ctx.credentialId, sandbox.gateway.endpoint));
+	const workflowId = await rest.activate(mcpWorkflow(ctx.credentialId, sandbox.gateway.endpoint));
 	const client = await connect(`${ctx.baseUrl}/mcp/${PATH}`);
 	try {
 		const { tools } = await client.listTools();

@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Sandbox } from '../../sandbox';
+import { walletData, type Sandbox } from '../../sandbox';
 import {
 	allowCustomRegistry,
 	freePort,
@@ -275,32 +275,17 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		const workers = [await startWorker(), await startWorker()];
 		say('queue: main + 2 workers up (Redis, PostgreSQL)');
 
-		const credential = await rest.must<{ id: string }>('POST', '/rest/credentials', {
-			name: 'x402 Wallet (sandbox)',
-			type: 'x402WalletApi',
-			data: {
-				privateKey: sandbox.payers[0].key,
-				network: 'base',
-				maxPaymentUsdc: 0.1,
-				rpcUrl: sandbox.chain.rpcUrl,
-			},
-		});
-		const activate = async (wf: ReturnType<typeof workflow>) => {
-			const created = await rest.must<{ id: string; versionId: string }>(
-				'POST',
-				'/rest/workflows',
-				wf,
-			);
-			await rest.must('POST', `/rest/workflows/${created.id}/activate`, {
-				versionId: created.versionId,
-			});
-			return created.id;
-		};
+		const credential = await rest.credential(
+			'x402 Wallet (sandbox)',
+			'x402WalletApi',
+			walletData(sandbox),
+		);
+		const activate = async (wf: ReturnType<typeof workflow>) => await rest.activate(wf);
 		const mainId = await activate(
 			workflow(
 				'Queue: two images per call',
 				WEBHOOK,
-				credential.id,
+				credential,
 				sandbox.gateway.endpoint,
 				{ maxPriceUsdc: 0.06, concurrency: 2 },
 				'lastNode',
@@ -310,7 +295,7 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 			workflow(
 				'Queue: budget per execution',
 				BUDGET_WEBHOOK,
-				credential.id,
+				credential,
 				sandbox.gateway.endpoint,
 				{ maxPriceUsdc: 0.06, budgetUsdc: 0.06, concurrency: 2 },
 				'lastNode',
@@ -486,22 +471,17 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 		);
 
 		// 6. A worker killed while paying, n8n's Retry, and the same webhook request sent again (payer 1).
-		const crashCredential = await rest.must<{ id: string }>('POST', '/rest/credentials', {
-			name: 'x402 Wallet (crash test)',
-			type: 'x402WalletApi',
-			data: {
-				privateKey: sandbox.payers[1].key,
-				network: 'base',
-				maxPaymentUsdc: 0.1,
-				rpcUrl: sandbox.chain.rpcUrl,
-			},
-		});
+		const crashCredential = await rest.credential(
+			'x402 Wallet (crash test)',
+			'x402WalletApi',
+			walletData(sandbox, 1),
+		);
 		const scenario = {
 			rest,
 			main,
 			n8nDir: ctx.n8nDir,
 			sandbox,
-			credentialId: crashCredential.id,
+			credentialId: crashCredential,
 			payer: sandbox.payers[1].address,
 			activate,
 			say,
@@ -531,7 +511,7 @@ export async function queueMode(ctx: QueueContext): Promise<void> {
 			rest,
 			baseUrl: main.url,
 			sandbox,
-			credentialId: credential.id,
+			credentialId: credential,
 			say,
 			check: (n, ok, d) => check(`queue: ${n}`, ok, d),
 			runData: async () => ({}),

@@ -1,5 +1,4 @@
 import type { INode, INodeExecutionData } from 'n8n-workflow';
-import type { Sandbox } from '../../sandbox';
 import {
 	BATCHES_TYPE,
 	connectInLine,
@@ -15,15 +14,7 @@ import {
 export const SANDBOX_HOST = '127.0.0.1';
 
 /** The decrypted x402WalletApi credential for payer `index` of a sandbox. */
-export function walletCredential(sandbox: Sandbox, index = 0, extra: Record<string, unknown> = {}) {
-	return {
-		privateKey: sandbox.payers[index].key,
-		network: 'base',
-		maxPaymentUsdc: 0.1,
-		rpcUrl: sandbox.chain.rpcUrl,
-		...extra,
-	};
-}
+export { walletData as walletCredential } from '../../sandbox';
 
 /**
  * Fails if any form of the private key appears anywhere in `value`

@@ -19,7 +19,7 @@ beforeEach(() => sandbox.gateway.reset());
 function run(
 	flow: Parameters<typeof generateFlow>[0],
 	payer = 0,
-	credential: Record<string, unknown> = {},
+	credential: Record<string, string | number | boolean> = {},
 ) {
 	return runWorkflow(generateFlow(flow), {
 		credentials: { x402WalletApi: walletCredential(sandbox, payer, credential) },

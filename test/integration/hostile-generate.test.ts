@@ -40,7 +40,7 @@ beforeEach(() => {
 const transfers = async () => (await sandbox.chain.transfers(PAY_TO)).length;
 const credentials = () => ({ x402WalletApi: walletCredential(sandbox, 0) });
 const port = () => new URL(hostile.url).port;
-const session = (payer = 0, extra: Record<string, unknown> = {}) =>
+const session = (payer = 0, extra: Record<string, string | number | boolean> = {}) =>
 	new PaymentSession({
 		http: fetchHttp(),
 		wallet: walletFromCredential(walletCredential(sandbox, payer, extra)),

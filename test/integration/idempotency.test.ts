@@ -221,7 +221,10 @@ describe('one call, several tries', () => {
 });
 
 describe('in the engine: the Idempotency Key option', () => {
-	const flow = (items: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) =>
+	const flow = (
+		items: Array<Record<string, unknown>>,
+		extra: Record<string, string | number | boolean> = {},
+	) =>
 		generateFlow({
 			endpoint: sandbox.gateway.endpoint,
 			items,

@@ -26,7 +26,7 @@ beforeEach(() => {
 	v2.reset();
 });
 
-function wallet(index = 0, extra: Record<string, unknown> = {}): Wallet {
+function wallet(index = 0, extra: Record<string, string | number | boolean> = {}): Wallet {
 	return walletFromCredential(walletCredential(sandbox, index, extra));
 }
 

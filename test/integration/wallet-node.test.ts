@@ -53,7 +53,7 @@ beforeEach(() => {
 async function wallet(
 	parameters: Record<string, unknown>,
 	items: Array<Record<string, unknown>> = [{}],
-	credential: Record<string, unknown> = {},
+	credential: Record<string, string | number | boolean> = {},
 ) {
 	const result = await runWorkflow(
 		{
