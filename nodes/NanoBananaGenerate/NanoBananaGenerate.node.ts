@@ -5,7 +5,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { walletCredentialTest } from '../shared/x402/walletCheck';
+import { walletCredentialTest } from '../shared/credentialTest';
 import { route } from './actions/router';
 import { generateProperties } from './description';
 

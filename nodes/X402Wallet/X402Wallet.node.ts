@@ -8,7 +8,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { resultOf } from '../shared/errors';
 import { isToolRun, runItems } from '../shared/items';
 import { oneOf } from '../shared/validate';
-import { walletCredentialTest } from '../shared/x402/walletCheck';
+import { walletCredentialTest } from '../shared/credentialTest';
 import { walletProperties } from './description';
 import { checkPayment, getBalance, getPayments, setUpWallet } from './operations';
 

@@ -9,18 +9,23 @@ import { n8nHttp } from '../shared/http';
 import { MAX_PAYMENTS_PERIOD_DAYS, PAYMENT_LOOKBACK_BLOCKS } from '../shared/limits';
 import { isLocalUrl } from '../shared/urls';
 import { oneOf } from '../shared/validate';
-import { formatEth, formatUsdc, parseUsdc } from '../shared/x402/money';
+import { formatEth, formatUsdc, parseUsdc } from '../shared/x402/protocol/money';
 import {
 	authorizationNonce,
 	chainReader,
 	transferOut,
 	type ChainReader,
-} from '../shared/x402/onchain';
-import { isoFromSeconds } from '../shared/x402/payment';
+} from '../shared/x402/chain/reader';
+import { isoFromSeconds } from '../shared/x402/protocol/payment';
 import { payerAddress } from '../shared/x402/signer';
-import { DailyLimit, dailyLimitJson, listPayments, type Payment } from '../shared/x402/spending';
-import { walletFromCredential, type Wallet } from '../shared/x402/wallet';
-import { balanceNote } from '../shared/x402/walletFacts';
+import {
+	DailyLimit,
+	dailyLimitJson,
+	listPayments,
+	type Payment,
+} from '../shared/x402/wallet/history';
+import { walletFromCredential, type Wallet } from '../shared/x402/wallet/credential';
+import { balanceNote } from '../shared/x402/wallet/facts';
 
 export interface WalletRun {
 	wallet: Wallet;

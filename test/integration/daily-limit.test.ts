@@ -17,8 +17,8 @@ import {
 import { NanoBananaError } from '../../nodes/shared/errors';
 import { fetchHttp } from '../../nodes/shared/http';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { resetSpendingTables } from '../../nodes/shared/x402/spending';
-import { walletFromCredential } from '../../nodes/shared/x402/wallet';
+import { resetSpendingTables } from '../../nodes/shared/x402/wallet/history';
+import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
 
 const DEAD = '0x000000000000000000000000000000000000dEaD';

@@ -11,12 +11,12 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { runWorkflow } from '../../harness/engine';
 import { NanoBananaError } from '../../nodes/shared/errors';
-import { PaymentError } from '../../nodes/shared/x402/payment';
+import { PaymentError } from '../../nodes/shared/x402/protocol/payment';
 import { fetchHttp } from '../../nodes/shared/http';
 import { MAX_VALIDITY_SECONDS } from '../../nodes/shared/limits';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { Budget } from '../../nodes/shared/x402/policy';
-import { walletFromCredential } from '../../nodes/shared/x402/wallet';
+import { Budget } from '../../nodes/shared/x402/controls/policy';
+import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 import { expectNoKey, generateFlow, jsonOf, loopFlow, walletCredential } from '../helpers';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
 

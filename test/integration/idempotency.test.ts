@@ -15,12 +15,12 @@ import {
 	TOOL_HOST_TYPE,
 	TRIGGER_TYPE,
 } from '../../harness/engine';
-import { AlreadyPaidError, PaymentError } from '../../nodes/shared/x402/payment';
+import { AlreadyPaidError, PaymentError } from '../../nodes/shared/x402/protocol/payment';
 import { fetchHttp } from '../../nodes/shared/http';
-import type { PaymentCall } from '../../nodes/shared/x402/call';
-import { Budget } from '../../nodes/shared/x402/policy';
+import type { PaymentCall } from '../../nodes/shared/x402/once/call';
+import { Budget } from '../../nodes/shared/x402/controls/policy';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { walletFromCredential } from '../../nodes/shared/x402/wallet';
+import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';

@@ -8,8 +8,8 @@ import type { Gateway } from '../../sandbox/gateway';
 import { NanoBananaError } from '../../nodes/shared/errors';
 import { fetchHttp } from '../../nodes/shared/http';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { Budget } from '../../nodes/shared/x402/policy';
-import { walletFromCredential, type Wallet } from '../../nodes/shared/x402/wallet';
+import { Budget } from '../../nodes/shared/x402/controls/policy';
+import { walletFromCredential, type Wallet } from '../../nodes/shared/x402/wallet/credential';
 import { expectNoKey, walletCredential } from '../helpers';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';

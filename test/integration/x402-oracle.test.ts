@@ -10,11 +10,11 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { createFacilitator } from '../../sandbox/facilitator';
 import type { HttpResponse } from '../../nodes/shared/http';
-import { parseQuote } from '../../nodes/shared/x402/wire';
-import { selectRequirement } from '../../nodes/shared/x402/policy';
+import { parseQuote } from '../../nodes/shared/x402/protocol/wire';
+import { selectRequirement } from '../../nodes/shared/x402/controls/policy';
 import { Signer } from '../../nodes/shared/x402/signer';
-import { randomNonce } from '../../nodes/shared/x402/nonce';
-import { walletFromCredential } from '../../nodes/shared/x402/wallet';
+import { randomNonce } from '../../nodes/shared/x402/once/nonce';
+import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 import { walletCredential } from '../helpers';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';

@@ -6,7 +6,7 @@
  * the real n8n contexts are in test/integration (engine) and scripts/e2e (the app).
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { callScope, digest, readIdempotencyKey } from '../../nodes/NanoBananaGenerate/calls';
+import { callScope, digest, readIdempotencyKey } from '../../nodes/shared/paymentKeys';
 import { NanoBananaError } from '../../nodes/shared/errors';
 
 interface Shape {

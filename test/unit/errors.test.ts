@@ -6,8 +6,8 @@ import {
 	JobError,
 	toNodeError,
 } from '../../nodes/shared/errors';
-import { PaymentError } from '../../nodes/shared/x402/payment';
-import { PolicyError } from '../../nodes/shared/x402/policy';
+import { PaymentError } from '../../nodes/shared/x402/protocol/payment';
+import { PolicyError } from '../../nodes/shared/x402/controls/policy';
 
 const node: INode = {
 	id: '1',

@@ -1,4 +1,4 @@
-import { formatUsdc, parseAtomic, parseUsdc } from '../../nodes/shared/x402/money';
+import { formatUsdc, parseAtomic, parseUsdc } from '../../nodes/shared/x402/protocol/money';
 
 describe('USDC amounts', () => {
 	it.each([

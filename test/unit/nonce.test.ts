@@ -3,7 +3,7 @@
  * every other wallet, and never a carrier of key material.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { nonceFor, nonceSecret } from '../../nodes/shared/x402/nonce';
+import { nonceFor, nonceSecret } from '../../nodes/shared/x402/once/nonce';
 
 const KEY_A = `0x${'ab'.repeat(32)}` as const;
 const KEY_B = `0x${'cd'.repeat(32)}` as const;

@@ -4,8 +4,8 @@
  */
 import { encodeFunctionData, toEventSelector, toFunctionSelector } from 'viem';
 import type { HttpRequest } from '../../nodes/shared/http';
-import { NETWORKS } from '../../nodes/shared/x402/assets';
-import { chainReader, SELECTORS, TOPICS } from '../../nodes/shared/x402/onchain';
+import { NETWORKS } from '../../nodes/shared/x402/protocol/assets';
+import { chainReader, SELECTORS, TOPICS } from '../../nodes/shared/x402/chain/reader';
 
 const ABI = [
 	{

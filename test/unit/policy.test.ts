@@ -1,6 +1,6 @@
-import { Budget, selectRequirement } from '../../nodes/shared/x402/policy';
-import type { Quote, Requirement } from '../../nodes/shared/x402/wire';
-import { walletFromCredential } from '../../nodes/shared/x402/wallet';
+import { Budget, selectRequirement } from '../../nodes/shared/x402/controls/policy';
+import type { Quote, Requirement } from '../../nodes/shared/x402/protocol/wire';
+import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 
 const wallet = walletFromCredential({
 	privateKey: `0x${'ab'.repeat(32)}`,

@@ -3,12 +3,12 @@
  * quote reuse and expiry, the validity ceiling, the budget, and the item ledger that
  * keeps Retry On Fail from signing twice. The real chain is in test/integration.
  */
-import { PaymentError } from '../../nodes/shared/x402/payment';
+import { PaymentError } from '../../nodes/shared/x402/protocol/payment';
 import type { HttpRequest, HttpResponse } from '../../nodes/shared/http';
-import { memoryLedger } from '../../nodes/shared/x402/ledger';
-import { Budget } from '../../nodes/shared/x402/policy';
+import { memoryLedger } from '../../nodes/shared/x402/once/ledger';
+import { Budget } from '../../nodes/shared/x402/controls/policy';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { walletFromCredential } from '../../nodes/shared/x402/wallet';
+import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 
 const ENDPOINT = 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana';
 const wallet = walletFromCredential({

@@ -3,14 +3,14 @@
  * test/integration/daily-limit.test.ts cover the whole path): what a first and a later read ask,
  * how blocks are dated, and that a reorganised block's transfer is dropped.
  */
-import { NETWORKS } from '../../nodes/shared/x402/assets';
+import { NETWORKS } from '../../nodes/shared/x402/protocol/assets';
 import {
 	addressTopic,
 	TOPICS,
 	type ChainLog,
 	type ChainReader,
-} from '../../nodes/shared/x402/onchain';
-import { readSpending, resetSpendingTables } from '../../nodes/shared/x402/spending';
+} from '../../nodes/shared/x402/chain/reader';
+import { readSpending, resetSpendingTables } from '../../nodes/shared/x402/wallet/history';
 
 const WALLET = '0x00000000000000000000000000000000000000aa' as const;
 const USDC = NETWORKS.base.usdc.address.toLowerCase();

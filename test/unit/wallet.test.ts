@@ -1,6 +1,9 @@
 import { generatePrivateKey } from 'viem/accounts';
 import { NanoBananaError } from '../../nodes/shared/errors';
-import { normalizePrivateKey, walletFromCredential } from '../../nodes/shared/x402/wallet';
+import {
+	normalizePrivateKey,
+	walletFromCredential,
+} from '../../nodes/shared/x402/wallet/credential';
 
 /** A throwaway key made for this run. */
 const KEY = generatePrivateKey();

@@ -8,7 +8,7 @@ import {
 	paymentHeaders,
 	parseQuote,
 	parseSettlementClaim,
-} from '../../nodes/shared/x402/wire';
+} from '../../nodes/shared/x402/protocol/wire';
 import type { HttpResponse } from '../../nodes/shared/http';
 
 const URL_ = 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana';

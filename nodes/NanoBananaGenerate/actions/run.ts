@@ -17,14 +17,14 @@ import { isToolRun } from '../../shared/items';
 import { REQUEST_TIMEOUT_MS } from '../../shared/limits';
 import { checkUrl, originRule, parseHostList, type HostRule } from '../../shared/urls';
 import { binaryField, notFromModel, numberWithin, wholeNumber } from '../../shared/validate';
-import type { PaymentCall, PaymentEvent } from '../../shared/x402/call';
-import { contextLedger, type ItemLedger } from '../../shared/x402/ledger';
-import { formatUsdc, parseUsdc } from '../../shared/x402/money';
-import { isoFromSeconds } from '../../shared/x402/payment';
-import { Budget, type PaymentLimits } from '../../shared/x402/policy';
+import type { PaymentCall, PaymentEvent } from '../../shared/x402/once/call';
+import { contextLedger, type ItemLedger } from '../../shared/x402/once/ledger';
+import { formatUsdc, parseUsdc } from '../../shared/x402/protocol/money';
+import { isoFromSeconds } from '../../shared/x402/protocol/payment';
+import { Budget, type PaymentLimits } from '../../shared/x402/controls/policy';
 import { PaymentSession } from '../../shared/x402/session';
-import { walletFromCredential, type Wallet } from '../../shared/x402/wallet';
-import { callScope, readIdempotencyKey, type CallScope } from '../calls';
+import { walletFromCredential, type Wallet } from '../../shared/x402/wallet/credential';
+import { callScope, readIdempotencyKey, type CallScope } from '../../shared/paymentKeys';
 
 /**
  * Where the spending of this node is kept between its runs in one execution (loops): n8n's

@@ -7,7 +7,7 @@
 import { resultOf } from '../errors';
 import type { HttpResponse } from '../http';
 import { QUOTE_REUSE_MS } from '../limits';
-import type { Quote } from './wire';
+import type { Quote } from './protocol/wire';
 
 export type QuoteOutcome =
 	| { kind: 'quote'; quote: Quote }

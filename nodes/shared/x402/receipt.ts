@@ -1,9 +1,9 @@
 import type { HttpResponse } from '../http';
 import { isLocalUrl } from '../urls';
-import type { KnownNetwork } from './assets';
-import type { ChainReader, TransactionStatus } from './onchain';
-import type { PaymentAttempt, Settlement } from './payment';
-import { parseSettlementClaim } from './wire';
+import type { KnownNetwork } from './protocol/assets';
+import type { ChainReader, TransactionStatus } from './chain/reader';
+import type { PaymentAttempt, Settlement } from './protocol/payment';
+import { parseSettlementClaim } from './protocol/wire';
 
 /**
  * The receipt of a paid answer. It says who claims what: the server's settlement header

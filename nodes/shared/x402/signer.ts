@@ -6,13 +6,13 @@
  */
 
 import { MAX_VALIDITY_SECONDS } from '../limits';
-import { buildAuthorization, typedDataFor } from './exact';
-import { formatUsdc } from './money';
-import type { PaymentAttempt } from './payment';
-import { PolicyError } from './policy';
-import { paymentHeaders, paymentPayload, type Quote, type Requirement } from './wire';
+import { buildAuthorization, typedDataFor } from './protocol/exact';
+import { formatUsdc } from './protocol/money';
+import type { PaymentAttempt } from './protocol/payment';
+import { PolicyError } from './controls/policy';
+import { paymentHeaders, paymentPayload, type Quote, type Requirement } from './protocol/wire';
 import type { LocalAccount } from './vendor/signing';
-import type { Wallet } from './wallet';
+import type { Wallet } from './wallet/credential';
 
 export interface SignedPayment {
 	headers: Record<string, string>;

@@ -5,11 +5,11 @@
 
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { resultOf } from '../../../shared/errors';
-import { formatUsdc } from '../../../shared/x402/money';
-import { selectRequirement, type PolicyError } from '../../../shared/x402/policy';
-import { dailyLimitJson } from '../../../shared/x402/spending';
-import { walletJson } from '../../../shared/x402/walletFacts';
-import { describeQuote, type Requirement } from '../../../shared/x402/wire';
+import { formatUsdc } from '../../../shared/x402/protocol/money';
+import { selectRequirement, type PolicyError } from '../../../shared/x402/controls/policy';
+import { dailyLimitJson } from '../../../shared/x402/wallet/history';
+import { walletJson } from '../../../shared/x402/wallet/facts';
+import { describeQuote, type Requirement } from '../../../shared/x402/protocol/wire';
 import type { GenerateRun, ItemRequest } from '../run';
 
 export async function execute(

@@ -11,7 +11,7 @@ import { findImages } from '../../../shared/jobs/shapes';
 import { redactText } from '../../../shared/urls';
 import { GatewayError } from '../../../shared/x402/answers';
 import type { PaidRequest } from '../../../shared/x402/session';
-import { PaymentError } from '../../../shared/x402/payment';
+import { PaymentError } from '../../../shared/x402/protocol/payment';
 import { attemptOf, type Receipt } from '../../../shared/x402/receipt';
 import type { GenerateRun, ItemRequest } from '../run';
 

@@ -7,7 +7,7 @@
 
 import type { KnownNetwork } from './assets';
 import type { Requirement } from './wire';
-import type { TypedDataToSign } from './vendor/signing';
+import type { TypedDataToSign } from '../vendor/signing';
 
 export interface Authorization {
 	from: `0x${string}`;

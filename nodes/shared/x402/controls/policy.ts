@@ -4,12 +4,12 @@
  * refuses with the rule, the quoted price and the limit.
  */
 
-import { NotSignedError } from '../errors';
-import { sameAddress } from './assets';
-import { MAX_VALIDITY_SECONDS } from '../limits';
-import { formatUsdc } from './money';
-import type { Quote, Requirement } from './wire';
-import type { Wallet } from './wallet';
+import { NotSignedError } from '../../errors';
+import { sameAddress } from '../protocol/assets';
+import { MAX_VALIDITY_SECONDS } from '../../limits';
+import { formatUsdc } from '../protocol/money';
+import type { Quote, Requirement } from '../protocol/wire';
+import type { Wallet } from '../wallet/credential';
 
 export interface PaymentLimits {
 	/** The caller's own cap per payment (atomic); the credential cap always applies too. */

@@ -10,13 +10,13 @@ import type {
 	IDataObject,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-import { fetchHttp, type HttpFn } from '../http';
-import { CREDENTIAL_TEST_RPC_TIMEOUT_MS } from '../limits';
-import { chainReader } from './onchain';
-import { readSpending } from './spending';
-import { payerAddress } from './signer';
-import { walletFromCredential } from './wallet';
-import { walletFacts, walletSentence } from './walletFacts';
+import { fetchHttp, type HttpFn } from './http';
+import { CREDENTIAL_TEST_RPC_TIMEOUT_MS } from './limits';
+import { chainReader } from './x402/chain/reader';
+import { readSpending } from './x402/wallet/history';
+import { payerAddress } from './x402/signer';
+import { walletFromCredential } from './x402/wallet/credential';
+import { walletFacts, walletSentence } from './x402/wallet/facts';
 
 export async function checkWallet(
 	data: Record<string, unknown>,

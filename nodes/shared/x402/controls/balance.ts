@@ -7,8 +7,8 @@
  * A balance that cannot be read skips the check (payments do not need the RPC).
  */
 
-import { NotSignedError } from '../errors';
-import { formatUsdc } from './money';
+import { NotSignedError } from '../../errors';
+import { formatUsdc } from '../protocol/money';
 
 export class Funds {
 	private balance?: Promise<bigint | undefined>;

@@ -1,7 +1,7 @@
-import { InputError } from '../errors';
-import { MAX_CAP_USDC } from '../limits';
-import { isNetworkKey, NETWORKS, type KnownNetwork } from './assets';
-import { parseUsdc } from './money';
+import { InputError } from '../../errors';
+import { MAX_CAP_USDC } from '../../limits';
+import { isNetworkKey, NETWORKS, type KnownNetwork } from '../protocol/assets';
+import { parseUsdc } from '../protocol/money';
 
 /**
  * The wallet as the payment core needs it. The key never leaves this object except into the signer.

@@ -4,7 +4,7 @@
  * before.
  */
 
-import { NanoBananaError } from '../errors';
+import { NanoBananaError } from '../../errors';
 
 /** A signed authorization, as every report of it names it. */
 export interface PaymentAttempt {

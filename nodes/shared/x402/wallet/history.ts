@@ -20,16 +20,16 @@
  */
 
 import type { IDataObject } from 'n8n-workflow';
-import { NotSignedError } from '../errors';
+import { NotSignedError } from '../../errors';
 import {
 	BLOCK_SECONDS,
 	RECENT_READ_SECONDS,
 	REORG_BLOCKS,
 	SPEND_CACHE_WALLETS,
 	SPEND_WINDOW_SECONDS,
-} from '../limits';
-import type { KnownNetwork } from './assets';
-import { formatUsdc } from './money';
+} from '../../limits';
+import type { KnownNetwork } from '../protocol/assets';
+import { formatUsdc } from '../protocol/money';
 import {
 	addressTopic,
 	authorizationNonce,
@@ -38,7 +38,7 @@ import {
 	type ChainLog,
 	type ChainReader,
 	type TransferOut,
-} from './onchain';
+} from '../chain/reader';
 
 /** One USDC transfer out of the wallet, dated. */
 export interface Outflow extends Omit<TransferOut, 'blockTimestamp'> {

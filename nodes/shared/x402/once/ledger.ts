@@ -8,7 +8,7 @@
  */
 
 import type { IDataObject } from 'n8n-workflow';
-import type { PaymentAttempt } from './payment';
+import type { PaymentAttempt } from '../protocol/payment';
 
 export type LedgerEntry =
 	| { state: 'signed'; attempt: PaymentAttempt }

@@ -5,14 +5,14 @@
  * that used it, found in the token's AuthorizationUsed events.
  */
 
-import { resultOf } from '../errors';
-import { AUTHORIZATION_LOOKBACK_BLOCKS } from '../limits';
-import { isLocalUrl } from '../urls';
+import { resultOf } from '../../errors';
+import { AUTHORIZATION_LOOKBACK_BLOCKS } from '../../limits';
+import { isLocalUrl } from '../../urls';
 import type { PaymentCall } from './call';
-import { formatUsdc } from './money';
-import type { ChainReader } from './onchain';
-import { AlreadyPaidError, type EarlierPayment } from './payment';
-import type { Wallet } from './wallet';
+import { formatUsdc } from '../protocol/money';
+import type { ChainReader } from '../chain/reader';
+import { AlreadyPaidError, type EarlierPayment } from '../protocol/payment';
+import type { Wallet } from '../wallet/credential';
 
 export class RepeatCheck {
 	/**

@@ -22,10 +22,10 @@
 
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { createHash } from 'crypto';
-import { InputError } from '../shared/errors';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../shared/limits';
-import type { PaymentCall } from '../shared/x402/call';
-import { PolicyError } from '../shared/x402/policy';
+import { InputError } from './errors';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from './limits';
+import type { PaymentCall } from './x402/once/call';
+import { PolicyError } from './x402/controls/policy';
 
 const ORIGIN_KEY = 'nanoBananaOrigin';
 

@@ -9,11 +9,11 @@
  * keccak-256 of the signatures (checked against viem in test/unit/onchain.test.ts).
  */
 
-import { resultOf } from '../errors';
-import type { HttpFn } from '../http';
-import { LOG_RANGE_BLOCKS, LOG_READS_AT_ONCE, RPC_BATCH_SIZE, RPC_TIMEOUT_MS } from '../limits';
-import type { KnownNetwork } from './assets';
-import type { Settlement } from './payment';
+import { resultOf } from '../../errors';
+import type { HttpFn } from '../../http';
+import { LOG_RANGE_BLOCKS, LOG_READS_AT_ONCE, RPC_BATCH_SIZE, RPC_TIMEOUT_MS } from '../../limits';
+import type { KnownNetwork } from '../protocol/assets';
+import type { Settlement } from '../protocol/payment';
 
 export const SELECTORS = Object.freeze({
 	/** balanceOf(address) */

@@ -5,10 +5,10 @@
  */
 
 import type { IDataObject } from 'n8n-workflow';
-import { hostOf } from '../urls';
-import { formatEth, formatUsdc } from './money';
-import type { ChainReader } from './onchain';
-import type { Wallet } from './wallet';
+import { hostOf } from '../../urls';
+import { formatEth, formatUsdc } from '../protocol/money';
+import type { ChainReader } from '../chain/reader';
+import type { Wallet } from './credential';
 
 export interface WalletFacts {
 	address: `0x${string}`;

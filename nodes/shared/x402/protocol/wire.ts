@@ -5,8 +5,8 @@
  * settlement header (X-PAYMENT-RESPONSE / PAYMENT-RESPONSE), which is a claim, not a proof.
  */
 
-import { NotSignedError } from '../errors';
-import { excerptOf, header, type HttpResponse } from '../http';
+import { NotSignedError } from '../../errors';
+import { excerptOf, header, type HttpResponse } from '../../http';
 import { networkFromWire, type NetworkKey } from './assets';
 import type { Authorization } from './exact';
 import { formatUsdc, parseAtomic } from './money';

@@ -5,7 +5,7 @@
  * token contract settles the call at most once, whatever n8n remembers.
  */
 
-import type { EarlierPayment, PaymentAttempt, Settlement } from './payment';
+import type { EarlierPayment, PaymentAttempt, Settlement } from '../protocol/payment';
 
 export interface PaymentCall {
 	/** The call's identity as text (see the node's calls.ts). Not secret: the log lines show it. */
