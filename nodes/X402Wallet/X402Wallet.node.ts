@@ -5,12 +5,9 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { resultOf } from '../shared/errors';
-import { isToolRun, runItems } from '../shared/items';
-import { oneOf } from '../shared/validate';
 import { walletCredentialTest } from '../shared/credentialTest';
+import { route } from './actions/router';
 import { walletProperties } from './description';
-import { checkPayment, getBalance, getPayments, setUpWallet } from './operations';
 
 export class X402Wallet implements INodeType {
 	description: INodeTypeDescription = {
@@ -33,25 +30,6 @@ export class X402Wallet implements INodeType {
 	methods = { credentialTest: walletCredentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const count = this.getInputData().length;
-		const setup = await resultOf(setUpWallet(this));
-		const output = await runItems(
-			this,
-			count,
-			4,
-			async (itemIndex) => {
-				if (!setup.ok) throw setup.error;
-				const operation = oneOf(
-					this.getNodeParameter('operation', itemIndex, 'getBalance'),
-					'Operation',
-					['getBalance', 'getPayments', 'checkPayment'],
-				);
-				if (operation === 'getBalance') return await getBalance(this, setup.value, itemIndex);
-				if (operation === 'getPayments') return await getPayments(this, setup.value, itemIndex);
-				return await checkPayment(this, setup.value, itemIndex);
-			},
-			{ failuresAsItems: isToolRun(this) },
-		);
-		return [output];
+		return await route(this);
 	}
 }

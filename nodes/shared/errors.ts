@@ -12,7 +12,6 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 export type ErrorKind =
 	| 'input' // a node parameter is invalid: nothing was sent
 	| 'policy' // a payment rule refused the quote: nothing was signed
-	| 'funds' // the wallet holds too little USDC: nothing was signed
 	| 'quote' // the 402 answer could not be read: nothing was signed
 	| 'gateway' // the service could not be reached or answered an error before any payment
 	| 'payment' // something failed after signing: money may have moved
@@ -107,12 +106,15 @@ export class InputError extends NanoBananaError {
 	}
 }
 
+/** The one sentence every refusal before signing ends with. */
+export const NOTHING_SIGNED = 'Nothing was signed or paid';
+
 /**
  * Something stopped a payment before anything was signed: the message says so, and so do the facts.
  */
 export class NotSignedError extends NanoBananaError {
 	constructor(message: string, options: NanoBananaErrorOptions) {
-		super(`${message}. Nothing was signed or paid.`, {
+		super(`${message}. ${NOTHING_SIGNED}.`, {
 			...options,
 			details: { ...(options.details ?? {}), signed: false, settlement: 'not charged' },
 		});

@@ -17,11 +17,13 @@ import { HttpError, resultOf } from './errors';
 import { MAX_JSON_BYTES, MAX_REDIRECTS } from './limits';
 import { checkUrl, redactText, redactUrl, redirectTarget, type HostRule } from './urls';
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface HttpRequest {
-	method: 'GET' | 'POST';
+	method: HttpMethod;
 	url: string;
 	headers?: Record<string, string>;
-	/** JSON body. */
+	/** JSON, or a string / Buffer sent as it is (the caller sets its content-type header). */
 	body?: unknown;
 	/** Total time for the exchange, from sending to the last byte of the body. */
 	timeoutMs: number;
@@ -58,7 +60,7 @@ export type HttpFn = (request: HttpRequest) => Promise<HttpResponse>;
 
 /** One hop, following no redirect, the body as a byte stream. */
 export interface TransportRequest {
-	method: 'GET' | 'POST';
+	method: HttpMethod;
 	url: string;
 	headers: Record<string, string>;
 	body?: unknown;
@@ -333,7 +335,7 @@ export function n8nHttp(
 		};
 		if (request.body !== undefined) {
 			requestOptions.body = request.body as IHttpRequestOptions['body'];
-			requestOptions.json = true;
+			requestOptions.json = !isRaw(request.body);
 		}
 		const response = (await context.helpers.httpRequest(requestOptions)) as {
 			statusCode: number;
@@ -357,10 +359,19 @@ export function fetchHttp(): HttpFn {
 		const response = await fetch(request.url, {
 			method: request.method,
 			headers: {
-				...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+				...(request.body !== undefined && !isRaw(request.body)
+					? { 'content-type': 'application/json' }
+					: {}),
 				...request.headers,
 			},
-			body: request.body !== undefined ? JSON.stringify(request.body) : undefined,
+			body:
+				request.body === undefined
+					? undefined
+					: typeof request.body === 'string'
+						? request.body
+						: Buffer.isBuffer(request.body)
+							? new Uint8Array(request.body)
+							: JSON.stringify(request.body),
 			redirect: 'manual',
 			signal: request.signal,
 		});
@@ -372,6 +383,11 @@ export function fetchHttp(): HttpFn {
 			body: response.body as AsyncIterable<Uint8Array> | null,
 		};
 	});
+}
+
+/** A body sent as it is, not as JSON. */
+function isRaw(body: unknown): body is string | Buffer {
+	return typeof body === 'string' || Buffer.isBuffer(body);
 }
 
 function parseMaybeJson(text: string): unknown {

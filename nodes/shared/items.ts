@@ -24,48 +24,64 @@ export interface RunItemsOptions {
 	paying?: boolean;
 }
 
+/**
+ * An item's place among the `concurrency` that run at once. An item that only waits (for the
+ * chain's word on its payment, read together with other items') gives it up with `release`, so
+ * the next item starts; `within` holds one again for work that must stay bounded (downloads).
+ */
+export interface Slot {
+	release(): void;
+	within<T>(work: () => Promise<T>): Promise<T>;
+}
+
 export async function runItems(
 	context: IExecuteFunctions,
 	count: number,
 	concurrency: number,
-	run: (itemIndex: number) => Promise<INodeExecutionData[]>,
+	run: (itemIndex: number, slot: Slot) => Promise<INodeExecutionData[]>,
 	options: RunItemsOptions = {},
 ): Promise<INodeExecutionData[]> {
 	const results: INodeExecutionData[][] = new Array(count);
 	const keepGoing = context.continueOnFail() || options.failuresAsItems === true;
 	const cancelSignal = context.getExecutionCancelSignal();
-	let next = 0;
+	const slots = limiter(Math.max(1, concurrency));
 	let failure: { error: unknown; itemIndex: number } | undefined;
 	/** Payments whose outcome a cancel cut short: reported, never dropped silently. */
 	const interrupted: string[] = [];
 
-	const worker = async () => {
-		while (!failure && !cancelSignal?.aborted) {
-			const itemIndex = next++;
-			if (itemIndex >= count) return;
-			try {
-				const out = await run(itemIndex);
-				results[itemIndex] = out.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
-			} catch (error) {
-				if (cancelSignal?.aborted) {
-					const summary = error instanceof NanoBananaError ? error.summary() : undefined;
-					if (summary) interrupted.push(`item ${itemIndex}: ${summary}`);
-					return;
-				}
-				if (keepGoing) {
-					results[itemIndex] = [
-						{
-							json: errorItemJson(error, { paying: options.paying }),
-							pairedItem: { item: itemIndex },
-						},
-					];
-				} else if (!failure) {
-					failure = { error, itemIndex };
-				}
+	const runOne = async (itemIndex: number, slot: Slot) => {
+		try {
+			const out = await run(itemIndex, slot);
+			results[itemIndex] = out.map((item) => ({ ...item, pairedItem: { item: itemIndex } }));
+		} catch (error) {
+			if (cancelSignal?.aborted) {
+				const summary = error instanceof NanoBananaError ? error.summary() : undefined;
+				if (summary) interrupted.push(`item ${itemIndex}: ${summary}`);
+				return;
+			}
+			if (keepGoing) {
+				results[itemIndex] = [
+					{
+						json: errorItemJson(error, { paying: options.paying }),
+						pairedItem: { item: itemIndex },
+					},
+				];
+			} else if (!failure) {
+				failure = { error, itemIndex };
 			}
 		}
 	};
-	await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
+	// Items start in input order, each when a slot is free; none starts after a failure or a cancel.
+	const started: Array<Promise<void>> = [];
+	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
+		const slot = await slots.take();
+		if (failure || cancelSignal?.aborted) {
+			slot.release();
+			break;
+		}
+		started.push(runOne(itemIndex, itemSlot(slot, slots)).finally(() => slot.release()));
+	}
+	await Promise.all(started);
 
 	if (cancelSignal?.aborted) {
 		// "canceled" in the message is how n8n's engine recognises a cancellation.
@@ -92,7 +108,16 @@ export async function runItems(
 	return results.flat();
 }
 
-export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+/** A slot of a limiter, given back once (a second release does nothing). */
+export interface Taken {
+	release(): void;
+}
+
+export interface Limiter {
+	<T>(task: () => Promise<T>): Promise<T>;
+	/** Waits for a free slot (first come, first served) and holds it until released. */
+	take(): Promise<Taken>;
+}
 
 /**
  * At most `max` tasks at once (per execution: create one per run, never share).
@@ -103,23 +128,47 @@ export function limiter(max: number): Limiter {
 	let active = 0;
 	const queue: Array<() => void> = [];
 	const next = () => {
-		if (active >= max) return;
-		const start = queue.shift();
-		if (start) start();
+		while (active < max && queue.length) {
+			active++;
+			queue.shift()?.();
+		}
 	};
-	return <T>(task: () => Promise<T>) =>
-		new Promise<T>((resolve, reject) => {
+	const take = () =>
+		new Promise<Taken>((resolve) => {
 			queue.push(() => {
-				active++;
-				task()
-					.then(resolve, reject)
-					.finally(() => {
+				let held = true;
+				resolve({
+					release: () => {
+						if (!held) return;
+						held = false;
 						active--;
 						next();
-					});
+					},
+				});
 			});
 			next();
 		});
+	const limit = async <T>(task: () => Promise<T>): Promise<T> => {
+		const slot = await take();
+		try {
+			return await task();
+		} finally {
+			slot.release();
+		}
+	};
+	return Object.assign(limit, { take });
+}
+
+/** The item's view of its slot: give it up early, hold one again for bounded work. */
+function itemSlot(slot: Taken, slots: Limiter): Slot {
+	let released = false;
+	return {
+		release: () => {
+			released = true;
+			slot.release();
+		},
+		within: async (work) => (released ? await slots(work) : await work()),
+	};
 }
 
 /**

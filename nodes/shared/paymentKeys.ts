@@ -25,7 +25,7 @@ import { createHash } from 'crypto';
 import { InputError } from './errors';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from './limits';
 import type { PaymentCall } from './x402/once/call';
-import { PolicyError } from './x402/controls/policy';
+import { PolicyError } from './x402/controls';
 
 const ORIGIN_KEY = 'nanoBananaOrigin';
 

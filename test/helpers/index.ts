@@ -1,4 +1,6 @@
 import type { INode, INodeExecutionData } from 'n8n-workflow';
+import { forgetInFlight } from '../../nodes/shared/x402/controls';
+import { forgetHistories } from '../../nodes/shared/x402/wallet/history';
 import {
 	BATCHES_TYPE,
 	connectInLine,
@@ -131,4 +133,10 @@ export function loopFlow(options: {
 			Generate: { main: [[{ node: 'Loop', type: 'main', index: 0 }]] },
 		},
 	};
+}
+
+/** Forgets what this process keeps across runs (the spending history read, payments in flight): a fresh process. */
+export function forgetProcessTables(): void {
+	forgetHistories();
+	forgetInFlight();
 }

@@ -17,9 +17,14 @@ import {
 import { NanoBananaError } from '../../nodes/shared/errors';
 import { fetchHttp } from '../../nodes/shared/http';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { resetSpendingTables } from '../../nodes/shared/x402/wallet/history';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
-import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';
+import {
+	expectNoKey,
+	forgetProcessTables,
+	generateFlow,
+	jsonOf,
+	walletCredential,
+} from '../helpers';
 
 const DEAD = '0x000000000000000000000000000000000000dEaD';
 let sandbox: Sandbox;
@@ -32,7 +37,7 @@ beforeEach(() => {
 	sandbox.gateway.reset();
 	sandbox.chain.rpcFaults.down = false;
 	sandbox.chain.rpcFaults.maxLogRange = undefined;
-	resetSpendingTables();
+	forgetProcessTables();
 });
 
 /** A new node run (a new execution) paying with `payer` under a daily limit. */
@@ -155,7 +160,13 @@ it('in the engine: executions one after another and a run of many items stop at 
 	const full = await execute([{ prompt: 'dry again' }], { dryRun: true });
 	const [fullJson] = jsonOf(full.output('Generate'));
 	expect(fullJson.wouldPay).toBe(false);
-	expect(String(fullJson.refusal)).toMatch(/"daily limit" rule: 0\.0046 USDC is left/);
+	// Dry Run asks the paying run's controls: its refusal is the real one, in the same words.
+	expect(String(fullJson.refusal)).toMatch(
+		/^Payment refused by the "daily limit" rule: paying 0\.0527 USDC would bring this wallet's last 24 hours to 0\.1581 USDC, over its limit of 0\.11 USDC \(on the chain 0\.1054, in flight in this n8n process 0\.0\)\. Nothing was signed or paid\.$/,
+	);
+	expect(fullJson.checks).toEqual(
+		expect.arrayContaining([{ rule: 'daily limit', ok: false, refusal: fullJson.refusal }]),
+	);
 	expectNoKey([first.run, second.run, dry.run, full.run], sandbox.payers[4].key);
 });
 
@@ -236,7 +247,7 @@ describe('the window rolls with the chain clock', () => {
 		expect(await outcome(run(past, 0, 0.12), past)).toBe('paid');
 		expect(past.chain.rpcRequests() - requestsBefore).toBeGreaterThan(43_200 / 500);
 		// A fresh process reads the whole day again and counts only the payment just made.
-		resetSpendingTables();
+		forgetProcessTables();
 		const second = (await outcome(run(past, 0, 0.1), past)) as NanoBananaError;
 		expect(second.details).toMatchObject({ rule: 'daily limit', spentUsdc: '0.0527' });
 	}, 60_000);

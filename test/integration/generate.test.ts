@@ -191,14 +191,15 @@ it('Dry Run with an RPC that does not answer still names the paying address, and
 	);
 });
 
-it('Dry Run on an empty wallet says it covers no image and where to send USDC', async () => {
+it("Dry Run on an empty wallet says it would not pay, in the paying run's words, and where to send USDC", async () => {
 	const { privateKeyToAccount, generatePrivateKey } = await import('viem/accounts');
 	const key = generatePrivateKey();
+	const credentials = {
+		x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key },
+	};
 	const result = await runWorkflow(
 		generateFlow({ endpoint: sandbox.gateway.endpoint, generate: { options: { dryRun: true } } }),
-		{
-			credentials: { x402WalletApi: { ...walletCredential(sandbox, 0), privateKey: key } },
-		},
+		{ credentials },
 	);
 	const [json] = jsonOf(result.output('Generate'));
 	const address = privateKeyToAccount(key).address;
@@ -209,7 +210,51 @@ it('Dry Run on an empty wallet says it covers no image and where to send USDC', 
 		imagesCovered: 0,
 		fundingNote: `Send USDC on Base to ${address} before running without Dry Run.`,
 	});
-	expectNoKey(result.run, key);
+	expect(json.wouldPay).toBe(false);
+	const paying = await runWorkflow(
+		generateFlow({
+			endpoint: sandbox.gateway.endpoint,
+			generateExtra: { continueOnFail: true },
+		}),
+		{ credentials },
+	);
+	const [refused] = jsonOf(paying.output('Generate'));
+	expect(refused).toMatchObject({ rule: 'balance', signed: false });
+	expect(json.refusal).toBe(refused.error);
+	expect(json.checks).toEqual(
+		expect.arrayContaining([{ rule: 'balance', ok: false, refusal: refused.error }]),
+	);
+	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
+	expectNoKey([result.run, paying.run], key);
+});
+
+it('Dry Run with Budget per Execution below the price says what the paying run says: refused', async () => {
+	const options = { budgetUsdc: 0.05 };
+	const dry = await run(
+		{ endpoint: sandbox.gateway.endpoint, generate: { options: { ...options, dryRun: true } } },
+		2,
+	);
+	const [json] = jsonOf(dry.output('Generate'));
+	const paying = await run(
+		{
+			endpoint: sandbox.gateway.endpoint,
+			generate: { options },
+			generateExtra: { continueOnFail: true },
+		},
+		2,
+	);
+	const [refused] = jsonOf(paying.output('Generate'));
+	expect(refused).toMatchObject({ rule: 'budget', signed: false });
+	expect(json).toMatchObject({
+		wouldPay: false,
+		refusal: refused.error,
+		limits: { budgetUsdc: '0.05', spentThisExecutionUsdc: '0.0' },
+	});
+	expect(json.checks).toEqual([
+		{ rule: 'max price', ok: true },
+		{ rule: 'budget', ok: false, refusal: refused.error },
+	]);
+	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
 });
 
 it('Dry Run says when the price would be refused', async () => {

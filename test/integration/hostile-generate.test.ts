@@ -15,7 +15,7 @@ import { PaymentError } from '../../nodes/shared/x402/protocol/payment';
 import { fetchHttp } from '../../nodes/shared/http';
 import { MAX_VALIDITY_SECONDS } from '../../nodes/shared/limits';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { Budget } from '../../nodes/shared/x402/controls/policy';
+import { Budget } from '../../nodes/shared/x402/controls';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 import { expectNoKey, generateFlow, jsonOf, loopFlow, walletCredential } from '../helpers';
 import { startHostile, type Hostile } from '../../sandbox/hostile';
@@ -404,7 +404,7 @@ it('the balance check counts only what has not left the wallet: a 0.2 USDC walle
 		},
 	);
 	expect(fourth.error?.message).toMatch(
-		/^Insufficient USDC: the wallet held 0\.0419 USDC when this run started/,
+		/^Payment refused by the "balance" rule: insufficient USDC: the wallet held 0\.0419 USDC when this run started/,
 	);
 	expect(await transfers()).toBe(before + 3);
 });

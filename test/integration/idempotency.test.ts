@@ -18,7 +18,7 @@ import {
 import { AlreadyPaidError, PaymentError } from '../../nodes/shared/x402/protocol/payment';
 import { fetchHttp } from '../../nodes/shared/http';
 import type { PaymentCall } from '../../nodes/shared/x402/once/call';
-import { Budget } from '../../nodes/shared/x402/controls/policy';
+import { Budget } from '../../nodes/shared/x402/controls';
 import { PaymentSession } from '../../nodes/shared/x402/session';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 import { expectNoKey, generateFlow, jsonOf, walletCredential } from '../helpers';

@@ -8,7 +8,7 @@ import type { Gateway } from '../../sandbox/gateway';
 import { NanoBananaError } from '../../nodes/shared/errors';
 import { fetchHttp } from '../../nodes/shared/http';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { Budget } from '../../nodes/shared/x402/controls/policy';
+import { Budget } from '../../nodes/shared/x402/controls';
 import { walletFromCredential, type Wallet } from '../../nodes/shared/x402/wallet/credential';
 import { expectNoKey, walletCredential } from '../helpers';
 
@@ -253,9 +253,9 @@ it('refuses with the balance and the price when USDC is short, signing nothing',
 	const error = await failure(
 		session(poor).pay({ url: sandbox.gateway.endpoint, body: { prompt: 'x' } }),
 	);
-	expect(error.kind).toBe('funds');
+	expect(error).toMatchObject({ kind: 'policy', rule: 'balance' });
 	expect(error.message).toMatch(
-		/Insufficient USDC: the wallet held 0\.0 USDC when this run started, and this payment of 0\.0527 USDC/,
+		/"balance" rule: insufficient USDC: the wallet held 0\.0 USDC when this run started, and this payment of 0\.0527 USDC/,
 	);
 	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
 });
@@ -343,7 +343,7 @@ describe('faults after signing: "may have been taken", with the on-chain verdict
 });
 
 it('quotes without signing', async () => {
-	const outcome = await session().quote({
+	const { outcome } = await session().preview({
 		url: sandbox.gateway.endpoint,
 		body: { prompt: 'price?' },
 	});

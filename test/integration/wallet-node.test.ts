@@ -17,9 +17,8 @@ import {
 } from '../../harness/engine';
 import { fetchHttp } from '../../nodes/shared/http';
 import { PaymentSession } from '../../nodes/shared/x402/session';
-import { resetSpendingTables } from '../../nodes/shared/x402/wallet/history';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
-import { expectNoKey, jsonOf, walletCredential } from '../helpers';
+import { expectNoKey, forgetProcessTables, jsonOf, walletCredential } from '../helpers';
 
 const DEAD = '0x000000000000000000000000000000000000dead';
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
@@ -47,7 +46,7 @@ beforeAll(async () => {
 afterAll(async () => await sandbox?.close());
 beforeEach(() => {
 	sandbox.chain.rpcFaults.down = false;
-	resetSpendingTables();
+	forgetProcessTables();
 });
 
 async function wallet(

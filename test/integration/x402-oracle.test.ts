@@ -10,11 +10,11 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { createFacilitator } from '../../sandbox/facilitator';
 import type { HttpResponse } from '../../nodes/shared/http';
-import { parseQuote } from '../../nodes/shared/x402/protocol/wire';
-import { selectRequirement } from '../../nodes/shared/x402/controls/policy';
+import { parseQuote, type Quote, type Requirement } from '../../nodes/shared/x402/protocol/wire';
+import { Controls, priceCap } from '../../nodes/shared/x402/controls';
 import { Signer } from '../../nodes/shared/x402/signer';
 import { randomNonce } from '../../nodes/shared/x402/once/nonce';
-import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
+import { walletFromCredential, type Wallet } from '../../nodes/shared/x402/wallet/credential';
 import { walletCredential } from '../helpers';
 
 const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
@@ -103,7 +103,7 @@ async function ownHeaders(version: 'v1' | 'v2', key: `0x${string}`) {
 		'https://x402.dopamint.ai/api/ai/generations/images/nano-banana',
 		NOW_MS,
 	);
-	const requirement = selectRequirement(quote, wallet, {});
+	const requirement = await offerOf(quote, wallet);
 	const signer = await Signer.load(wallet);
 	return await signer.sign(quote, requirement, wallet, NOW_MS, NONCE);
 }
@@ -142,7 +142,7 @@ describe.each([
 		const quote = parseQuote(response402(version), requirementV1.resource, Date.now());
 		const signed = await (
 			await Signer.load(wallet)
-		).sign(quote, selectRequirement(quote, wallet, {}), wallet, Date.now(), randomNonce());
+		).sign(quote, await offerOf(quote, wallet), wallet, Date.now(), randomNonce());
 		const payload = decode(signed.headers[headerName]);
 		const requirement = version === 'v1' ? requirementV1 : requirementV2;
 		const before = await sandbox.chain.usdcBalance(privateKeyToAccount(key).address);
@@ -158,3 +158,12 @@ describe.each([
 		);
 	});
 });
+
+/** The offer the paying run would choose (the credential cap the only control). */
+async function offerOf(quote: Quote, wallet: Wallet): Promise<Requirement> {
+	const choice = await new Controls(wallet.network, [priceCap(wallet.capAtomic, 'cap')]).choose(
+		quote,
+	);
+	if (!choice.offer || choice.refusal) throw choice.refusal ?? new Error('no offer');
+	return choice.offer;
+}

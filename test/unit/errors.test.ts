@@ -7,7 +7,7 @@ import {
 	toNodeError,
 } from '../../nodes/shared/errors';
 import { PaymentError } from '../../nodes/shared/x402/protocol/payment';
-import { PolicyError } from '../../nodes/shared/x402/controls/policy';
+import { PolicyError } from '../../nodes/shared/x402/controls';
 
 const node: INode = {
 	id: '1',

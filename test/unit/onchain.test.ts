@@ -5,7 +5,7 @@
 import { encodeFunctionData, toEventSelector, toFunctionSelector } from 'viem';
 import type { HttpRequest } from '../../nodes/shared/http';
 import { NETWORKS } from '../../nodes/shared/x402/protocol/assets';
-import { chainReader, SELECTORS, TOPICS } from '../../nodes/shared/x402/chain/reader';
+import { chainReader, SELECTORS, TOPICS } from '../../nodes/shared/x402/chain';
 
 const ABI = [
 	{

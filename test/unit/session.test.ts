@@ -6,7 +6,7 @@
 import { PaymentError } from '../../nodes/shared/x402/protocol/payment';
 import type { HttpRequest, HttpResponse } from '../../nodes/shared/http';
 import { memoryLedger } from '../../nodes/shared/x402/once/ledger';
-import { Budget } from '../../nodes/shared/x402/controls/policy';
+import { Budget } from '../../nodes/shared/x402/controls';
 import { PaymentSession } from '../../nodes/shared/x402/session';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 

@@ -9,8 +9,9 @@ import {
 	TOPICS,
 	type ChainLog,
 	type ChainReader,
-} from '../../nodes/shared/x402/chain/reader';
-import { readSpending, resetSpendingTables } from '../../nodes/shared/x402/wallet/history';
+} from '../../nodes/shared/x402/chain';
+import { readSpending } from '../../nodes/shared/x402/wallet/history';
+import { forgetProcessTables } from '../helpers';
 
 const WALLET = '0x00000000000000000000000000000000000000aa' as const;
 const USDC = NETWORKS.base.usdc.address.toLowerCase();
@@ -62,7 +63,7 @@ function fakeChain() {
 	return { state, reader, advance, timeOf };
 }
 
-beforeEach(() => resetSpendingTables());
+beforeEach(() => forgetProcessTables());
 
 it('a first read covers a day of blocks with exact block times; a later one reads from the last blocks again, dated by the newest block, with no extra request', async () => {
 	const chain = fakeChain();
@@ -73,7 +74,7 @@ it('a first read covers a day of blocks with exact block times; a later one read
 	);
 	const first = await readSpending(chain.reader, NETWORKS.base, WALLET);
 	expect(first.spentAtomic).toBe(110n);
-	expect(first.outflows.map((o) => o.time)).toEqual([
+	expect(first.transfers.map((o) => o.time)).toEqual([
 		chain.timeOf(chain.state.tip - 40_000n),
 		chain.timeOf(chain.state.tip - 5n),
 	]);
@@ -86,8 +87,8 @@ it('a first read covers a day of blocks with exact block times; a later one read
 	const later = await readSpending(chain.reader, NETWORKS.base, WALLET);
 	expect(chain.state.calls).toEqual([`tipAndLogs(${lastTip - 11n})`]);
 	expect(later.spentAtomic).toBe(1_110n);
-	const [a, b, c] = later.outflows;
-	expect(b.time).toBe(first.outflows[1].time); // already read: its exact time is kept
+	const [a, b, c] = later.transfers;
+	expect(b.time).toBe(first.transfers[1].time); // already read: its exact time is kept
 	expect(c.time).toBe(chain.state.tipTime); // new: dated by the newest block, never earlier
 	expect(c.time).toBeGreaterThanOrEqual(chain.timeOf(c.blockNumber));
 	expect(a.transaction).toBe('0xa');
@@ -111,7 +112,7 @@ it('after more than an hour, new transfers are dated by their blocks; transfers 
 	chain.state.calls.length = 0;
 	const view = await readSpending(chain.reader, NETWORKS.base, WALLET);
 	expect(chain.state.calls).toContain('blockTimes(1)');
-	expect(view.outflows[1].time).toBe(chain.timeOf(chain.state.tip - 1_000n));
+	expect(view.transfers[1].time).toBe(chain.timeOf(chain.state.tip - 1_000n));
 	chain.advance(43_200 - 1_100); // 0xd is now older than a day; 0xe (200 s younger) is not
 	expect((await readSpending(chain.reader, NETWORKS.base, WALLET)).spentAtomic).toBe(50n);
 });
@@ -121,6 +122,6 @@ it('on Base Sepolia, only the transfers of Base Sepolia USDC count', async () =>
 	chain.state.transfers.push({ block: chain.state.tip - 5n, amount: 9n, tx: '0xbase' });
 	// fakeChain's logs come from Base USDC: a Base Sepolia wallet ignores them.
 	expect((await readSpending(chain.reader, NETWORKS['base-sepolia'], WALLET)).spentAtomic).toBe(0n);
-	resetSpendingTables();
+	forgetProcessTables();
 	expect((await readSpending(chain.reader, NETWORKS.base, WALLET)).spentAtomic).toBe(9n);
 });

@@ -1,7 +1,8 @@
 /** What a wallet is, as the credential test and Dry Run show it: one reading for both. */
 import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
-import { walletFacts, walletJson, walletSentence } from '../../nodes/shared/x402/wallet/facts';
-import type { ChainReader } from '../../nodes/shared/x402/chain/reader';
+import { walletJson } from '../../nodes/shared/walletJson';
+import type { ChainReader } from '../../nodes/shared/x402/chain';
+import { walletFacts, walletSentence } from '../../nodes/shared/x402/wallet/facts';
 
 const ADDRESS = '0x52908400098527886E0F7030069857D2E4169EE7';
 const wallet = walletFromCredential({

@@ -4,17 +4,11 @@
  */
 
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { isToolRun, runItems } from '../../shared/items';
+import { isToolRun, runItems, type Slot } from '../../shared/items';
 import * as dryRun from './image/dryRun.operation';
 import * as generate from './image/generate.operation';
-import {
-	loadWallet,
-	readItem,
-	readRepeatsAhead,
-	recordSpending,
-	setUpRun,
-	type RunSetup,
-} from './run';
+import { readItem } from './item';
+import { loadWallet, readRepeatsAhead, recordSpending, setUpRun, type RunSetup } from './setup';
 
 export async function route(context: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const count = context.getInputData().length;
@@ -25,7 +19,7 @@ export async function route(context: IExecuteFunctions): Promise<INodeExecutionD
 			context,
 			count,
 			setup.concurrency,
-			async (itemIndex) => await runItem(context, setup, itemIndex),
+			async (itemIndex, slot) => await runItem(context, setup, itemIndex, slot),
 			{ describeDone: describePaid, paying: true, failuresAsItems: isToolRun(context) },
 		);
 		return [output];
@@ -38,6 +32,7 @@ async function runItem(
 	context: IExecuteFunctions,
 	setup: RunSetup,
 	itemIndex: number,
+	slot: Slot,
 ): Promise<INodeExecutionData[]> {
 	// Everything an item asks for is validated before any request: nothing is paid for an invalid
 	// item.
@@ -45,7 +40,7 @@ async function runItem(
 	if (!setup.ok) throw setup.error;
 	return item.dryRun
 		? await dryRun.execute(context, setup.run, item)
-		: await generate.execute(context, setup.run, item, itemIndex);
+		: await generate.execute(context, setup.run, item, itemIndex, slot);
 }
 
 /** What the failure message adds about items already paid when the node stops. */

@@ -1,7 +1,7 @@
 import type { HttpResponse } from '../http';
 import { isLocalUrl } from '../urls';
-import type { KnownNetwork } from './protocol/assets';
-import type { ChainReader, TransactionStatus } from './chain/reader';
+import type { ChargeReads, TransactionStatus } from './chain';
+import type { Wallet } from './wallet/credential';
 import type { PaymentAttempt, Settlement } from './protocol/payment';
 import { parseSettlementClaim } from './protocol/wire';
 
@@ -41,44 +41,30 @@ export interface Receipt {
 export async function buildReceipt(
 	response: HttpResponse,
 	attempt: PaymentAttempt,
-	reader: () => Promise<ChainReader>,
-	network: KnownNetwork,
+	charges: ChargeReads,
+	/** Its RPC: a local one means a local chain, which no public explorer shows. */
+	wallet: Pick<Wallet, 'network' | 'rpcUrl'>,
 	quoteReused: boolean,
-	/**
-	 * The RPC the verdicts came from: a local one means a local chain, which no public explorer
-	 * shows.
-	 */
-	rpcUrl: string,
 ): Promise<Receipt> {
 	const claim = parseSettlementClaim(response);
 	const transaction =
 		claim?.transaction && /^0x[0-9a-fA-F]{64}$/.test(claim.transaction) ? claim.transaction : null;
-	const checkedAt = new Date().toISOString();
-	const [settlement, transactionOnChain] = await Promise.all([
-		reader()
-			.then(async (r) =>
-				(await r.authorizationUsed(attempt.payer as `0x${string}`, attempt.nonce as `0x${string}`))
-					? 'charged'
-					: 'not charged',
-			)
-			.catch((): Settlement => 'unknown'),
-		transaction
-			? reader()
-					.then(async (r) => await r.transactionStatus(transaction))
-					.catch(() => 'unknown' as const)
-			: Promise.resolve(null),
-	]);
+	const read = await charges.read(
+		attempt.payer as `0x${string}`,
+		attempt.nonce as `0x${string}`,
+		transaction,
+	);
 	return {
 		...attempt,
-		settlement: settlement as Settlement,
+		settlement: read.settlement,
 		serverSettlement: claim ? (claim.success ? 'success' : 'failure') : 'none',
 		transaction,
-		transactionOnChain,
+		transactionOnChain: read.transactionOnChain,
 		explorerUrl:
-			transaction && transactionOnChain !== 'not found' && !isLocalUrl(rpcUrl)
-				? `${network.explorerTxUrl}${transaction}`
+			transaction && read.transactionOnChain !== 'not found' && !isLocalUrl(wallet.rpcUrl)
+				? `${wallet.network.explorerTxUrl}${transaction}`
 				: null,
-		checkedAt,
+		checkedAt: read.checkedAt,
 		quoteReused,
 	};
 }

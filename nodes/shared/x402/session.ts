@@ -1,70 +1,83 @@
 /**
- * One paid JSON request, safely:
- * unpaid request -> 402 quote -> (already paid?) -> policy -> budget -> funds -> sign -> paid
- * request -> answer + receipt.
+ * The x402 client of one node run: any HTTP request, paid when the server asks, safely.
+ *
+ *   unpaid request → 402 quote → (paid before? once/) → the controls (controls/) choose and hold
+ *   an offer → sign (signer.ts) → the paid request (paid.ts) → answer + receipt (receipt.ts)
+ *
  * Never retries a paid request. Every try of one call signs the call's derived nonce, so the
  * chain settles it at most once; a call that may have been tried before is checked on-chain
- * first and never signed again once its nonce is used. In one execution, a call already signed
- * is never signed again (the ledger). Anything failing after the signature left this machine
- * becomes a PaymentError carrying the payment facts and the on-chain verdict. Before a payment
- * header leaves, and again with the verdict, the journal gets a record (n8n's log, in the nodes).
+ * first and never signed again once its nonce is used; in one execution a call already signed is
+ * never signed again. Before a payment header leaves, and again with the verdict, the journal gets
+ * a record (n8n's log, in the nodes).
  *
- * A session lives for one node run: it holds the quote cache, the balance check and the
- * lazily loaded signer. The budget spans the node's runs in one execution. Nothing is
- * shared between executions.
+ * A session lives for one node run: it holds the quote cache, the run's controls, the chain's
+ * reads and the lazily loaded signer. The budget spans the node's runs in one execution. Nothing
+ * is shared between executions, except what controls/dailyLimit.ts and wallet/history.ts keep
+ * per process (and say why).
  */
 
 import { resultOf } from '../errors';
-import type { HttpFn } from '../http';
+import type { HttpFn, HttpMethod } from '../http';
 import { REQUEST_TIMEOUT_MS } from '../limits';
 import { redactUrl } from '../urls';
-import { bodyExcerpt, gatewayError, GatewayError, reasonOf } from './answers';
-import type { PaymentCall, PaymentEvent, PaymentJournal } from './once/call';
-import { Funds } from './controls/balance';
-import type { ItemLedger } from './once/ledger';
-import { formatUsdc } from './protocol/money';
-import { nonceFor, nonceSecret, randomNonce } from './once/nonce';
-import { chainReader, settlementOf, type ChainReader } from './chain/reader';
+import { chainReader, ChargeReads, type ChainReader } from './chain';
+import {
+	Balance,
+	Budget,
+	Controls,
+	DailyLimit,
+	priceCap,
+	recipient,
+	type Choice,
+	type Control,
+} from './controls';
+import type { LimitFacts } from './controls/dailyLimit';
+import { record, type PaymentJournal } from './journal';
+import { PaidOnce, type ItemLedger, type PaymentCall } from './once';
+import { afterSigning, missingAttempt, sendPaid, type PaidAnswer } from './paid';
+import { gatewayError, GatewayError } from './protocol/answers';
 import { PaymentError, type PaymentAttempt } from './protocol/payment';
-import { Budget, PolicyError, selectRequirement, type PaymentLimits } from './controls/policy';
+import { parseQuote, type Quote } from './protocol/wire';
 import { QuoteCache, type QuoteOutcome } from './quoteCache';
-import { RepeatCheck } from './once/alreadyPaid';
-import { DailyLimit, type LimitFacts } from './wallet/history';
-import { buildReceipt, type Receipt } from './receipt';
-import { Signer, type SignedPayment } from './signer';
+import { Signer } from './signer';
 import type { Wallet } from './wallet/credential';
 import { walletFacts, type WalletFacts } from './wallet/facts';
-import { parseQuote, parseSettlementClaim, type Quote } from './protocol/wire';
+
+export type { PaidAnswer } from './paid';
+
+/** The caller's own limits for one request; the credential's always apply too. */
+export interface PaymentLimits {
+	/** A cap per payment (atomic), and the name of the setting it comes from. */
+	maxAtomic?: bigint;
+	maxLabel?: string;
+	/** Pin the recipient: refuse any offer paying someone else. */
+	payTo?: string;
+}
 
 export interface PaidRequest {
+	method?: HttpMethod;
 	url: string;
-	body: unknown;
+	/** JSON, or a string / Buffer sent as it is (with the caller's content-type header). */
+	body?: unknown;
 	headers?: Record<string, string>;
 	/** Deadline of each request (unpaid and paid), body included. */
 	timeoutMs?: number;
 	limits?: PaymentLimits;
 	/**
-	 * The paid call this request is a try of: its nonce is derived from the call's key. Without
-	 * one (tests, the benchmark's floor) the nonce is random and the call can never be recognised
-	 * again.
+	 * The paid call this request is a try of: its nonce is derived from the call's key. Without one
+	 * (tests, the benchmark's floor) the nonce is random and the call can never be recognised again.
 	 */
 	call?: PaymentCall;
-}
-
-export interface PaidAnswer {
-	status: number;
-	headers: Record<string, string>;
-	body: unknown;
-	/** Absent when the service answered without asking for payment. */
-	receipt?: Receipt;
+	/**
+	 * Told once the paid answer is in, before its receipt is read from the chain: the caller may let
+	 * another item start (the reads of the items waiting go together).
+	 */
+	answered?: () => void;
 }
 
 export interface PaymentSessionOptions {
 	http: HttpFn;
-	/**
-	 * For read-only chain checks; defaults to `http`. Give one that survives a cancel, so a verdict
-	 * can still be read.
-	 */
+	/** For read-only chain checks; defaults to `http`. Give one that survives a cancel. */
 	rpcHttp?: HttpFn;
 	wallet: Wallet;
 	budget?: Budget;
@@ -72,29 +85,25 @@ export interface PaymentSessionOptions {
 	checkBalance?: boolean;
 	/** What this execution already signed, per call (n8n's node context in the nodes). */
 	ledger?: ItemLedger;
-	/**
-	 * Told before a payment header leaves and when its verdict is known (never throws into the
-	 * payment).
-	 */
+	/** Told before a payment header leaves and when its verdict is known. */
 	journal?: PaymentJournal;
 	now?: () => number;
 }
 
 export class PaymentSession {
 	readonly budget: Budget;
+	/** Paid once per call: the operations run each call through it. */
+	readonly once: PaidOnce;
 	private readonly http: HttpFn;
 	private readonly rpcHttp: HttpFn;
 	private readonly wallet: Wallet;
 	private readonly now: () => number;
 	private readonly quotes: QuoteCache;
-	private readonly funds?: Funds;
-	/** The credential's Max Spend per 24 Hours, when set. */
-	private readonly daily?: DailyLimit;
-	private readonly ledger?: ItemLedger;
 	private readonly journal?: PaymentJournal;
-	private secret?: Buffer;
-	/** Whether calls that may have been tried before were paid (the chain's word on their nonces). */
-	private readonly repeats: RepeatCheck;
+	/** The controls every payment of the run passes, after the request's own. */
+	private readonly runControls: Control[];
+	private readonly daily?: DailyLimit;
+	private readonly charges: ChargeReads;
 	private signer?: Promise<Signer>;
 	private reader?: Promise<ChainReader>;
 	private facts?: Promise<WalletFacts>;
@@ -105,26 +114,31 @@ export class PaymentSession {
 		this.wallet = options.wallet;
 		this.budget = options.budget ?? new Budget();
 		this.now = options.now ?? Date.now;
-		this.ledger = options.ledger;
 		this.journal = options.journal;
 		this.quotes = new QuoteCache(this.now);
-		this.repeats = new RepeatCheck(
-			async () => await this.getReader(),
-			async () => await this.payer(),
-			this.wallet,
-		);
+		const reader = async () => await this.getReader();
+		const payer = async () => await this.payer();
+		this.once = new PaidOnce(this.wallet, reader, payer, options.ledger);
+		this.charges = new ChargeReads(reader);
 		if (this.wallet.dailyLimitAtomic !== undefined) {
 			this.daily = new DailyLimit(this.wallet.dailyLimitAtomic, this.wallet.network, async () => ({
-				reader: await this.getReader(),
-				address: await this.payer(),
+				reader: await reader(),
+				address: await payer(),
 			}));
 		}
-		if (options.checkBalance ?? true) {
-			this.funds = new Funds(
-				async () => await (await this.getReader()).usdcBalance(await this.payer()),
-				this.wallet.network.label,
-			);
-		}
+		this.runControls = [
+			priceCap(this.wallet.capAtomic, 'Max Payment per Request in the credential'),
+			this.budget,
+			...((options.checkBalance ?? true)
+				? [
+						new Balance(
+							async () => await (await reader()).usdcBalance(await payer()),
+							this.wallet.network.label,
+						),
+					]
+				: []),
+			...(this.daily ? [this.daily] : []),
+		];
 	}
 
 	/** The payer address (derives the account; loads the signing stack on first use). */
@@ -132,66 +146,52 @@ export class PaymentSession {
 		return (await this.getSigner()).address;
 	}
 
-	/**
-	 * Who pays and what it holds (read once per session): what the credential test finds, for the Dry
-	 * Run output.
-	 */
+	/** Who pays and what it holds (read once per session), for Dry Run. */
 	walletFacts(): Promise<WalletFacts> {
 		this.facts ??= (async () =>
 			await walletFacts(await this.payer(), async () => await this.getReader()))();
 		return this.facts;
 	}
 
-	/**
-	 * The daily limit as it stands for this run (Dry Run): undefined without a limit, an Error when
-	 * the chain could not be read.
-	 */
+	/** The daily limit as it stands: undefined without one, an Error when it could not be read. */
 	async dailyLimitFacts(): Promise<LimitFacts | Error | undefined> {
 		if (!this.daily) return undefined;
 		const read = await resultOf(this.daily.facts());
 		return read.ok ? read.value : (read.error as Error);
 	}
 
-	/** Sends the request unpaid and returns the quote without signing anything. */
-	async quote(request: PaidRequest): Promise<QuoteOutcome> {
-		return await this.unpaidRequest(request);
-	}
-
-	/** The nonce every try of this call signs (random for a request without a call). */
-	nonceOf(call: PaymentCall | undefined): `0x${string}` {
-		if (!call) return randomNonce();
-		this.secret ??= nonceSecret(this.wallet.privateKey);
-		return nonceFor(this.secret, call.key);
-	}
-
 	/**
-	 * Calls of this run that may have been tried before: their nonces are read from the chain
-	 * now, in batched requests alongside the first quote, so that no item waits for its own read.
+	 * Sends the request unpaid and, for a 402, asks every control what it would answer: the paying
+	 * run's verdict in its words, with nothing held or signed (Dry Run, Get Price).
 	 */
-	expectRepeats(calls: PaymentCall[]): void {
-		this.repeats.expect(calls.filter((c) => c.mayRepeat).map((c) => this.nonceOf(c)));
+	async preview(request: PaidRequest): Promise<{ outcome: QuoteOutcome; choice?: Choice }> {
+		const controls = this.controlsFor(request);
+		controls.prefetch();
+		const outcome = await this.unpaidRequest(request);
+		if (outcome.kind === 'answer') return { outcome };
+		return { outcome, choice: await controls.choose(outcome.quote) };
 	}
 
 	async pay(request: PaidRequest): Promise<PaidAnswer> {
 		const call = request.call;
-		const earlier = call ? this.ledger?.get(call.key) : undefined;
+		const earlier = this.once.triedEarlier(call);
 		if (earlier) {
-			// n8n's Retry On Fail runs the node again with the same items: this call was signed for already.
+			// n8n's Retry On Fail runs the node again with the same items: this call was signed for.
 			throw await this.afterSigning(
 				'This call was already signed for in an earlier try of this execution (Retry On Fail), so it is not signed or sent again',
 				earlier.attempt ?? missingAttempt(),
-				{ call },
+				call,
 			);
 		}
-		const nonce = this.nonceOf(call);
-		// The balance read, the signing code and (for a call that may have been tried before) the
+		const nonce = this.once.nonceOf(call);
+		// The controls' reads, the signing code and (for a call that may have been tried before) the
 		// chain's word on its nonce all start while the unpaid request is on its way.
-		this.funds?.prefetch();
-		this.daily?.prefetch();
+		const controls = this.controlsFor(request);
+		controls.prefetch();
 		this.getSigner().catch(() => undefined);
-		const usedBefore = call?.mayRepeat ? resultOf(this.repeats.used(nonce)) : undefined;
+		const usedBefore = call?.mayRepeat ? resultOf(this.once.alreadyPaid.used(nonce)) : undefined;
 		const { outcome, reused } = await this.quotes.get(
-			request.url,
+			`${request.method ?? 'POST'} ${request.url}`,
 			async () => await this.unpaidRequest(request),
 		);
 		if (outcome.kind === 'answer') return { ...outcome.response };
@@ -199,17 +199,102 @@ export class PaymentSession {
 		// An RPC that cannot answer leaves the chain to refuse a second settlement of the nonce.
 		const used = await usedBefore;
 		if (used?.ok && used.value && call) {
-			const report = await this.repeats.alreadyPaid(call, nonce);
-			this.record({ kind: 'already paid', call, earlier: report.earlier });
+			const report = await this.once.alreadyPaid.report(call, nonce);
+			record(this.journal, { kind: 'already paid', call, earlier: report.earlier });
 			throw report;
 		}
-		return await this.payWithQuote(request, outcome.quote, reused, nonce);
+		return await this.payQuote(request, controls, outcome.quote, reused, nonce);
+	}
+
+	/** One signature, one paid request, never a second of either for this try. */
+	private async payQuote(
+		request: PaidRequest,
+		controls: Controls,
+		quote: Quote,
+		reused: boolean,
+		nonce: `0x${string}`,
+	): Promise<PaidAnswer> {
+		const choice = await controls.choose(quote);
+		if (choice.refusal || !choice.offer) throw choice.refusal;
+		const holds = await controls.hold(choice.offer);
+		const offer = choice.offer;
+		const signing = await resultOf(
+			async () => await (await this.getSigner()).sign(quote, offer, this.wallet, this.now(), nonce),
+		);
+		if (!signing.ok) {
+			holds.release(); // nothing left this machine
+			throw signing.error;
+		}
+		const signed = signing.value;
+		const validBefore = Number(signed.attempt.validBefore);
+		holds.signed({ validBefore });
+		// From here on the signature may leave this machine: no path signs again for this call in
+		// this execution, the holds stay counted, and any failure carries the payment facts. The log
+		// line goes out before the payment header does.
+		this.once.signed(request.call, signed.attempt);
+		record(this.journal, { kind: 'signed', call: request.call, attempt: signed.attempt });
+		const outcome = await resultOf(
+			sendPaid(request, signed, reused, {
+				http: this.http,
+				wallet: this.wallet,
+				charges: this.charges,
+				quotes: this.quotes,
+				afterSigning: async (reason, extra) =>
+					await this.afterSigning(reason, signed.attempt, request.call, extra),
+			}),
+		);
+		const receipt = outcome.ok ? outcome.value.receipt : undefined;
+		const transaction =
+			receipt?.transactionOnChain === 'success'
+				? receipt.transaction
+				: !outcome.ok && outcome.error instanceof PaymentError
+					? outcome.error.transaction
+					: undefined;
+		holds.signed({ validBefore, transaction });
+		if (!outcome.ok) throw outcome.error;
+		if (receipt)
+			record(this.journal, {
+				kind: 'settled',
+				call: request.call,
+				attempt: signed.attempt,
+				settlement: receipt.settlement,
+				transaction: receipt.transaction,
+				outcome: 'answered',
+			});
+		return outcome.value;
+	}
+
+	/** The error for a failure after signing, with the chain's verdict. Never throws. */
+	async afterSigning(
+		reason: string,
+		attempt: PaymentAttempt,
+		call?: PaymentCall,
+		extra: { httpStatus?: number; serverReason?: string } = {},
+	): Promise<PaymentError> {
+		return await afterSigning(reason, attempt, {
+			reader: async () => await this.getReader(),
+			journal: this.journal,
+			call,
+			...extra,
+		});
+	}
+
+	private controlsFor(request: PaidRequest): Controls {
+		const limits = request.limits ?? {};
+		return new Controls(this.wallet.network, [
+			...(limits.maxAtomic !== undefined
+				? [priceCap(limits.maxAtomic, limits.maxLabel ?? 'Max Price per Image')]
+				: []),
+			...this.runControls.slice(0, 1),
+			...(limits.payTo ? [recipient(limits.payTo)] : []),
+			...this.runControls.slice(1),
+		]);
 	}
 
 	private async unpaidRequest(request: PaidRequest): Promise<QuoteOutcome> {
 		const sent = await resultOf(
 			this.http({
-				method: 'POST',
+				method: request.method ?? 'POST',
 				url: request.url,
 				headers: request.headers,
 				body: request.body,
@@ -219,9 +304,7 @@ export class PaymentSession {
 		if (!sent.ok) {
 			throw new GatewayError(
 				`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(sent.error)}`,
-				{
-					hint: 'Check the Endpoint URL and the network connection of your n8n instance.',
-				},
+				{ hint: 'Check the Endpoint URL and the network connection of your n8n instance.' },
 			);
 		}
 		const response = sent.value;
@@ -229,196 +312,6 @@ export class PaymentSession {
 			return { kind: 'quote', quote: parseQuote(response, request.url, this.now()) };
 		if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
 		throw gatewayError(response);
-	}
-
-	/** Pays one quote: one signature, one paid request, never a second of either for this try. */
-	private async payWithQuote(
-		request: PaidRequest,
-		quote: Quote,
-		reused: boolean,
-		nonce: `0x${string}`,
-	): Promise<PaidAnswer> {
-		const requirement = selectRequirement(quote, this.wallet, request.limits ?? {});
-		const amount = requirement.amountAtomic;
-		if (!this.budget.reserve(amount)) {
-			const limit = formatUsdc(this.budget.limitAtomic ?? 0n);
-			throw new PolicyError(
-				'budget',
-				requirement,
-				`paying ${formatUsdc(amount)} USDC would bring this execution's spending to ${formatUsdc(this.budget.spentAtomic + amount)} USDC, over the budget of ${limit} USDC`,
-				limit,
-			);
-		}
-		const funded = await resultOf(async () => await this.funds?.reserve(amount));
-		if (!funded.ok) {
-			this.budget.release(amount);
-			throw funded.error;
-		}
-		const held = await resultOf(async () => await this.daily?.reserve(amount));
-		if (!held.ok) {
-			this.funds?.release(amount);
-			this.budget.release(amount);
-			throw held.error;
-		}
-		const hold = held.value;
-		const signing = await resultOf(
-			async () =>
-				await (await this.getSigner()).sign(quote, requirement, this.wallet, this.now(), nonce),
-		);
-		if (!signing.ok) {
-			// Nothing left this machine: give the holds back.
-			if (hold) this.daily?.release(hold);
-			this.funds?.release(amount);
-			this.budget.release(amount);
-			throw signing.error;
-		}
-		const signed = signing.value;
-		const validBefore = Number(signed.attempt.validBefore);
-		if (hold) this.daily?.signed(hold, { validBefore });
-		// From here on the signature may leave this machine: no path signs again for this call in
-		// this execution, its amount stays counted in the budget, and any failure carries the
-		// payment facts. The log line goes out before the payment header does.
-		if (request.call)
-			this.ledger?.set(request.call.key, { state: 'signed', attempt: signed.attempt });
-		this.record({ kind: 'signed', call: request.call, attempt: signed.attempt });
-		const outcome = await resultOf(this.sendPaid(request, signed, reused));
-		if (hold) {
-			// The daily limit keeps counting this payment until the chain shows its transaction.
-			const receipt = outcome.ok ? outcome.value.receipt : undefined;
-			const error = outcome.ok ? undefined : outcome.error;
-			const transaction =
-				receipt?.transactionOnChain === 'success'
-					? receipt.transaction
-					: error instanceof PaymentError
-						? error.transaction
-						: undefined;
-			this.daily?.signed(hold, { validBefore, transaction });
-		}
-		if (outcome.ok) {
-			const receipt = outcome.value.receipt;
-			if (receipt)
-				this.record({
-					kind: 'settled',
-					call: request.call,
-					attempt: signed.attempt,
-					settlement: receipt.settlement,
-					transaction: receipt.transaction,
-					outcome: 'answered',
-				});
-			return outcome.value;
-		}
-		if (outcome.error instanceof PaymentError) throw outcome.error;
-		throw await this.afterSigning(
-			`Unexpected failure after signing: ${messageOf(outcome.error)}`,
-			signed.attempt,
-			{ call: request.call },
-		);
-	}
-
-	private async sendPaid(
-		request: PaidRequest,
-		signed: SignedPayment,
-		reused: boolean,
-	): Promise<PaidAnswer> {
-		const sent = await resultOf(
-			this.http({
-				method: 'POST',
-				url: request.url,
-				headers: { ...(request.headers ?? {}), ...signed.headers },
-				body: request.body,
-				timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
-			}),
-		);
-		if (!sent.ok)
-			throw await this.afterSigning(
-				`The paid request failed: ${messageOf(sent.error)}`,
-				signed.attempt,
-				{ call: request.call },
-			);
-		const response = sent.value;
-		if (response.status === 402) {
-			const serverReason = parseSettlementClaim(response)?.errorReason ?? reasonOf(response);
-			let reason = `The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`;
-			if (reused) {
-				// The item fails rather than signing again (its refused signature stays valid until it
-				// expires); later items of this session ask for their own quote.
-				this.quotes.stopReuse(request.url);
-				reason += '. It was signed for a reused quote; later items ask for a fresh one';
-			}
-			throw await this.afterSigning(reason, signed.attempt, {
-				httpStatus: 402,
-				serverReason,
-				call: request.call,
-			});
-		}
-		if (response.status < 200 || response.status >= 300) {
-			throw await this.afterSigning(
-				`The service answered HTTP ${response.status} to the paid request${bodyExcerpt(response)}`,
-				signed.attempt,
-				{
-					httpStatus: response.status,
-					serverReason: reasonOf(response),
-					call: request.call,
-				},
-			);
-		}
-		if (!response.body || typeof response.body !== 'object') {
-			throw await this.afterSigning(
-				`The service answered the paid request with something that is not JSON${bodyExcerpt(response)}`,
-				signed.attempt,
-				{
-					httpStatus: response.status,
-					call: request.call,
-				},
-			);
-		}
-		const receipt = await buildReceipt(
-			response,
-			signed.attempt,
-			() => this.getReader(),
-			this.wallet.network,
-			reused,
-			this.wallet.rpcUrl,
-		);
-		return { status: response.status, headers: response.headers, body: response.body, receipt };
-	}
-
-	/**
-	 * The error for a failure after signing, with the chain's settlement (and, when charged, the
-	 * transaction that used the nonce: this try's or an earlier try's of the same call, which
-	 * share it). Never throws.
-	 */
-	async afterSigning(
-		reason: string,
-		attempt: PaymentAttempt,
-		extra: { httpStatus?: number; serverReason?: string; call?: PaymentCall } = {},
-	): Promise<PaymentError> {
-		// The budget keeps the reservation whatever the verdict: "not charged" is a snapshot,
-		// and the signed authorization could still be settled until it expires.
-		const { settlement, checkedAt } = await settlementOf(
-			() => this.getReader(),
-			attempt.payer as `0x${string}`,
-			attempt.nonce as `0x${string}`,
-		);
-		const transaction =
-			settlement === 'charged'
-				? await this.repeats.transactionOf(
-						attempt.payer as `0x${string}`,
-						attempt.nonce as `0x${string}`,
-					)
-				: undefined;
-		const { call, ...facts } = extra;
-		this.record({ kind: 'settled', call, attempt, settlement, transaction, outcome: reason });
-		return new PaymentError({ reason, attempt, settlement, checkedAt, transaction, ...facts });
-	}
-
-	/** Hands an event to the journal; a journal that fails never fails the payment. */
-	private record(event: PaymentEvent): void {
-		try {
-			this.journal?.(event);
-		} catch {
-			// The payment's own report still carries every fact.
-		}
 	}
 
 	private getReader(): Promise<ChainReader> {
@@ -432,20 +325,6 @@ export class PaymentSession {
 	}
 }
 
-function missingAttempt(): PaymentAttempt {
-	return {
-		payer: 'unknown',
-		payTo: 'unknown',
-		network: 'unknown',
-		asset: 'unknown',
-		amountAtomic: '0',
-		amountUsdc: '0',
-		nonce: 'unknown',
-		validBefore: '0',
-		x402Version: 0,
-	};
-}
-
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }

@@ -9,7 +9,7 @@ import { MAX_VALIDITY_SECONDS } from '../limits';
 import { buildAuthorization, typedDataFor } from './protocol/exact';
 import { formatUsdc } from './protocol/money';
 import type { PaymentAttempt } from './protocol/payment';
-import { PolicyError } from './controls/policy';
+import { PolicyError } from './controls';
 import { paymentHeaders, paymentPayload, type Quote, type Requirement } from './protocol/wire';
 import type { LocalAccount } from './vendor/signing';
 import type { Wallet } from './wallet/credential';

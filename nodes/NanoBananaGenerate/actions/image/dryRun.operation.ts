@@ -1,16 +1,16 @@
 /**
- * Dry Run: ask for the price, check it against the limits, and show who would pay and what it
- * holds. Nothing is signed.
+ * Dry Run: ask for the price and put it to every control the paying run asks (the credential cap,
+ * Max Price, Expected Recipient, Budget per Execution, the balance, Max Spend per 24 Hours), in
+ * their words; show who would pay and what it holds. Nothing is held or signed.
  */
 
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { resultOf } from '../../../shared/errors';
+import { dailyLimitJson, verdictsJson, walletJson } from '../../../shared/walletJson';
 import { formatUsdc } from '../../../shared/x402/protocol/money';
-import { selectRequirement, type PolicyError } from '../../../shared/x402/controls/policy';
-import { dailyLimitJson } from '../../../shared/x402/wallet/history';
-import { walletJson } from '../../../shared/x402/wallet/facts';
-import { describeQuote, type Requirement } from '../../../shared/x402/protocol/wire';
-import type { GenerateRun, ItemRequest } from '../run';
+import { describeQuote } from '../../../shared/x402/protocol/wire';
+import type { ItemRequest } from '../item';
+import type { GenerateRun } from '../setup';
 
 export async function execute(
 	_context: IExecuteFunctions,
@@ -20,8 +20,7 @@ export async function execute(
 	// Who would pay and what it holds, read alongside the quote: the credential test computes
 	// the same facts, but n8n shows only "Connection tested successfully" after a passing test.
 	const facts = resultOf(run.session.walletFacts());
-	const daily = run.session.dailyLimitFacts();
-	const outcome = await run.session.quote({
+	const { outcome, choice } = await run.session.preview({
 		url: item.endpoint,
 		body: item.body,
 		timeoutMs: item.timeoutMs,
@@ -29,13 +28,13 @@ export async function execute(
 	});
 	const wallet = await facts;
 	if (!wallet.ok) throw wallet.error;
-	if (outcome.kind === 'answer') {
+	const request = { endpoint: item.endpoint, request: { ...item.body } };
+	if (outcome.kind === 'answer' || !choice) {
 		return [
 			{
 				json: {
 					dryRun: true,
-					endpoint: item.endpoint,
-					request: { ...item.body },
+					...request,
 					paymentRequired: false,
 					wouldPay: true,
 					wallet: walletJson(run.wallet, wallet.value),
@@ -43,34 +42,32 @@ export async function execute(
 			},
 		];
 	}
-	let refusal: string | undefined;
-	let chosen: Requirement | undefined;
-	try {
-		chosen = selectRequirement(outcome.quote, run.wallet, item.limits);
-	} catch (error) {
-		refusal = (error as PolicyError).message;
-	}
-	const limit = dailyLimitJson(await daily, chosen?.amountAtomic);
-	if (!refusal && limit?.error) refusal = String(limit.error);
-	else if (!refusal && limit?.wouldPass)
-		refusal = `Payment refused by the "daily limit" rule: ${String(limit.leftUsdc)} USDC is left of this wallet's ${String(limit.limitUsdc)} USDC per 24 hours, and the price is ${formatUsdc(chosen?.amountAtomic ?? 0n)} USDC. Nothing was signed or paid.`;
+	const chosen = choice.refusal ? undefined : choice.offer;
+	const price = choice.offer?.amountAtomic;
+	const limit = dailyLimitJson(await run.session.dailyLimitFacts(), price);
 	return [
 		{
 			// What a user reads first: would it pay, from which wallet, holding how much.
 			json: {
 				dryRun: true,
-				wouldPay: !refusal,
-				...(refusal ? { refusal } : {}),
-				wallet: walletJson(run.wallet, wallet.value, chosen?.amountAtomic),
+				wouldPay: !choice.refusal,
+				...(choice.refusal ? { refusal: choice.refusal.message } : {}),
+				wallet: walletJson(run.wallet, wallet.value, price),
 				quote: describeQuote(outcome.quote, chosen),
 				paymentRequired: true,
-				endpoint: item.endpoint,
-				request: { ...item.body },
+				...request,
+				checks: verdictsJson(choice.verdicts),
 				limits: {
 					maxPriceUsdc: formatUsdc(item.limits.maxAtomic ?? run.wallet.capAtomic),
 					credentialCapUsdc: formatUsdc(run.wallet.capAtomic),
 					network: run.wallet.network.key,
 					...(item.limits.payTo ? { expectedPayTo: item.limits.payTo } : {}),
+					...(run.budget?.limitAtomic !== undefined
+						? {
+								budgetUsdc: formatUsdc(run.budget.limitAtomic),
+								spentThisExecutionUsdc: formatUsdc(run.budget.spentAtomic),
+							}
+						: {}),
 					...(limit ? { dailyLimit: limit } : {}),
 				},
 			},

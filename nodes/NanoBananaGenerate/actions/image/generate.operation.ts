@@ -7,53 +7,50 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { downloadImage, imageMeta } from '../../../shared/binary';
 import { parseGenerateAnswer, type GenerateAnswer } from '../../../shared/dopamint';
 import { excerptOf } from '../../../shared/http';
+import type { Slot } from '../../../shared/items';
 import { findImages } from '../../../shared/jobs/shapes';
 import { redactText } from '../../../shared/urls';
-import { GatewayError } from '../../../shared/x402/answers';
-import type { PaidRequest } from '../../../shared/x402/session';
+import type { PaymentCall } from '../../../shared/x402/once';
+import { GatewayError } from '../../../shared/x402/protocol/answers';
 import { PaymentError } from '../../../shared/x402/protocol/payment';
 import { attemptOf, type Receipt } from '../../../shared/x402/receipt';
-import type { GenerateRun, ItemRequest } from '../run';
+import type { ItemRequest } from '../item';
+import type { GenerateRun } from '../setup';
 
 export async function execute(
 	context: IExecuteFunctions,
 	run: GenerateRun,
 	item: ItemRequest,
 	itemIndex: number,
+	slot: Slot,
 ): Promise<INodeExecutionData[]> {
 	const call = run.calls.callFor(itemIndex, item.idempotencyKey);
-	const request: PaidRequest = {
-		url: item.endpoint,
-		body: item.body,
-		timeoutMs: item.timeoutMs,
-		limits: item.limits,
-		call,
-	};
 	// Two items of one call in this run (the same Idempotency Key twice, a tool asked twice the
-	// same): the second waits for the first and is answered from the ledger, never paid again.
-	const before = run.inProgress.get(call.key);
-	const mine = (async () => {
-		if (before) await before.catch(() => undefined);
-		return await payAndShape(context, run, item, request);
-	})();
-	run.inProgress.set(call.key, mine);
-	return await mine;
+	// same), or a call Retry On Fail runs again: paid once, the others answered from the first.
+	return await run.session.once.once(
+		call,
+		async () => await payAndShape(context, run, item, call, slot),
+		(outputs) =>
+			outputs.map((json) => ({ json: { ...(json as IDataObject), fromEarlierTry: true } })),
+	);
 }
 
 async function payAndShape(
 	context: IExecuteFunctions,
 	run: GenerateRun,
 	item: ItemRequest,
-	request: PaidRequest,
+	call: PaymentCall,
+	slot: Slot,
 ): Promise<INodeExecutionData[]> {
-	const paymentKey = request.call?.key ?? '';
-	const earlier = run.ledger.get(paymentKey);
-	if (earlier?.state === 'done') {
-		// Retry On Fail re-ran the node (or this run asked for the same call twice): it was paid and
-		// answered before.
-		return earlier.outputs.map((json) => ({ json: { ...json, fromEarlierTry: true } }));
-	}
-	const answer = await run.session.pay(request);
+	const answer = await run.session.pay({
+		url: item.endpoint,
+		body: item.body,
+		timeoutMs: item.timeoutMs,
+		limits: item.limits,
+		call,
+		// The paid answer is in: another item may start while the chain is read for the receipt.
+		answered: () => slot.release(),
+	});
 	const receipt = answer.receipt;
 	const job = parseGenerateAnswer(answer.body);
 	if (!job) {
@@ -72,22 +69,22 @@ async function payAndShape(
 		});
 	}
 	// Paid and answered: a retry of this call in this execution gives this answer again instead of
-	// paying.
-	if (receipt)
-		run.ledger.set(paymentKey, {
-			state: 'done',
-			attempt: attemptOf(receipt),
-			outputs: [
-				{ jobId: job.jobId, statusUrl: redactText(job.statusUrl), payment: receiptJson(receipt) },
-			],
-		});
-	const outputs = await shapeOutput(context, run, item, job, receipt);
-	if (receipt)
-		run.ledger.set(paymentKey, {
-			state: 'done',
-			attempt: attemptOf(receipt),
-			outputs: outputs.map((o) => o.json),
-		});
+	// paying, even when an image download below fails.
+	const paid = (outputs: IDataObject[]) => {
+		if (receipt) run.session.once.answered(call, attemptOf(receipt), outputs);
+	};
+	paid([
+		{
+			jobId: job.jobId,
+			statusUrl: redactText(job.statusUrl),
+			payment: receipt ? receiptJson(receipt) : null,
+		},
+	]);
+	// Sync Mode's images are downloaded holding a concurrency slot again.
+	const outputs = await slot.within(
+		async () => await shapeOutput(context, run, item, job, receipt),
+	);
+	paid(outputs.map((o) => o.json));
 	return outputs;
 }
 

@@ -1,8 +1,8 @@
 /**
- * Was this call paid before? The chain answers: a call's nonce is derived from its payment key,
- * and USDC marks a used nonce. For a run whose calls may have been tried before, their nonces
- * are read in one batch alongside the first quote; a used one is reported with the transaction
- * that used it, found in the token's AuthorizationUsed events.
+ * The already-paid read: was this call paid before? The chain answers: a call's nonce is derived
+ * from its payment key, and USDC marks a used nonce. For a run whose calls may have been tried
+ * before, their nonces are read in one batch alongside the first quote; a used one is reported
+ * with the transaction that used it, found in the token's AuthorizationUsed events.
  */
 
 import { resultOf } from '../../errors';
@@ -10,11 +10,11 @@ import { AUTHORIZATION_LOOKBACK_BLOCKS } from '../../limits';
 import { isLocalUrl } from '../../urls';
 import type { PaymentCall } from './call';
 import { formatUsdc } from '../protocol/money';
-import type { ChainReader } from '../chain/reader';
+import type { ChainReader } from '../chain';
 import { AlreadyPaidError, type EarlierPayment } from '../protocol/payment';
 import type { Wallet } from '../wallet/credential';
 
-export class RepeatCheck {
+export class AlreadyPaidRead {
 	/**
 	 * The chain's word on the nonces of calls that may have been tried before, read in one go
 	 * (expect).
@@ -51,24 +51,10 @@ export class RepeatCheck {
 	}
 
 	/**
-	 * The transaction that used (payer, nonce), when the chain can tell within the lookback. Never
-	 * throws.
-	 */
-	async transactionOf(payer: `0x${string}`, nonce: `0x${string}`): Promise<string | undefined> {
-		const use = await resultOf(
-			async () =>
-				await (
-					await this.reader()
-				).findAuthorizationUse(payer, nonce, AUTHORIZATION_LOOKBACK_BLOCKS),
-		);
-		return use.ok ? use.value?.transaction : undefined;
-	}
-
-	/**
 	 * The report of a call whose nonce the chain shows used: where and when it was paid. Never
 	 * throws.
 	 */
-	async alreadyPaid(call: PaymentCall, nonce: `0x${string}`): Promise<AlreadyPaidError> {
+	async report(call: PaymentCall, nonce: `0x${string}`): Promise<AlreadyPaidError> {
 		const payer = await resultOf(this.payer());
 		const earlier: EarlierPayment = {
 			payer: payer.ok ? payer.value : 'unknown',

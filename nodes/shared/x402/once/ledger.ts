@@ -7,12 +7,11 @@
  * the derived nonce (nonce.ts) and the chain cover that case.
  */
 
-import type { IDataObject } from 'n8n-workflow';
 import type { PaymentAttempt } from '../protocol/payment';
 
 export type LedgerEntry =
 	| { state: 'signed'; attempt: PaymentAttempt }
-	| { state: 'done'; attempt?: PaymentAttempt; outputs: IDataObject[] };
+	| { state: 'done'; attempt?: PaymentAttempt; outputs: Array<Record<string, unknown>> };
 
 export interface ItemLedger {
 	get(paymentKey: string): LedgerEntry | undefined;

@@ -4,7 +4,7 @@
  * before.
  */
 
-import { NanoBananaError } from '../../errors';
+import { NanoBananaError, NOTHING_SIGNED } from '../../errors';
 
 /** A signed authorization, as every report of it names it. */
 export interface PaymentAttempt {
@@ -181,7 +181,7 @@ export class AlreadyPaidError extends NanoBananaError {
 				? ` (${earlier.lookupNote})`
 				: '';
 		super(
-			`Already paid: an earlier try of this call paid for it${earlier.amountUsdc ? ` (${earlier.amountUsdc} USDC)` : ''}; the token contract marks its payment nonce ${earlier.nonce} as used${where}. Nothing was signed or paid now.`,
+			`Already paid: an earlier try of this call paid for it${earlier.amountUsdc ? ` (${earlier.amountUsdc} USDC)` : ''}; the token contract marks its payment nonce ${earlier.nonce} as used${where}. ${NOTHING_SIGNED} now.`,
 			{
 				kind: 'already paid',
 				hint: 'That earlier try\'s answer (its job) was lost, e.g. with a worker that stopped or a run that failed after paying. Find the job with the service by the transaction, or search the n8n logs for the nonce (the "payment signed" line names the workflow, execution and item). To pay for a new image on purpose, use another Idempotency Key or run the workflow as a new execution.',

@@ -4,10 +4,9 @@
  * Never fails over the RPC: a balance that cannot be read is said to be so.
  */
 
-import type { IDataObject } from 'n8n-workflow';
 import { hostOf } from '../../urls';
 import { formatEth, formatUsdc } from '../protocol/money';
-import type { ChainReader } from '../chain/reader';
+import type { ChainReader } from '../chain';
 import type { Wallet } from './credential';
 
 export interface WalletFacts {
@@ -38,23 +37,6 @@ export async function walletFacts(
 /** Why a balance is missing: the RPC's host only (an RPC URL often embeds an API key). */
 export function balanceNote(wallet: Wallet): string {
 	return `The balance could not be read: the RPC at ${hostOf(wallet.rpcUrl)} did not answer (payments do not need it; set RPC URL in the credential to see it).`;
-}
-
-/**
- * The paying wallet as the Dry Run shows it: address, network, USDC held and how many images that
- * covers.
- */
-export function walletJson(wallet: Wallet, facts: WalletFacts, priceAtomic?: bigint): IDataObject {
-	const json: IDataObject = { address: facts.address, network: wallet.network.label };
-	if (facts.usdcBalance === undefined)
-		return { ...json, usdcBalance: null, balanceNote: balanceNote(wallet) };
-	json.usdcBalance = formatUsdc(facts.usdcBalance);
-	if (priceAtomic !== undefined && priceAtomic > 0n) {
-		json.imagesCovered = Number(facts.usdcBalance / priceAtomic);
-		if (facts.usdcBalance < priceAtomic)
-			json.fundingNote = `Send USDC on ${wallet.network.label} to ${facts.address} before running without Dry Run.`;
-	}
-	return json;
 }
 
 /**

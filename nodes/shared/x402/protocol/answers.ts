@@ -3,8 +3,8 @@
  * show, and the error of an answer that came before any payment.
  */
 
-import { NotSignedError } from '../errors';
-import { excerptAfter, excerptOf, type HttpResponse } from '../http';
+import { NotSignedError } from '../../errors';
+import { excerptAfter, excerptOf, type HttpResponse } from '../../http';
 
 /** The service's own reason, from the usual fields of an error body. */
 export function reasonOf(response: HttpResponse): string | undefined {

@@ -1,0 +1,156 @@
+/**
+ * The paid request of one try, and what becomes of it: its answer with a receipt, or a
+ * PaymentError carrying the payment facts and the chain's verdict. Sent once, never redirected
+ * (the bounded HTTP refuses redirects), never sent again.
+ */
+
+import { resultOf } from '../errors';
+import type { HttpFn, HttpResponse } from '../http';
+import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
+import { chargeOf, type ChainReader, type ChargeReads } from './chain';
+import { record, type PaymentJournal } from './journal';
+import type { PaymentCall } from './once/call';
+import { bodyExcerpt, reasonOf } from './protocol/answers';
+import { PaymentError, type PaymentAttempt } from './protocol/payment';
+import { parseSettlementClaim } from './protocol/wire';
+import type { QuoteCache } from './quoteCache';
+import { buildReceipt, type Receipt } from './receipt';
+import type { PaidRequest } from './session';
+import type { SignedPayment } from './signer';
+import type { Wallet } from './wallet/credential';
+
+export interface PaidAnswer {
+	status: number;
+	headers: Record<string, string>;
+	body: unknown;
+	/** Absent when the service answered without asking for payment. */
+	receipt?: Receipt;
+}
+
+export interface PaidDeps {
+	http: HttpFn;
+	wallet: Wallet;
+	charges: ChargeReads;
+	quotes: QuoteCache;
+	afterSigning: (
+		reason: string,
+		extra?: { httpStatus?: number; serverReason?: string },
+	) => Promise<PaymentError>;
+}
+
+export async function sendPaid(
+	request: PaidRequest,
+	signed: SignedPayment,
+	reused: boolean,
+	deps: PaidDeps,
+): Promise<PaidAnswer> {
+	const sent = await resultOf(
+		deps.http({
+			method: request.method ?? 'POST',
+			url: request.url,
+			headers: { ...(request.headers ?? {}), ...signed.headers },
+			body: request.body,
+			timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
+		}),
+	);
+	if (!sent.ok) throw await deps.afterSigning(`The paid request failed: ${messageOf(sent.error)}`);
+	const response = sent.value;
+	if (response.status === 402) {
+		const serverReason = parseSettlementClaim(response)?.errorReason ?? reasonOf(response);
+		let reason = `The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`;
+		if (reused) {
+			// The item fails rather than signing again (its refused signature stays valid until it
+			// expires); later items of this session ask for their own quote.
+			deps.quotes.stopReuse(`${request.method ?? 'POST'} ${request.url}`);
+			reason += '. It was signed for a reused quote; later items ask for a fresh one';
+		}
+		throw await deps.afterSigning(reason, { httpStatus: 402, serverReason });
+	}
+	if (response.status < 200 || response.status >= 300) {
+		throw await deps.afterSigning(
+			`The service answered HTTP ${response.status} to the paid request${bodyExcerpt(response)}`,
+			{ httpStatus: response.status, serverReason: reasonOf(response) },
+		);
+	}
+	if (!response.body || typeof response.body !== 'object') {
+		throw await deps.afterSigning(
+			`The service answered the paid request with something that is not JSON${bodyExcerpt(response)}`,
+			{ httpStatus: response.status },
+		);
+	}
+	return await answerWithReceipt(request, response, signed, reused, deps);
+}
+
+async function answerWithReceipt(
+	request: PaidRequest,
+	response: HttpResponse,
+	signed: SignedPayment,
+	reused: boolean,
+	deps: PaidDeps,
+): Promise<PaidAnswer> {
+	// The answer is in: the caller may let another item start while the chain is read.
+	try {
+		request.answered?.();
+	} catch {
+		// A caller's bookkeeping never fails a paid answer.
+	}
+	const receipt = await buildReceipt(response, signed.attempt, deps.charges, deps.wallet, reused);
+	return { status: response.status, headers: response.headers, body: response.body, receipt };
+}
+
+/**
+ * The error for a failure after signing, with the chain's settlement (and, when charged, the
+ * transaction that used the nonce: this try's or an earlier try's of the same call, which share
+ * it). Never throws.
+ */
+export async function afterSigning(
+	reason: string,
+	attempt: PaymentAttempt,
+	context: {
+		reader: () => Promise<ChainReader>;
+		journal?: PaymentJournal;
+		call?: PaymentCall;
+		httpStatus?: number;
+		serverReason?: string;
+	},
+): Promise<PaymentError> {
+	// The holds stay counted whatever the verdict: "not charged" is a snapshot, and the signed
+	// authorization could still be settled until it expires.
+	const { settlement, checkedAt, use } = await chargeOf(
+		context.reader,
+		attempt.payer as `0x${string}`,
+		attempt.nonce as `0x${string}`,
+		AUTHORIZATION_LOOKBACK_BLOCKS,
+	);
+	const transaction = use?.transaction;
+	const { journal, call, httpStatus, serverReason } = context;
+	record(journal, { kind: 'settled', call, attempt, settlement, transaction, outcome: reason });
+	return new PaymentError({
+		reason,
+		attempt,
+		settlement,
+		checkedAt,
+		transaction,
+		httpStatus,
+		serverReason,
+	});
+}
+
+/** The facts of a ledger entry that has none (kept only for entries from older versions). */
+export function missingAttempt(): PaymentAttempt {
+	return {
+		payer: 'unknown',
+		payTo: 'unknown',
+		network: 'unknown',
+		asset: 'unknown',
+		amountAtomic: '0',
+		amountUsdc: '0',
+		nonce: 'unknown',
+		validBefore: '0',
+		x402Version: 0,
+	};
+}
+
+function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
