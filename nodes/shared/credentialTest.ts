@@ -10,7 +10,8 @@ import type {
 	IDataObject,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-import { fetchHttp, type HttpFn } from './http';
+import type { HttpFn } from './http';
+import { fetchHttp } from './transports';
 import { CREDENTIAL_TEST_RPC_TIMEOUT_MS } from './limits';
 import { chainReader } from './x402/chain/reader';
 import { readSpending } from './x402/wallet/history';

@@ -52,6 +52,12 @@ export const AUTHORIZATION_LOOKBACK_BLOCKS = 43_200;
 export const RPC_BATCH_SIZE = 100;
 
 /**
+ * Receipt reads of one run in flight at once (each a JSON-RPC batch of the items waiting): the
+ * items answered while they run wait for the next free one and go together.
+ */
+export const RECEIPT_READS_AT_ONCE = 4;
+
+/**
  * A quote is reused by later items of a run for at most this long (and never past its own
  * maxTimeoutSeconds).
  */

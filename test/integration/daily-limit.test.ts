@@ -15,7 +15,7 @@ import {
 	TRIGGER_TYPE,
 } from '../../harness/engine';
 import { NanoBananaError } from '../../nodes/shared/errors';
-import { fetchHttp } from '../../nodes/shared/http';
+import { fetchHttp } from '../../nodes/shared/transports';
 import { PaymentSession } from '../../nodes/shared/x402/session';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 import {

@@ -12,7 +12,7 @@ import { startSandbox, type Sandbox } from '../../sandbox';
 import { runWorkflow } from '../../harness/engine';
 import { NanoBananaError } from '../../nodes/shared/errors';
 import { PaymentError } from '../../nodes/shared/x402/protocol/payment';
-import { fetchHttp } from '../../nodes/shared/http';
+import { fetchHttp } from '../../nodes/shared/transports';
 import { MAX_VALIDITY_SECONDS } from '../../nodes/shared/limits';
 import { PaymentSession } from '../../nodes/shared/x402/session';
 import { Budget } from '../../nodes/shared/x402/controls';

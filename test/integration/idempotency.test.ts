@@ -16,7 +16,7 @@ import {
 	TRIGGER_TYPE,
 } from '../../harness/engine';
 import { AlreadyPaidError, PaymentError } from '../../nodes/shared/x402/protocol/payment';
-import { fetchHttp } from '../../nodes/shared/http';
+import { fetchHttp } from '../../nodes/shared/transports';
 import type { PaymentCall } from '../../nodes/shared/x402/once/call';
 import { Budget } from '../../nodes/shared/x402/controls';
 import { PaymentSession } from '../../nodes/shared/x402/session';

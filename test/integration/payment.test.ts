@@ -6,7 +6,7 @@
 import { startSandbox, type Sandbox } from '../../sandbox';
 import type { Gateway } from '../../sandbox/gateway';
 import { NanoBananaError } from '../../nodes/shared/errors';
-import { fetchHttp } from '../../nodes/shared/http';
+import { fetchHttp } from '../../nodes/shared/transports';
 import { PaymentSession } from '../../nodes/shared/x402/session';
 import { Budget } from '../../nodes/shared/x402/controls';
 import { walletFromCredential, type Wallet } from '../../nodes/shared/x402/wallet/credential';

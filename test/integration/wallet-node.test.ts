@@ -15,7 +15,7 @@ import {
 	WALLET_TOOL_TYPE,
 	WALLET_TYPE,
 } from '../../harness/engine';
-import { fetchHttp } from '../../nodes/shared/http';
+import { fetchHttp } from '../../nodes/shared/transports';
 import { PaymentSession } from '../../nodes/shared/x402/session';
 import { walletFromCredential } from '../../nodes/shared/x402/wallet/credential';
 import { expectNoKey, forgetProcessTables, jsonOf, walletCredential } from '../helpers';

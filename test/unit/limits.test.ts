@@ -51,6 +51,10 @@ const STATED: Record<keyof typeof limits, [row: string, text: string]> = {
 		'Authorization states read at once',
 		`${limits.RPC_BATCH_SIZE} per JSON-RPC batch request`,
 	],
+	RECEIPT_READS_AT_ONCE: [
+		'Authorization states read at once',
+		`receipts: ${limits.RECEIPT_READS_AT_ONCE} reads in flight per run`,
+	],
 	SPEND_WINDOW_SECONDS: [
 		'Max Spend per 24 Hours',
 		`a rolling window of ${limits.SPEND_WINDOW_SECONDS} s`,

@@ -6,7 +6,8 @@
 
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { InputError } from '../../shared/errors';
-import { n8nHttp, type HttpFn } from '../../shared/http';
+import type { HttpFn } from '../../shared/http';
+import { n8nHttp } from '../../shared/transports';
 import { isToolRun } from '../../shared/items';
 import { logPayment } from '../../shared/paymentLog';
 import { callScope, readIdempotencyKey, type CallScope } from '../../shared/paymentKeys';

@@ -1,7 +1,7 @@
 /** What every operation of one X402 Wallet run shares: the wallet, its address, the chain reader. */
 
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { n8nHttp } from '../../shared/http';
+import { n8nHttp } from '../../shared/transports';
 import { chainReader, type ChainReader } from '../../shared/x402/chain';
 import { payerAddress } from '../../shared/x402/signer';
 import { walletFromCredential, type Wallet } from '../../shared/x402/wallet/credential';

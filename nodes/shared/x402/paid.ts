@@ -5,19 +5,49 @@
  */
 
 import { resultOf } from '../errors';
-import type { HttpFn, HttpResponse } from '../http';
+import type { HttpFn, HttpMethod, HttpResponse } from '../http';
 import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
 import { chargeOf, type ChainReader, type ChargeReads } from './chain';
+import type { Holds } from './controls';
 import { record, type PaymentJournal } from './journal';
-import type { PaymentCall } from './once/call';
 import { bodyExcerpt, reasonOf } from './protocol/answers';
 import { PaymentError, type PaymentAttempt } from './protocol/payment';
 import { parseSettlementClaim } from './protocol/wire';
-import type { QuoteCache } from './quoteCache';
+import type { PaymentCall } from './once/call';
+import type { QuoteCache } from './unpaid';
 import { buildReceipt, type Receipt } from './receipt';
-import type { PaidRequest } from './session';
 import type { SignedPayment } from './signer';
 import type { Wallet } from './wallet/credential';
+
+/** The caller's own limits for one request; the credential's always apply too. */
+export interface PaymentLimits {
+	/** A cap per payment (atomic), and the name of the setting it comes from. */
+	maxAtomic?: bigint;
+	maxLabel?: string;
+	/** Pin the recipient: refuse any offer paying someone else. */
+	payTo?: string;
+}
+
+export interface PaidRequest {
+	method?: HttpMethod;
+	url: string;
+	/** JSON, or a string / Buffer sent as it is (with the caller's content-type header). */
+	body?: unknown;
+	headers?: Record<string, string>;
+	/** Deadline of each request (unpaid and paid), body included. */
+	timeoutMs?: number;
+	limits?: PaymentLimits;
+	/**
+	 * The paid call this request is a try of: its nonce is derived from the call's key. Without one
+	 * (tests, the benchmark's floor) the nonce is random and the call can never be recognised again.
+	 */
+	call?: PaymentCall;
+	/**
+	 * Told once the paid answer is in, before its receipt is read from the chain: the caller may let
+	 * another item start (the reads of the items waiting go together).
+	 */
+	answered?: () => void;
+}
 
 export interface PaidAnswer {
 	status: number;
@@ -32,13 +62,47 @@ export interface PaidDeps {
 	wallet: Wallet;
 	charges: ChargeReads;
 	quotes: QuoteCache;
+	journal?: PaymentJournal;
 	afterSigning: (
 		reason: string,
 		extra?: { httpStatus?: number; serverReason?: string },
 	) => Promise<PaymentError>;
 }
 
+/**
+ * Sends the signed request once and settles the holds: they keep counting the payment, with its
+ * transaction once the server or the chain names one. The journal gets the verdict.
+ */
 export async function sendPaid(
+	request: PaidRequest,
+	signed: SignedPayment,
+	reused: boolean,
+	holds: Holds,
+	deps: PaidDeps,
+): Promise<PaidAnswer> {
+	const outcome = await resultOf(sendOnce(request, signed, reused, deps));
+	const receipt = outcome.ok ? outcome.value.receipt : undefined;
+	const transaction =
+		receipt?.transactionOnChain === 'success'
+			? receipt.transaction
+			: !outcome.ok && outcome.error instanceof PaymentError
+				? outcome.error.transaction
+				: undefined;
+	holds.signed({ validBefore: Number(signed.attempt.validBefore), transaction });
+	if (!outcome.ok) throw outcome.error;
+	if (receipt)
+		record(deps.journal, {
+			kind: 'settled',
+			call: request.call,
+			attempt: signed.attempt,
+			settlement: receipt.settlement,
+			transaction: receipt.transaction,
+			outcome: 'answered',
+		});
+	return outcome.value;
+}
+
+async function sendOnce(
 	request: PaidRequest,
 	signed: SignedPayment,
 	reused: boolean,

@@ -17,9 +17,7 @@
  */
 
 import { resultOf } from '../errors';
-import type { HttpFn, HttpMethod } from '../http';
-import { REQUEST_TIMEOUT_MS } from '../limits';
-import { redactUrl } from '../urls';
+import type { HttpFn } from '../http';
 import { chainReader, ChargeReads, type ChainReader } from './chain';
 import {
 	Balance,
@@ -34,46 +32,15 @@ import {
 import type { LimitFacts } from './controls/dailyLimit';
 import { record, type PaymentJournal } from './journal';
 import { PaidOnce, type ItemLedger, type PaymentCall } from './once';
-import { afterSigning, missingAttempt, sendPaid, type PaidAnswer } from './paid';
-import { gatewayError, GatewayError } from './protocol/answers';
-import { PaymentError, type PaymentAttempt } from './protocol/payment';
-import { parseQuote, type Quote } from './protocol/wire';
-import { QuoteCache, type QuoteOutcome } from './quoteCache';
+import { afterSigning, missingAttempt, sendPaid, type PaidAnswer, type PaidRequest } from './paid';
+import type { PaymentAttempt, PaymentError } from './protocol/payment';
+import type { Quote } from './protocol/wire';
+import { QuoteCache, unpaidRequest, type QuoteOutcome } from './unpaid';
 import { Signer } from './signer';
 import type { Wallet } from './wallet/credential';
 import { walletFacts, type WalletFacts } from './wallet/facts';
 
-export type { PaidAnswer } from './paid';
-
-/** The caller's own limits for one request; the credential's always apply too. */
-export interface PaymentLimits {
-	/** A cap per payment (atomic), and the name of the setting it comes from. */
-	maxAtomic?: bigint;
-	maxLabel?: string;
-	/** Pin the recipient: refuse any offer paying someone else. */
-	payTo?: string;
-}
-
-export interface PaidRequest {
-	method?: HttpMethod;
-	url: string;
-	/** JSON, or a string / Buffer sent as it is (with the caller's content-type header). */
-	body?: unknown;
-	headers?: Record<string, string>;
-	/** Deadline of each request (unpaid and paid), body included. */
-	timeoutMs?: number;
-	limits?: PaymentLimits;
-	/**
-	 * The paid call this request is a try of: its nonce is derived from the call's key. Without one
-	 * (tests, the benchmark's floor) the nonce is random and the call can never be recognised again.
-	 */
-	call?: PaymentCall;
-	/**
-	 * Told once the paid answer is in, before its receipt is read from the chain: the caller may let
-	 * another item start (the reads of the items waiting go together).
-	 */
-	answered?: () => void;
-}
+export type { PaidAnswer, PaidRequest, PaymentLimits } from './paid';
 
 export interface PaymentSessionOptions {
 	http: HttpFn;
@@ -167,7 +134,7 @@ export class PaymentSession {
 	async preview(request: PaidRequest): Promise<{ outcome: QuoteOutcome; choice?: Choice }> {
 		const controls = this.controlsFor(request);
 		controls.prefetch();
-		const outcome = await this.unpaidRequest(request);
+		const outcome = await unpaidRequest(this.http, request, this.now());
 		if (outcome.kind === 'answer') return { outcome };
 		return { outcome, choice: await controls.choose(outcome.quote) };
 	}
@@ -192,7 +159,7 @@ export class PaymentSession {
 		const usedBefore = call?.mayRepeat ? resultOf(this.once.alreadyPaid.used(nonce)) : undefined;
 		const { outcome, reused } = await this.quotes.get(
 			`${request.method ?? 'POST'} ${request.url}`,
-			async () => await this.unpaidRequest(request),
+			async () => await unpaidRequest(this.http, request, this.now()),
 		);
 		if (outcome.kind === 'answer') return { ...outcome.response };
 		// A used nonce can never move money again: report the earlier payment instead of signing.
@@ -226,42 +193,21 @@ export class PaymentSession {
 			throw signing.error;
 		}
 		const signed = signing.value;
-		const validBefore = Number(signed.attempt.validBefore);
-		holds.signed({ validBefore });
+		holds.signed({ validBefore: Number(signed.attempt.validBefore) });
 		// From here on the signature may leave this machine: no path signs again for this call in
 		// this execution, the holds stay counted, and any failure carries the payment facts. The log
 		// line goes out before the payment header does.
 		this.once.signed(request.call, signed.attempt);
 		record(this.journal, { kind: 'signed', call: request.call, attempt: signed.attempt });
-		const outcome = await resultOf(
-			sendPaid(request, signed, reused, {
-				http: this.http,
-				wallet: this.wallet,
-				charges: this.charges,
-				quotes: this.quotes,
-				afterSigning: async (reason, extra) =>
-					await this.afterSigning(reason, signed.attempt, request.call, extra),
-			}),
-		);
-		const receipt = outcome.ok ? outcome.value.receipt : undefined;
-		const transaction =
-			receipt?.transactionOnChain === 'success'
-				? receipt.transaction
-				: !outcome.ok && outcome.error instanceof PaymentError
-					? outcome.error.transaction
-					: undefined;
-		holds.signed({ validBefore, transaction });
-		if (!outcome.ok) throw outcome.error;
-		if (receipt)
-			record(this.journal, {
-				kind: 'settled',
-				call: request.call,
-				attempt: signed.attempt,
-				settlement: receipt.settlement,
-				transaction: receipt.transaction,
-				outcome: 'answered',
-			});
-		return outcome.value;
+		return await sendPaid(request, signed, reused, holds, {
+			http: this.http,
+			wallet: this.wallet,
+			charges: this.charges,
+			quotes: this.quotes,
+			journal: this.journal,
+			afterSigning: async (reason, extra) =>
+				await this.afterSigning(reason, signed.attempt, request.call, extra),
+		});
 	}
 
 	/** The error for a failure after signing, with the chain's verdict. Never throws. */
@@ -291,29 +237,6 @@ export class PaymentSession {
 		]);
 	}
 
-	private async unpaidRequest(request: PaidRequest): Promise<QuoteOutcome> {
-		const sent = await resultOf(
-			this.http({
-				method: request.method ?? 'POST',
-				url: request.url,
-				headers: request.headers,
-				body: request.body,
-				timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
-			}),
-		);
-		if (!sent.ok) {
-			throw new GatewayError(
-				`Could not get an answer from ${redactUrl(request.url)}: ${messageOf(sent.error)}`,
-				{ hint: 'Check the Endpoint URL and the network connection of your n8n instance.' },
-			);
-		}
-		const response = sent.value;
-		if (response.status === 402)
-			return { kind: 'quote', quote: parseQuote(response, request.url, this.now()) };
-		if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
-		throw gatewayError(response);
-	}
-
 	private getReader(): Promise<ChainReader> {
 		this.reader ??= chainReader(this.rpcHttp, this.wallet.network, this.wallet.rpcUrl);
 		return this.reader;
@@ -323,8 +246,4 @@ export class PaymentSession {
 		this.signer ??= Signer.load(this.wallet);
 		return this.signer;
 	}
-}
-
-export function messageOf(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }

@@ -6,6 +6,7 @@
  * here throws.
  */
 
+import { RECEIPT_READS_AT_ONCE } from '../../limits';
 import type { Settlement } from '../protocol/payment';
 import type { AuthorizationUse, ChainReader, TransactionStatus } from './reader';
 
@@ -24,14 +25,14 @@ interface Question {
 }
 
 /**
- * The receipts' reads of one node run, together: one read in flight at a time, and the questions
- * asked while it runs go in the next one, as one JSON-RPC batch. Paid answers arrive one by one;
- * fifty of them cost a handful of requests instead of a hundred, and no item holds a concurrency
- * slot while it waits.
+ * The receipts' reads of one node run, together: up to RECEIPT_READS_AT_ONCE reads in flight,
+ * each one JSON-RPC batch of the questions waiting when it starts; questions asked while all are
+ * busy go together in the next. Paid answers arrive one by one: fifty of them cost a handful of
+ * requests instead of a hundred, and no item holds a concurrency slot while it waits.
  */
 export class ChargeReads {
 	private waiting: Question[] = [];
-	private running = false;
+	private running = 0;
 
 	constructor(private readonly reader: () => Promise<ChainReader>) {}
 
@@ -42,21 +43,20 @@ export class ChargeReads {
 	): Promise<ChargeRead> {
 		return new Promise((answer) => {
 			this.waiting.push({ payer, nonce, transaction, answer });
-			if (!this.running) void this.drain();
+			// Questions asked in the same turn of the event loop start together.
+			if (this.waiting.length === 1) void Promise.resolve().then(() => this.next());
 		});
 	}
 
-	private async drain(): Promise<void> {
-		this.running = true;
-		try {
-			while (this.waiting.length) {
-				const round = this.waiting;
-				this.waiting = [];
-				await answerRound(this.reader, round);
-			}
-		} finally {
-			this.running = false;
-		}
+	private next(): void {
+		if (this.running >= RECEIPT_READS_AT_ONCE || !this.waiting.length) return;
+		const round = this.waiting;
+		this.waiting = [];
+		this.running++;
+		void answerRound(this.reader, round).finally(() => {
+			this.running--;
+			this.next();
+		});
 	}
 }
 

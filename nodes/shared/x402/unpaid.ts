@@ -1,13 +1,44 @@
 /**
- * The quote cache of one payment session: concurrent items share one unpaid request
- * per endpoint, and later items reuse its quote while it is fresh. Once the server
- * refuses a reused quote, reuse stops for the rest of the session.
+ * The unpaid request, and the quote cache of one payment session: concurrent items share one
+ * unpaid request per method and URL, and later items reuse its quote while it is fresh. Once the
+ * server refuses a reused quote, reuse stops for the rest of the session.
  */
 
 import { resultOf } from '../errors';
-import type { HttpResponse } from '../http';
-import { QUOTE_REUSE_MS } from '../limits';
-import type { Quote } from './protocol/wire';
+import type { HttpFn, HttpResponse } from '../http';
+import { QUOTE_REUSE_MS, REQUEST_TIMEOUT_MS } from '../limits';
+import { redactUrl } from '../urls';
+import type { PaidRequest } from './paid';
+import { gatewayError, GatewayError } from './protocol/answers';
+import { parseQuote, type Quote } from './protocol/wire';
+
+/** Sends the request unpaid: a 402 is a quote, a 2xx the answer (free), anything else an error. */
+export async function unpaidRequest(
+	http: HttpFn,
+	request: PaidRequest,
+	now: number,
+): Promise<QuoteOutcome> {
+	const sent = await resultOf(
+		http({
+			method: request.method ?? 'POST',
+			url: request.url,
+			headers: request.headers,
+			body: request.body,
+			timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
+		}),
+	);
+	if (!sent.ok) {
+		const why = sent.error instanceof Error ? sent.error.message : String(sent.error);
+		throw new GatewayError(`Could not get an answer from ${redactUrl(request.url)}: ${why}`, {
+			hint: 'Check the Endpoint URL and the network connection of your n8n instance.',
+		});
+	}
+	const response = sent.value;
+	if (response.status === 402)
+		return { kind: 'quote', quote: parseQuote(response, request.url, now) };
+	if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
+	throw gatewayError(response);
+}
 
 export type QuoteOutcome =
 	| { kind: 'quote'; quote: Quote }
