@@ -44,7 +44,8 @@ import {
 } from '../harness/app/host';
 import { agentMode } from '../harness/app/agent';
 import { mcpRetryOnFail } from '../harness/app/mcp';
-import { executionData, queueMode, type RunData } from '../harness/app/queue';
+import { queueMode } from '../harness/app/queue';
+import { executionData, type RunData } from '../harness/app/records';
 
 interface Config {
 	name: 'n8n1' | 'n8n2' | 'queue' | 'agent' | 'agent1';

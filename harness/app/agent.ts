@@ -28,7 +28,7 @@ import {
 	type NodeRuntime,
 } from './host';
 import { mcpBothTools } from './mcp';
-import { executions, flattedParse } from './queue';
+import { executions, flattedParse } from './records';
 
 export interface AgentContext {
 	n8nDir: string;

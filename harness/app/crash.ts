@@ -9,7 +9,7 @@
  */
 import type { Sandbox } from '../../sandbox';
 import type { N8nProcess, N8nRest } from './host';
-import { executionData, executions, workflow, type Execution } from './queue';
+import { executionData, executions, workflow, type Execution } from './records';
 
 interface Scenario {
 	rest: N8nRest;

@@ -4,7 +4,7 @@
  */
 import { walletData, type Sandbox } from '../../sandbox';
 import type { N8nRest } from './host';
-import { workflow } from './queue';
+import { workflow } from './records';
 
 export interface LimitContext {
 	rest: N8nRest;

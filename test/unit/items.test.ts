@@ -1,7 +1,8 @@
 /**
  * The per-item loop both nodes share (runItems): input order, the concurrency bound,
  * pairedItem on every item (error items too), Continue On Fail, stopping on the first
- * failure without abandoning items in flight, and cancellation. And isToolRun on n8n 1.x / 2.x contexts.
+ * failure without abandoning items in flight, cancellation, and slots given up while an item
+ * only waits. And isToolRun on n8n 1.x / 2.x contexts.
  */
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
@@ -109,6 +110,36 @@ it('stops starting items when the execution is cancelled and says so', async () 
 	expect(error).toBeInstanceOf(NodeOperationError);
 	expect((error as Error).message).toMatch(/canceled/);
 	expect(started.length).toBeLessThanOrEqual(5);
+});
+
+it('an item that gives up its slot lets the next start, and takes one again for bounded work', async () => {
+	let working = 0;
+	let mostWorking = 0;
+	let waiting = 0;
+	let mostWaiting = 0;
+	const work = async <T>(fn: () => Promise<T>) => {
+		working++;
+		mostWorking = Math.max(mostWorking, working);
+		try {
+			return await fn();
+		} finally {
+			working--;
+		}
+	};
+	const out = await runItems(context().ctx, 12, 3, async (i, slot) => {
+		await work(() => sleep(5)); // the paid request: holds the slot
+		slot.release(); // the answer is in: waiting for the chain needs no slot
+		slot.release(); // once only
+		waiting++;
+		mostWaiting = Math.max(mostWaiting, waiting);
+		await sleep(30);
+		waiting--;
+		await slot.within(() => work(() => sleep(5))); // a download: bounded again
+		return [{ json: { i } }];
+	});
+	expect(out.map((item) => item.json.i)).toEqual([...Array(12).keys()]);
+	expect(mostWorking).toBeLessThanOrEqual(3);
+	expect(mostWaiting).toBeGreaterThan(3);
 });
 
 it('knows a tool run on every path: the Tool type (engine path, n8n 1.x), or isToolExecution (older wrapper)', () => {

@@ -6,7 +6,7 @@
  */
 
 export interface PaymentCall {
-	/** The call's identity as text (see the node's calls.ts). Not secret: the log lines show it. */
+	/** The call's identity as text (see nodes/shared/paymentKeys.ts). Not secret: the log lines show it. */
 	key: string;
 	/**
 	 * An earlier try may have used this key: the node reads the chain before signing and never signs

@@ -5,7 +5,13 @@
 import { encodeFunctionData, toEventSelector, toFunctionSelector } from 'viem';
 import type { HttpRequest } from '../../nodes/shared/http';
 import { NETWORKS } from '../../nodes/shared/x402/protocol/assets';
-import { chainReader, SELECTORS, TOPICS } from '../../nodes/shared/x402/chain';
+import {
+	chainReader,
+	ChargeReads,
+	SELECTORS,
+	TOPICS,
+	type ChainReader,
+} from '../../nodes/shared/x402/chain';
 
 const ABI = [
 	{
@@ -249,4 +255,91 @@ it('reads many authorization states in one JSON-RPC batch, and one by one from a
 	);
 	expect(await plain.authorizationsUsed(PAYER, nonces)).toEqual(expected);
 	expect(single).toBe(150);
+});
+
+describe("receipts' reads: the chain's word on many paid answers, together", () => {
+	const TX = (i: number) => `0x${String(i).padStart(64, '0')}`;
+	/** A reader whose chargeStates answers after `release()`, counting its calls. */
+	function slowReader(usedNonces: Set<string>) {
+		const calls: Array<{ nonces: number; hashes: number }> = [];
+		const gates: Array<() => void> = [];
+		const reader = {
+			chargeStates: async (nonces: Array<{ nonce: string }>, hashes: string[]) => {
+				calls.push({ nonces: nonces.length, hashes: hashes.length });
+				await new Promise<void>((resolve) => gates.push(resolve));
+				return {
+					used: nonces.map((n) => usedNonces.has(n.nonce)),
+					onChain: hashes.map(() => 'success' as const),
+				};
+			},
+		} as unknown as ChainReader;
+		return { reader, calls, release: () => gates.splice(0).forEach((g) => g()) };
+	}
+
+	it('questions asked while every read is busy go together in the next read', async () => {
+		const nonce = (i: number) => `0x${i.toString(16).padStart(64, '0')}` as const;
+		const chain = slowReader(new Set([nonce(1)]));
+		const reads = new ChargeReads(async () => chain.reader);
+		const answers: Array<Promise<unknown>> = [];
+		// Four reads start as questions come in one by one (each its own turn of the event loop)…
+		for (let i = 0; i < 4; i++) {
+			answers.push(reads.read(PAYER, nonce(i), TX(i)));
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		// …then ten more wait while all four are busy, and go in one batch.
+		for (let i = 4; i < 14; i++) answers.push(reads.read(PAYER, nonce(i), i % 2 ? TX(i) : null));
+		await new Promise((resolve) => setImmediate(resolve));
+		expect(chain.calls).toHaveLength(4);
+		chain.release();
+		await new Promise((resolve) => setImmediate(resolve));
+		expect(chain.calls).toHaveLength(5);
+		expect(chain.calls[4]).toEqual({ nonces: 10, hashes: 5 });
+		chain.release();
+		const all = (await Promise.all(answers)) as Array<Record<string, unknown>>;
+		expect(all[1]).toMatchObject({ settlement: 'charged', transactionOnChain: 'success' });
+		expect(all[0]).toMatchObject({ settlement: 'not charged' });
+		expect(all[4]).toMatchObject({ settlement: 'not charged', transactionOnChain: null });
+	});
+
+	it('an RPC that does not answer makes every verdict of the read "unknown"', async () => {
+		const reads = new ChargeReads(async () => {
+			throw new Error('RPC down');
+		});
+		await expect(reads.read(PAYER, NONCE, TX(1))).resolves.toMatchObject({
+			settlement: 'unknown',
+			transactionOnChain: 'unknown',
+		});
+	});
+
+	it('reads nonces and transactions in the same JSON-RPC batch', async () => {
+		const posts: unknown[] = [];
+		const reader = await chainReader(
+			async (request) => {
+				posts.push(request.body);
+				const calls = request.body as Array<{ id: number; method: string }>;
+				return {
+					status: 200,
+					headers: {},
+					url: request.url,
+					body: calls.map((c) => ({
+						jsonrpc: '2.0',
+						id: c.id,
+						result: c.method === 'eth_call' ? `0x${'1'.padStart(64, '0')}` : { status: '0x1' },
+					})),
+				};
+			},
+			NETWORKS.base,
+			'https://rpc.example/',
+		);
+		const states = await reader.chargeStates(
+			[
+				{ payer: PAYER, nonce: NONCE },
+				{ payer: PAYER, nonce: NONCE },
+			],
+			[TX(1), 'not a hash'],
+		);
+		expect(states).toEqual({ used: [true, true], onChain: ['success', 'not found'] });
+		expect(posts).toHaveLength(1);
+		expect((posts[0] as unknown[]).length).toBe(3);
+	});
 });
