@@ -44,6 +44,7 @@ export class NanoBananaGenerate implements INodeType {
 	methods = { credentialTest: walletCredentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await route(this);
+		// Continue On Fail: a failed item becomes its error item, paired with its input.
+		return await route(this, this.continueOnFail());
 	}
 }

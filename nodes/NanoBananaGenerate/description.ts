@@ -30,7 +30,10 @@ export const generateProperties: INodeProperties[] = [
 		name: 'aspectRatio',
 		type: 'options',
 		default: '1:1',
-		options: ASPECT_RATIOS.map((ratio) => ({ name: ratio, value: ratio })),
+		// Sorted by name, as n8n's UI guidelines (and its community-node lint) ask.
+		options: [...ASPECT_RATIOS]
+			.sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }))
+			.map((ratio) => ({ name: ratio, value: ratio })),
 		description: 'Width to height of the image',
 	},
 	{

@@ -45,7 +45,7 @@ export class WaitForJob implements INodeType {
 			this.getInputData().length,
 			setup.concurrency,
 			async (itemIndex) => await waitForJob(this, setup, itemIndex),
-			{ failuresAsItems: isToolRun(this) },
+			{ continueOnFail: this.continueOnFail(), failuresAsItems: isToolRun(this) },
 		);
 		return [output];
 	}

@@ -45,9 +45,9 @@ export const walletProperties: INodeProperties[] = [
 		type: 'options',
 		default: 'last24h',
 		options: [
+			{ name: 'Custom', value: 'custom' },
 			{ name: 'Last 24 Hours', value: 'last24h' },
 			{ name: 'Last 7 Days', value: 'last7d' },
-			{ name: 'Custom', value: 'custom' },
 		],
 		displayOptions: show('getPayments'),
 	},

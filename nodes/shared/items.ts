@@ -22,6 +22,8 @@ export interface RunItemsOptions {
 	failuresAsItems?: boolean;
 	/** The node pays: its error items say what happened to the money (errorItemJson). */
 	paying?: boolean;
+	/** The node's Continue On Fail (its execute() reads `this.continueOnFail()`). */
+	continueOnFail: boolean;
 }
 
 /**
@@ -39,10 +41,10 @@ export async function runItems(
 	count: number,
 	concurrency: number,
 	run: (itemIndex: number, slot: Slot) => Promise<INodeExecutionData[]>,
-	options: RunItemsOptions = {},
+	options: RunItemsOptions,
 ): Promise<INodeExecutionData[]> {
 	const results: INodeExecutionData[][] = new Array(count);
-	const keepGoing = context.continueOnFail() || options.failuresAsItems === true;
+	const keepGoing = options.continueOnFail || options.failuresAsItems === true;
 	const cancelSignal = context.getExecutionCancelSignal();
 	const slots = limiter(Math.max(1, concurrency));
 	let failure: { error: unknown; itemIndex: number } | undefined;

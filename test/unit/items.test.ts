@@ -9,10 +9,9 @@ import { NodeOperationError } from 'n8n-workflow';
 import { InputError } from '../../nodes/shared/errors';
 import { isToolRun, runItems } from '../../nodes/shared/items';
 
-function context(options: { continueOnFail?: boolean; signal?: AbortSignal } = {}) {
+function context(options: { signal?: AbortSignal } = {}) {
 	const warnings: string[] = [];
 	const ctx = {
-		continueOnFail: () => options.continueOnFail ?? false,
 		getExecutionCancelSignal: () => options.signal,
 		getNode: () => ({
 			id: 'n',
@@ -28,19 +27,27 @@ function context(options: { continueOnFail?: boolean; signal?: AbortSignal } = {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Continue On Fail off. */
+const STOP = { continueOnFail: false };
 
 it('keeps input order, pairs every output item with its input, and never runs more than the bound at once', async () => {
 	let active = 0;
 	let most = 0;
-	const out = await runItems(context().ctx, 12, 3, async (i) => {
-		active++;
-		most = Math.max(most, active);
-		await sleep(((i * 7) % 5) * 3); // items end out of order
-		active--;
-		return i % 4 === 0
-			? [{ json: { i, part: 'a' } }, { json: { i, part: 'b' } }]
-			: [{ json: { i } }];
-	});
+	const out = await runItems(
+		context().ctx,
+		12,
+		3,
+		async (i) => {
+			active++;
+			most = Math.max(most, active);
+			await sleep(((i * 7) % 5) * 3); // items end out of order
+			active--;
+			return i % 4 === 0
+				? [{ json: { i, part: 'a' } }, { json: { i, part: 'b' } }]
+				: [{ json: { i } }];
+		},
+		STOP,
+	);
 	expect(most).toBe(3);
 	expect(out.map((item) => item.json.i)).toEqual([0, 0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11]);
 	expect(out.every((item) => (item.pairedItem as { item: number }).item === item.json.i)).toBe(
@@ -49,10 +56,16 @@ it('keeps input order, pairs every output item with its input, and never runs mo
 });
 
 it('with Continue On Fail: a failed item becomes an error item paired with its input, the others go on', async () => {
-	const out = await runItems(context({ continueOnFail: true }).ctx, 3, 2, async (i) => {
-		if (i === 1) throw new InputError('Prompt', 'is empty', 'Describe the image.');
-		return [{ json: { i } }];
-	});
+	const out = await runItems(
+		context().ctx,
+		3,
+		2,
+		async (i) => {
+			if (i === 1) throw new InputError('Prompt', 'is empty', 'Describe the image.');
+			return [{ json: { i } }];
+		},
+		{ continueOnFail: true },
+	);
 	expect(out).toEqual([
 		{ json: { i: 0 }, pairedItem: { item: 0 } },
 		{
@@ -83,6 +96,7 @@ it('without it: the first failure starts no new item, lets the ones in flight fi
 			return [{ json: { jobId: `job-${i}` } }];
 		},
 		{
+			continueOnFail: false,
 			describeDone: (done) =>
 				`done: ${done
 					.flat()
@@ -100,12 +114,18 @@ it('stops starting items when the execution is cancelled and says so', async () 
 	const cancel = new AbortController();
 	const started: number[] = [];
 	const { ctx } = context({ signal: cancel.signal });
-	const result = runItems(ctx, 20, 2, async (i): Promise<INodeExecutionData[]> => {
-		started.push(i);
-		if (i === 3) cancel.abort();
-		await sleep(2);
-		return [{ json: { i } }];
-	}).catch((e: unknown) => e);
+	const result = runItems(
+		ctx,
+		20,
+		2,
+		async (i): Promise<INodeExecutionData[]> => {
+			started.push(i);
+			if (i === 3) cancel.abort();
+			await sleep(2);
+			return [{ json: { i } }];
+		},
+		STOP,
+	).catch((e: unknown) => e);
 	const error = await result;
 	expect(error).toBeInstanceOf(NodeOperationError);
 	expect((error as Error).message).toMatch(/canceled/);
@@ -126,17 +146,23 @@ it('an item that gives up its slot lets the next start, and takes one again for 
 			working--;
 		}
 	};
-	const out = await runItems(context().ctx, 12, 3, async (i, slot) => {
-		await work(() => sleep(5)); // the paid request: holds the slot
-		slot.release(); // the answer is in: waiting for the chain needs no slot
-		slot.release(); // once only
-		waiting++;
-		mostWaiting = Math.max(mostWaiting, waiting);
-		await sleep(30);
-		waiting--;
-		await slot.within(() => work(() => sleep(5))); // a download: bounded again
-		return [{ json: { i } }];
-	});
+	const out = await runItems(
+		context().ctx,
+		12,
+		3,
+		async (i, slot) => {
+			await work(() => sleep(5)); // the paid request: holds the slot
+			slot.release(); // the answer is in: waiting for the chain needs no slot
+			slot.release(); // once only
+			waiting++;
+			mostWaiting = Math.max(mostWaiting, waiting);
+			await sleep(30);
+			waiting--;
+			await slot.within(() => work(() => sleep(5))); // a download: bounded again
+			return [{ json: { i } }];
+		},
+		STOP,
+	);
 	expect(out.map((item) => item.json.i)).toEqual([...Array(12).keys()]);
 	expect(mostWorking).toBeLessThanOrEqual(3);
 	expect(mostWaiting).toBeGreaterThan(3);

@@ -10,7 +10,10 @@ import * as generate from './image/generate.operation';
 import { readItem } from './item';
 import { loadWallet, readRepeatsAhead, recordSpending, setUpRun, type RunSetup } from './setup';
 
-export async function route(context: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function route(
+	context: IExecuteFunctions,
+	continueOnFail: boolean,
+): Promise<INodeExecutionData[][]> {
 	const count = context.getInputData().length;
 	const setup = setUpRun(context, await loadWallet(context));
 	if (setup.ok) readRepeatsAhead(context, setup.run, count);
@@ -20,7 +23,12 @@ export async function route(context: IExecuteFunctions): Promise<INodeExecutionD
 			count,
 			setup.concurrency,
 			async (itemIndex, slot) => await runItem(context, setup, itemIndex, slot),
-			{ describeDone: describePaid, paying: true, failuresAsItems: isToolRun(context) },
+			{
+				describeDone: describePaid,
+				paying: true,
+				continueOnFail,
+				failuresAsItems: isToolRun(context),
+			},
 		);
 		return [output];
 	} finally {

@@ -18,7 +18,10 @@ const OPERATIONS = { getBalance, getPayments, checkPayment } as const;
 /** Chain reads at once: a few, so a list of items does not flood a public RPC. */
 const READS_AT_ONCE = 4;
 
-export async function route(context: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function route(
+	context: IExecuteFunctions,
+	continueOnFail: boolean,
+): Promise<INodeExecutionData[][]> {
 	const setup = await resultOf(setUpWallet(context));
 	const output = await runItems(
 		context,
@@ -33,7 +36,7 @@ export async function route(context: IExecuteFunctions): Promise<INodeExecutionD
 			);
 			return await OPERATIONS[operation].execute(context, setup.value, itemIndex);
 		},
-		{ failuresAsItems: isToolRun(context) },
+		{ continueOnFail, failuresAsItems: isToolRun(context) },
 	);
 	return [output];
 }
