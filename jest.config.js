@@ -23,7 +23,11 @@ module.exports = {
 	globalSetup: '<rootDir>/test/setup/bundle.js',
 	setupFiles: ['<rootDir>/test/setup/env.js'],
 	// The signing bundle exists in dist/ after a build; the tests use the copy the global setup builds.
-	moduleNameMapper: { '^\\./vendor/signing\\.js$': '<rootDir>/.tmp/jest/signing.js' },
+	// Lazily loaded modules are imported as './x.js' (ESM rules): jest reads their TypeScript source.
+	moduleNameMapper: {
+		'^\\./vendor/signing\\.js$': '<rootDir>/.tmp/jest/signing.js',
+		'^(\\.{1,2}/.*)\\.js$': '$1',
+	},
 	testTimeout: 60_000,
 	maxWorkers: 2,
 };

@@ -6,7 +6,6 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { walletCredentialTest } from '../shared/credentialTest';
-import { route } from './actions/router';
 import { generateProperties } from './description';
 
 export class NanoBananaGenerate implements INodeType {
@@ -44,6 +43,8 @@ export class NanoBananaGenerate implements INodeType {
 	methods = { credentialTest: walletCredentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		// The run's code (payment core, chain reader) loads on the first execution, not when n8n starts.
+		const { route } = await import('./actions/router.js');
 		// Continue On Fail: a failed item becomes its error item, paired with its input.
 		return await route(this, this.continueOnFail());
 	}

@@ -30,9 +30,10 @@ export const generateProperties: INodeProperties[] = [
 		name: 'aspectRatio',
 		type: 'options',
 		default: '1:1',
-		// Sorted by name, as n8n's UI guidelines (and its community-node lint) ask.
+		// Sorted by name, as n8n's UI guidelines (and its community-node lint) ask: a collator puts ':'
+		// before digits, so does a space here, without loading a collator when n8n starts.
 		options: [...ASPECT_RATIOS]
-			.sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }))
+			.sort((a, b) => (a.replace(':', ' ') < b.replace(':', ' ') ? -1 : 1))
 			.map((ratio) => ({ name: ratio, value: ratio })),
 		description: 'Width to height of the image',
 	},

@@ -6,7 +6,6 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { walletCredentialTest } from '../shared/credentialTest';
-import { route } from './actions/router';
 import { walletProperties } from './description';
 
 export class X402Wallet implements INodeType {
@@ -30,6 +29,8 @@ export class X402Wallet implements INodeType {
 	methods = { credentialTest: walletCredentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		// The run's code (payment core, chain reader) loads on the first execution, not when n8n starts.
+		const { route } = await import('./actions/router.js');
 		// Continue On Fail: a failed item becomes its error item, paired with its input.
 		return await route(this, this.continueOnFail());
 	}
