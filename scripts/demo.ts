@@ -56,14 +56,16 @@ function printReceipts(items: INodeExecutionData[]) {
 	}
 }
 
-async function withProgress<T>(sandbox: Sandbox, work: Promise<T>): Promise<T> {
+/** A line a second while one example runs: its own jobs only, submitted and finished. */
+async function withProgress<T>(sandbox: Sandbox, name: string, work: () => Promise<T>): Promise<T> {
+	const earlier = new Set(sandbox.gateway.jobs.keys());
 	const timer = setInterval(() => {
-		const jobs = [...sandbox.gateway.jobs.values()];
+		const jobs = [...sandbox.gateway.jobs].filter(([id]) => !earlier.has(id)).map(([, j]) => j);
 		const done = jobs.filter((j) => Date.now() >= j.readyAt).length;
-		process.stdout.write(`  … ${jobs.length} job(s) submitted so far, ${done} finished\n`);
+		process.stdout.write(`  … ${name}: ${jobs.length} job(s) submitted, ${done} finished\n`);
 	}, 1000);
 	try {
-		return await work;
+		return await work();
 	} finally {
 		clearInterval(timer);
 	}
@@ -96,10 +98,12 @@ async function sandboxDemo() {
 			say(`Running examples/${name}.json …`);
 			const result = await withProgress(
 				sandbox,
-				runWorkflow(example(name, sandbox.gateway.endpoint), {
-					credentials,
-					classes: distClasses(),
-				}),
+				name,
+				async () =>
+					await runWorkflow(example(name, sandbox.gateway.endpoint), {
+						credentials,
+						classes: distClasses(),
+					}),
 			);
 			if (result.status !== 'success') throw new Error(`${name} failed: ${result.error?.message}`);
 			printReceipts(result.output('Nano-Banana Generate'));

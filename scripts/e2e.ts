@@ -20,7 +20,7 @@
  * mime type, one on-chain transfer per image, a dry run that moves nothing, no key in n8n's
  * output. The queue configuration's checks are in harness/app/queue.ts.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pointAtGateway, startSandbox, walletData, type Sandbox } from '../sandbox';
@@ -46,6 +46,36 @@ import { agentMode } from '../harness/app/agent';
 import { mcpRetryOnFail } from '../harness/app/mcp';
 import { queueMode } from '../harness/app/queue';
 import { executionData, type RunData } from '../harness/app/records';
+
+/**
+ * The workflow the README's "First image" asks a person to paste, read from between its markers, with
+ * what pasting it into the editor and picking the credential add: node ids, a name, the credential.
+ */
+function readmeFirstWorkflow() {
+	const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+	const block =
+		/<!-- first-workflow:begin -->\s*```json\n([\s\S]*?)```\s*<!-- first-workflow:end -->/.exec(
+			readme,
+		);
+	if (!block) throw new Error('README.md: the first workflow block is missing');
+	const workflow = JSON.parse(block[1]) as {
+		name?: string;
+		nodes: Array<{
+			id?: string;
+			type: string;
+			parameters: Record<string, unknown>;
+			credentials?: unknown;
+		}>;
+		settings?: Record<string, unknown>;
+	};
+	workflow.name = 'README first workflow';
+	for (const node of workflow.nodes) {
+		node.id = randomUUID();
+		if (node.type.endsWith('.nanoBananaGenerate'))
+			node.credentials = { x402WalletApi: { id: 'x402WalletExample', name: 'x402 Wallet (Base)' } };
+	}
+	return workflow;
+}
 
 interface Config {
 	name: 'n8n1' | 'n8n2' | 'queue' | 'agent' | 'agent1';
@@ -175,16 +205,22 @@ async function regular(
 			{ file: 'single-image', id: 'NanoBananaE2E001', images: 1 },
 			{ file: 'batch', id: 'NanoBananaE2E002', images: 4 },
 			{ file: 'price-check', id: 'NanoBananaE2E003', images: 0 },
+			// Last, so that the Dry Run above counts the 5 images paid before it: the README's first workflow,
+			// as a person pastes it (with the credential they pick in Generate).
+			{ file: 'readme-first-workflow', id: 'NanoBananaE2E005', images: 1 },
 		];
 		for (const wf of workflows) {
-			const json = JSON.parse(readFileSync(path.join(ROOT, 'examples', `${wf.file}.json`), 'utf8'));
+			const json =
+				wf.file === 'readme-first-workflow'
+					? readmeFirstWorkflow()
+					: JSON.parse(readFileSync(path.join(ROOT, 'examples', `${wf.file}.json`), 'utf8'));
 			json.id = wf.id;
 			json.active = false;
 			pointAtGateway(json, sandbox.gateway);
 			const file = path.join(home, `${wf.file}.json`);
 			writeFileSync(file, JSON.stringify(json));
 			const result = await n8n(['import:workflow', `--input=${file}`]);
-			check(`n8n imports examples/${wf.file}.json`, result.code === 0, result.stderr.slice(-500));
+			check(`n8n imports ${wf.file}`, result.code === 0, result.stderr.slice(-500));
 		}
 
 		for (const wf of workflows) {

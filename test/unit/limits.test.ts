@@ -1,13 +1,15 @@
 /**
- * Every limit of nodes/shared/limits.ts is stated in the README's "Limits" table with its
+ * Every limit of nodes/shared/limits.ts is stated in docs/payments.md's "Limits" table with its
  * value: a limit cannot change, or be added, without the table saying so.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as limits from '../../nodes/shared/limits';
 
-const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-const table = readme.slice(readme.indexOf('## Limits'), readme.indexOf('## Troubleshooting'));
+const page = readFileSync(path.join(__dirname, '../../docs/payments.md'), 'utf8');
+const start = page.indexOf('## Limits');
+const end = page.indexOf('\n## ', start + 1);
+const table = page.slice(start, end < 0 ? undefined : end);
 const row = (what: string) => table.split('\n').find((line) => line.startsWith(`| ${what}`)) ?? '';
 const seconds = (ms: number) => `${ms / 1000} s`;
 const mb = (bytes: number) => `${bytes / 1024 / 1024} MB`;
