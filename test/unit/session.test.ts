@@ -173,3 +173,26 @@ it('links the transaction on basescan when the chain is the public one, not for 
 		expect((await run(local))?.explorerUrl).toBeNull();
 	}
 });
+
+it('pays any HTTP request: the paid try repeats its method, URL, headers and body, and adds only the payment header', async () => {
+	const g = gateway();
+	const s = g.session();
+	const url = `${ENDPOINT}?size=large`;
+	await s.pay({ method: 'GET', url, headers: { 'x-trace': 't1' } });
+	await s.pay({
+		method: 'PUT',
+		url,
+		headers: { 'content-type': 'text/plain', 'x-trace': 't2' },
+		body: 'a raw body',
+	});
+	const [getUnpaid, getPaid, putUnpaid, putPaid] = g.requests.filter((r) => r.url === url);
+	expect(getUnpaid).toMatchObject({ method: 'GET', url, headers: { 'x-trace': 't1' } });
+	expect(getPaid).toMatchObject({ method: 'GET', url, headers: { 'x-trace': 't1' } });
+	expect(Object.keys(getPaid.headers ?? {}).sort()).toEqual(['X-PAYMENT', 'x-trace']);
+	// A quote is shared per method and URL: the PUT asks for its own.
+	expect(putUnpaid).toMatchObject({ method: 'PUT', body: 'a raw body' });
+	expect(putPaid).toMatchObject({ method: 'PUT', body: 'a raw body' });
+	expect(putPaid.headers).toMatchObject({ 'content-type': 'text/plain', 'x-trace': 't2' });
+	expect(putPaid.headers?.['X-PAYMENT']).toBeDefined();
+	expect(g.requests.filter((r) => r.url === url)).toHaveLength(4);
+});
