@@ -66,6 +66,24 @@ export class X402WalletApi implements ICredentialType {
 				'Most this wallet may send in any 24 hours, counted from the chain: every USDC transfer out of it, by any workflow, worker or other app. A payment that would pass it is refused, unsigned. Needs an RPC that answers. 0 = no limit.',
 		},
 		{
+			displayName: 'Allowed Recipients',
+			name: 'allowedRecipients',
+			type: 'string',
+			default: '',
+			placeholder: '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff',
+			description:
+				"Addresses this wallet may pay, separated by commas; empty = any. Only you, the credential's owner, can widen it: a workflow (edited by anyone, or by an agent through n8n's MCP server) can only narrow it. Dopamint's nano-banana is paid to 0x5054acbbdd6aed95231cbe833f7bf1db7c248bff.",
+		},
+		{
+			displayName: 'Allowed Hosts for Payments',
+			name: 'allowedPayHosts',
+			type: 'string',
+			default: '',
+			placeholder: 'x402.dopamint.ai',
+			description:
+				"Hosts a paid request may be sent to, separated by commas (example.com any port, example.com:8443 one port, *.example.com subdomains); empty = any. Like Allowed Recipients, no workflow can widen it. Dopamint's host is x402.dopamint.ai.",
+		},
+		{
 			displayName: 'RPC URL',
 			name: 'rpcUrl',
 			type: 'string',

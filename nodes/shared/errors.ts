@@ -1,13 +1,13 @@
 /**
  * The package's errors, after viem's: a short message, named options (what to do, the facts,
- * the field at fault, the HTTP status, the cause), a subclass per domain, and the one mapper
- * that turns them into n8n errors at the edge. Shared code throws these; nodes call
- * `toNodeError` / `errorItemJson`. No message ever carries the private key.
- * The payment errors (something was signed) live with the payment code, in x402/payment.ts.
+ * the field at fault, the HTTP status, the cause), a subclass per domain. Shared code throws these;
+ * nodes turn them into n8n errors at the edge (`toNodeError` in nodeErrors.ts, `errorItemJson`).
+ * Nothing here loads n8n-workflow at run time: the payment core depends on these. No message
+ * ever carries the private key. The payment errors (something was signed) live with the payment
+ * code, in x402/protocol/payment.ts.
  */
 
-import type { INode, JsonObject } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { JsonObject } from 'n8n-workflow';
 
 export type ErrorKind =
 	| 'input' // a node parameter is invalid: nothing was sent
@@ -138,33 +138,6 @@ export class HttpError extends NanoBananaError {
 		super(message, { ...options, kind: 'http' });
 		this.name = 'HttpError';
 	}
-}
-
-/** Maps any error to the n8n error a node throws or puts in its error item. */
-export function toNodeError(
-	node: INode,
-	error: unknown,
-	itemIndex: number,
-): NodeApiError | NodeOperationError {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	if (error instanceof NanoBananaError) {
-		if (
-			error.httpStatus !== undefined &&
-			(error.kind === 'gateway' || error.kind === 'http' || error.kind === 'job')
-		) {
-			return new NodeApiError(node, { ...error.details, message: error.message } as JsonObject, {
-				message: error.message,
-				description: error.hint,
-				httpCode: String(error.httpStatus),
-				itemIndex,
-			});
-		}
-		const facts = error.facts();
-		const description = facts ? `${error.hint ?? ''}\n\n${facts}` : error.hint;
-		return new NodeOperationError(node, error.message, { description, itemIndex });
-	}
-	const message = error instanceof Error ? error.message : String(error);
-	return new NodeOperationError(node, inWords(message), { itemIndex });
 }
 
 /**

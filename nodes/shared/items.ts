@@ -9,7 +9,8 @@
 
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { errorItemJson, NanoBananaError, toNodeError } from './errors';
+import { errorItemJson, NanoBananaError } from './errors';
+import { toNodeError } from './nodeErrors';
 
 export interface RunItemsOptions {
 	/** How to describe completed items in the failure message (e.g. job ids that were paid). */

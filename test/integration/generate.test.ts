@@ -583,3 +583,34 @@ it('a budget-refused item passes through Wait for Job unchanged while the paid o
 	expect(out.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 	expect((await sandbox.chain.transfers(PAY_TO)).length - before).toBe(1);
 });
+
+it("the credential's Allowed Recipients and Allowed Hosts for Payments bound every workflow: outside them nothing is signed", async () => {
+	const attempt = async (credential: Record<string, string>, dryRun = false) => {
+		const result = await run(
+			{
+				endpoint: sandbox.gateway.endpoint,
+				generate: { options: dryRun ? { dryRun: true } : {} },
+				generateExtra: { continueOnFail: true },
+			},
+			3,
+			credential,
+		);
+		return jsonOf(result.output('Generate'))[0];
+	};
+	const before = await transfersTo();
+	const otherPayee = await attempt({
+		allowedRecipients: '0x0000000000000000000000000000000000000001',
+	});
+	expect(otherPayee).toMatchObject({ rule: 'recipient', signed: false });
+	expect(String(otherPayee.error)).toMatch(/not among the credential's Allowed Recipients/);
+	const otherHost = await attempt({ allowedPayHosts: 'x402.dopamint.ai' });
+	expect(otherHost).toMatchObject({ rule: 'host', signed: false });
+	const dry = await attempt({ allowedPayHosts: 'x402.dopamint.ai' }, true);
+	expect(dry).toMatchObject({ wouldPay: false, refusal: otherHost.error });
+	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
+	expect(await transfersTo()).toBe(before);
+	// Inside both: paid as usual.
+	const paid = await attempt({ allowedRecipients: PAY_TO, allowedPayHosts: '127.0.0.1' });
+	expect(paid.jobId).toBeDefined();
+	expect(await transfersTo()).toBe(before + 1);
+});

@@ -4,6 +4,8 @@
  * (The daily limit against a real chain: test/integration/daily-limit.test.ts.)
  */
 import {
+	allowedHost,
+	allowedRecipients,
 	Balance,
 	Budget,
 	Controls,
@@ -143,6 +145,32 @@ describe('which offer is paid', () => {
 			['budget', false],
 		]);
 		expect(choice.refusal?.message).toBe(choice.verdicts[2].refusal);
+	});
+});
+
+describe("the credential's own limits: only its owner widens them", () => {
+	it('Allowed Recipients refuses any other payee, and a node setting can only narrow it', async () => {
+		const only = allowedRecipients([PAY_TO]);
+		expect((await choose(quote(req()), only)).payTo).toBe(PAY_TO);
+		const other = '0x0000000000000000000000000000000000000002';
+		await expect(choose(quote(req({ payTo: other })), only)).rejects.toThrow(
+			/"recipient" rule: the service wants the money sent to 0x0+2, which is not among the credential's Allowed Recipients/,
+		);
+		// Expected Recipient pointing elsewhere than the credential allows: nothing is payable.
+		await expect(choose(quote(req()), only, recipient(other))).rejects.toThrow(/"recipient" rule/);
+	});
+
+	it('Allowed Hosts for Payments refuses a request to any other host, naming it without secrets', async () => {
+		const rules = [{ host: 'x402.dopamint.ai' }];
+		const ok = allowedHost('https://x402.dopamint.ai/api/ai/generations/images/nano-banana', rules);
+		expect(await choose(quote(req()), ok)).toBeDefined();
+		const elsewhere = allowedHost('https://user:secret@pay.example.com/image?key=abc', rules);
+		const refusal = (await controls(elsewhere).choose(quote(req()))).refusal;
+		expect(refusal).toMatchObject({ rule: 'host' });
+		expect(refusal?.message).toMatch(
+			/not on the credential's Allowed Hosts for Payments \(x402\.dopamint\.ai\)/,
+		);
+		expect(refusal?.message).not.toMatch(/secret/);
 	});
 });
 

@@ -1,11 +1,6 @@
 import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
-import {
-	errorItemJson,
-	InputError,
-	inWords,
-	JobError,
-	toNodeError,
-} from '../../nodes/shared/errors';
+import { errorItemJson, InputError, inWords, JobError } from '../../nodes/shared/errors';
+import { toNodeError } from '../../nodes/shared/nodeErrors';
 import { PaymentError } from '../../nodes/shared/x402/protocol/payment';
 import { PolicyError } from '../../nodes/shared/x402/controls';
 

@@ -110,4 +110,30 @@ describe('credential data', () => {
 		const wallet = walletFromCredential({ privateKey: KEY });
 		expect(Object.isFrozen(wallet)).toBe(true);
 	});
+
+	it('reads Allowed Recipients and Allowed Hosts for Payments; a credential saved before them allows any', () => {
+		const old = walletFromCredential({ privateKey: KEY });
+		expect(old.allowedPayTo).toBeUndefined();
+		expect(old.allowedPayHosts).toBeUndefined();
+		const wallet = walletFromCredential({
+			privateKey: KEY,
+			allowedRecipients:
+				'0x5054ACBBDD6AED95231CBE833F7BF1DB7C248BFF,\n 0x0000000000000000000000000000000000000001',
+			allowedPayHosts: 'x402.dopamint.ai, *.example.com:8443',
+		});
+		expect(wallet.allowedPayTo).toEqual([
+			'0x5054acbbdd6aed95231cbe833f7bf1db7c248bff',
+			'0x0000000000000000000000000000000000000001',
+		]);
+		expect(wallet.allowedPayHosts).toEqual([
+			{ host: 'x402.dopamint.ai' },
+			{ host: '*.example.com', port: '8443' },
+		]);
+		expect(() => walletFromCredential({ privateKey: KEY, allowedRecipients: 'dopamint' })).toThrow(
+			/^Allowed Recipients: "dopamint" is not an address/,
+		);
+		expect(() =>
+			walletFromCredential({ privateKey: KEY, allowedPayHosts: 'user:pw@x402.dopamint.ai' }),
+		).toThrow(/^Allowed Hosts for Payments: an entry contains a user name or password/);
+	});
 });

@@ -8,7 +8,8 @@ import { resultOf } from '../errors';
 import type { HttpFn, HttpMethod, HttpResponse } from '../http';
 import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
 import { chargeOf, type ChainReader, type ChargeReads } from './chain';
-import type { Holds } from './controls';
+import type { Budget, Holds } from './controls';
+import type { ItemLedger } from './once/ledger';
 import { record, type PaymentJournal } from './journal';
 import { bodyExcerpt, reasonOf } from './protocol/answers';
 import { PaymentError, type PaymentAttempt } from './protocol/payment';
@@ -47,6 +48,22 @@ export interface PaidRequest {
 	 * another item start (the reads of the items waiting go together).
 	 */
 	answered?: () => void;
+}
+
+/** What a payment session is made of (session.ts). */
+export interface PaymentSessionOptions {
+	http: HttpFn;
+	/** For read-only chain checks; defaults to `http`. Give one that survives a cancel. */
+	rpcHttp?: HttpFn;
+	wallet: Wallet;
+	budget?: Budget;
+	/** Check the USDC balance before paying (needs the RPC; skipped if it fails). */
+	checkBalance?: boolean;
+	/** What this execution already signed, per call (n8n's node context in the nodes). */
+	ledger?: ItemLedger;
+	/** Told before a payment header leaves and when its verdict is known. */
+	journal?: PaymentJournal;
+	now?: () => number;
 }
 
 export interface PaidAnswer {

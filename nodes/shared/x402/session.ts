@@ -10,16 +10,17 @@
  * never signed again. Before a payment header leaves, and again with the verdict, the journal gets
  * a record (n8n's log, in the nodes).
  *
- * A session lives for one node run: it holds the quote cache, the run's controls, the chain's
- * reads and the lazily loaded signer. The budget spans the node's runs in one execution. Nothing
- * is shared between executions, except what controls/dailyLimit.ts and wallet/history.ts keep
- * per process (and say why).
+ * A session lives for one node run (quote cache, controls, chain reads, the lazily loaded signer);
+ * the budget spans the node's runs in one execution. Nothing is shared between executions, but
+ * what controls/dailyLimit.ts and wallet/history.ts keep per process (and say why).
  */
 
 import { resultOf } from '../errors';
 import type { HttpFn } from '../http';
 import { chainReader, ChargeReads, type ChainReader } from './chain';
 import {
+	allowedHost,
+	allowedRecipients,
 	Balance,
 	Budget,
 	Controls,
@@ -31,8 +32,15 @@ import {
 } from './controls';
 import type { LimitFacts } from './controls/dailyLimit';
 import { record, type PaymentJournal } from './journal';
-import { PaidOnce, type ItemLedger, type PaymentCall } from './once';
-import { afterSigning, missingAttempt, sendPaid, type PaidAnswer, type PaidRequest } from './paid';
+import { PaidOnce, type PaymentCall } from './once';
+import {
+	afterSigning,
+	missingAttempt,
+	sendPaid,
+	type PaidAnswer,
+	type PaidRequest,
+	type PaymentSessionOptions,
+} from './paid';
 import type { PaymentAttempt, PaymentError } from './protocol/payment';
 import type { Quote } from './protocol/wire';
 import { QuoteCache, unpaidRequest, type QuoteOutcome } from './unpaid';
@@ -40,22 +48,7 @@ import { Signer } from './signer';
 import type { Wallet } from './wallet/credential';
 import { walletFacts, type WalletFacts } from './wallet/facts';
 
-export type { PaidAnswer, PaidRequest, PaymentLimits } from './paid';
-
-export interface PaymentSessionOptions {
-	http: HttpFn;
-	/** For read-only chain checks; defaults to `http`. Give one that survives a cancel. */
-	rpcHttp?: HttpFn;
-	wallet: Wallet;
-	budget?: Budget;
-	/** Check the USDC balance before paying (needs the RPC; skipped if it fails). */
-	checkBalance?: boolean;
-	/** What this execution already signed, per call (n8n's node context in the nodes). */
-	ledger?: ItemLedger;
-	/** Told before a payment header leaves and when its verdict is known. */
-	journal?: PaymentJournal;
-	now?: () => number;
-}
+export type { PaidAnswer, PaidRequest, PaymentLimits, PaymentSessionOptions } from './paid';
 
 export class PaymentSession {
 	readonly budget: Budget;
@@ -68,6 +61,7 @@ export class PaymentSession {
 	private readonly quotes: QuoteCache;
 	private readonly journal?: PaymentJournal;
 	/** The controls every payment of the run passes, after the request's own. */
+	private readonly credentialControls: Control[];
 	private readonly runControls: Control[];
 	private readonly daily?: DailyLimit;
 	private readonly charges: ChargeReads;
@@ -93,8 +87,12 @@ export class PaymentSession {
 				address: await payer(),
 			}));
 		}
-		this.runControls = [
+		// What the credential sets (only its owner can widen it), then what holds money for the run.
+		this.credentialControls = [
 			priceCap(this.wallet.capAtomic, 'Max Payment per Request in the credential'),
+			...(this.wallet.allowedPayTo ? [allowedRecipients(this.wallet.allowedPayTo)] : []),
+		];
+		this.runControls = [
 			this.budget,
 			...((options.checkBalance ?? true)
 				? [
@@ -225,15 +223,18 @@ export class PaymentSession {
 		});
 	}
 
+	/** The controls of one request, in the order they are asked: the node's own only narrow. */
 	private controlsFor(request: PaidRequest): Controls {
 		const limits = request.limits ?? {};
+		const hosts = this.wallet.allowedPayHosts;
 		return new Controls(this.wallet.network, [
+			...(hosts ? [allowedHost(request.url, hosts)] : []),
 			...(limits.maxAtomic !== undefined
 				? [priceCap(limits.maxAtomic, limits.maxLabel ?? 'Max Price per Image')]
 				: []),
-			...this.runControls.slice(0, 1),
+			...this.credentialControls,
 			...(limits.payTo ? [recipient(limits.payTo)] : []),
-			...this.runControls.slice(1),
+			...this.runControls,
 		]);
 	}
 

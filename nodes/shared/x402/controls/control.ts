@@ -18,6 +18,7 @@ export const POLICY_RULES = [
 	'network',
 	'asset',
 	'validity',
+	'host',
 	'max price',
 	'recipient',
 	'budget',
@@ -75,6 +76,8 @@ function hintFor(rule: PolicyRule): string {
 			return 'Only canonical USDC is paid. The service asked for another token; check the Endpoint URL.';
 		case 'validity':
 			return `A signed payment stays valid as long as the service asks, and could be settled at any time until then. This package signs for at most ${MAX_VALIDITY_SECONDS} seconds; use a service that asks for less.`;
+		case 'host':
+			return "The credential's Allowed Hosts for Payments does not list this host: only the credential's owner can add it (a workflow cannot).";
 		case 'max price':
 			return 'Raise "Max Price per Image" (node option) or "Max Payment per Request" (credential) if you accept the price.';
 		case 'recipient':

@@ -13,4 +13,4 @@ export {
 } from './control';
 export { DailyLimit, forgetInFlight, type LimitFacts } from './dailyLimit';
 export { Controls, unpayable, type Choice, type Holds, type Verdict } from './offers';
-export { priceCap, recipient } from './price';
+export { allowedHost, allowedRecipients, priceCap, recipient } from './price';

@@ -1,8 +1,10 @@
 /**
  * The controls that judge an offer alone: the credential's Max Payment per Request, the node's
- * own cap (Max Price), and the pinned recipient (Expected Recipient).
+ * own cap (Max Price), the pinned recipient (Expected Recipient), and the credential's Allowed
+ * Recipients and Allowed Hosts for Payments (which only its owner can widen).
  */
 
+import { hostAllowed, redactUrl, type HostRule } from '../../urls';
 import { sameAddress } from '../protocol/assets';
 import { formatUsdc } from '../protocol/money';
 import { judge, PolicyError, type Control } from './control';
@@ -31,6 +33,45 @@ export function recipient(payTo: string): Control {
 					offer,
 					`the service wants the money sent to ${offer.payTo}, the expected recipient is ${payTo}`,
 					payTo,
+				),
+	);
+}
+
+/** Refuses any offer paying an address outside the credential's Allowed Recipients. */
+export function allowedRecipients(addresses: readonly string[]): Control {
+	return judge('recipient', (offer) =>
+		addresses.some((a) => sameAddress(a, offer.payTo))
+			? undefined
+			: new PolicyError(
+					'recipient',
+					offer,
+					`the service wants the money sent to ${offer.payTo}, which is not among the credential's Allowed Recipients (${addresses.join(', ')})`,
+					addresses.join(', '),
+					{
+						hint: "Only the credential's owner can add an address to Allowed Recipients (a workflow cannot). Check the URL, or use another service.",
+					},
+				),
+	);
+}
+
+/** Refuses to pay a request whose URL is outside the credential's Allowed Hosts for Payments. */
+export function allowedHost(url: string, rules: readonly HostRule[]): Control {
+	let parsed: URL | undefined;
+	try {
+		parsed = new URL(url);
+	} catch {
+		parsed = undefined;
+	}
+	const allowed = parsed !== undefined && hostAllowed(parsed, [...rules]);
+	const list = rules.map((r) => `${r.host}${r.port ? `:${r.port}` : ''}`).join(', ');
+	return judge('host', (offer) =>
+		allowed
+			? undefined
+			: new PolicyError(
+					'host',
+					offer,
+					`${redactUrl(url)} is not on the credential's Allowed Hosts for Payments (${list})`,
+					list,
 				),
 	);
 }

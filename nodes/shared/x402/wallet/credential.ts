@@ -1,6 +1,7 @@
 import { InputError } from '../../errors';
 import { MAX_CAP_USDC } from '../../limits';
 import { isNetworkKey, NETWORKS, type KnownNetwork } from '../protocol/assets';
+import { parseHostList, type HostRule } from '../../urls';
 import { parseUsdc } from '../protocol/money';
 
 /**
@@ -15,6 +16,10 @@ export interface Wallet {
 	readonly rpcUrl: string;
 	/** Most the wallet may send in any 24 hours, read from the chain (absent: no such limit). */
 	readonly dailyLimitAtomic?: bigint;
+	/** The only addresses the wallet may pay (absent: any). Only the credential's owner sets it. */
+	readonly allowedPayTo?: readonly string[];
+	/** The only hosts a paid request may go to (absent: any). Only the credential's owner sets it. */
+	readonly allowedPayHosts?: readonly HostRule[];
 }
 
 /**
@@ -111,11 +116,35 @@ export function walletFromCredential(data: Record<string, unknown>): Wallet {
 			);
 		if (dailyLimitAtomic === 0n) dailyLimitAtomic = undefined;
 	}
+	// Credentials saved before these fields existed have neither: any recipient, any host.
+	const allowedPayTo = addressList(data.allowedRecipients, 'Allowed Recipients');
+	const allowedPayHosts = parseHostList(data.allowedPayHosts, 'Allowed Hosts for Payments');
 	return Object.freeze({
 		privateKey,
 		network,
 		capAtomic,
 		rpcUrl,
 		...(dailyLimitAtomic !== undefined ? { dailyLimitAtomic } : {}),
+		...(allowedPayTo.length ? { allowedPayTo } : {}),
+		...(allowedPayHosts.length ? { allowedPayHosts } : {}),
 	});
+}
+
+/** Addresses separated by commas, spaces or lines; throws naming the field and the bad entry. */
+function addressList(value: unknown, field: string): string[] {
+	if (value === undefined || value === null || value === '') return [];
+	if (typeof value !== 'string')
+		throw new InputError(field, 'must be text: addresses separated by commas', 'E.g. 0x5054…bff.');
+	return value
+		.split(/[,\s]+/)
+		.filter(Boolean)
+		.map((entry) => {
+			if (!/^0x[0-9a-fA-F]{40}$/.test(entry))
+				throw new InputError(
+					field,
+					`"${entry.slice(0, 60)}" is not an address`,
+					'Write 0x addresses of 40 hex characters, separated by commas.',
+				);
+			return entry.toLowerCase();
+		});
 }
