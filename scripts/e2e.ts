@@ -124,6 +124,7 @@ const CONFIGS: Config[] = [
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
 	name: string;
 	version: string;
+	n8n: { nodes: string[] };
 };
 
 const say = (line: string) => process.stdout.write(`e2e: ${line}\n`);
@@ -168,8 +169,9 @@ async function regular(
 			await allowCustomRegistry(rest);
 			const installed = await installThroughN8n(rest, PACKAGE.name);
 			check(
-				`n8n's installer installs ${PACKAGE.name}@${PACKAGE.version} with its three nodes`,
-				installed.installedVersion === PACKAGE.version && installed.installedNodes.length === 3,
+				`n8n's installer installs ${PACKAGE.name}@${PACKAGE.version} with its ${PACKAGE.n8n.nodes.length} nodes`,
+				installed.installedVersion === PACKAGE.version &&
+					installed.installedNodes.length === PACKAGE.n8n.nodes.length,
 				JSON.stringify(installed).slice(0, 500),
 			);
 			const listed = (await installedPackages(rest)).find((p) => p.packageName === PACKAGE.name);

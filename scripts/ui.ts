@@ -237,12 +237,13 @@ async function main() {
 		const card = await j.text('[data-test-id="community-package-card"]');
 		await j.shot('installed');
 		j.check(
-			`Settings → Community nodes installs ${PACKAGE.name} and lists v${PACKAGE.version} with its three nodes`,
+			`Settings → Community nodes installs ${PACKAGE.name} and lists v${PACKAGE.version} with its four nodes`,
 			card.includes(PACKAGE.name) &&
 				card.includes(`v${PACKAGE.version}`) &&
 				card.includes('Nano-Banana Generate') &&
 				card.includes('Wait for Job') &&
-				card.includes('X402 Wallet'),
+				card.includes('X402 Wallet') &&
+				card.includes('X402 Request'),
 			card,
 		);
 

@@ -48,6 +48,7 @@ export const PACKAGE = 'n8n-nodes-nano-banana';
 export const GENERATE_TYPE = `${PACKAGE}.nanoBananaGenerate`;
 export const WAIT_TYPE = `${PACKAGE}.waitForJob`;
 export const WALLET_TYPE = `${PACKAGE}.x402Wallet`;
+export const REQUEST_TYPE = `${PACKAGE}.x402Request`;
 export const TRIGGER_TYPE = 'n8n-nodes-base.manualTrigger';
 export const ITEMS_TYPE = 'sandbox.items';
 export const BATCHES_TYPE = 'sandbox.batches';
@@ -57,6 +58,7 @@ export const ENGINE_AGENT_TYPE = 'sandbox.engineAgent';
 export const GENERATE_TOOL_TYPE = `${GENERATE_TYPE}Tool`;
 export const WAIT_TOOL_TYPE = `${WAIT_TYPE}Tool`;
 export const WALLET_TOOL_TYPE = `${WALLET_TYPE}Tool`;
+export const REQUEST_TOOL_TYPE = `${REQUEST_TYPE}Tool`;
 
 type Loaded = INodeType | IVersionedNodeType;
 
@@ -103,6 +105,7 @@ export interface NodeClasses {
 	generate: new () => Loaded;
 	wait: new () => Loaded;
 	wallet: new () => Loaded;
+	request: new () => Loaded;
 	credential: new () => ICredentialType;
 }
 
@@ -115,6 +118,7 @@ export function sourceClasses(): NodeClasses {
 		generate: require('../../nodes/NanoBananaGenerate/NanoBananaGenerate.node').NanoBananaGenerate,
 		wait: require('../../nodes/WaitForJob/WaitForJob.node').WaitForJob,
 		wallet: require('../../nodes/X402Wallet/X402Wallet.node').X402Wallet,
+		request: require('../../nodes/X402Request/X402Request.node').X402Request,
 		credential: require('../../credentials/X402WalletApi.credentials').X402WalletApi,
 	};
 	/* eslint-enable @typescript-eslint/no-require-imports */
@@ -132,6 +136,7 @@ export function distClasses(root = path.resolve('dist')): NodeClasses {
 			.NanoBananaGenerate,
 		wait: require(path.join(root, 'nodes/WaitForJob/WaitForJob.node.js')).WaitForJob,
 		wallet: require(path.join(root, 'nodes/X402Wallet/X402Wallet.node.js')).X402Wallet,
+		request: require(path.join(root, 'nodes/X402Request/X402Request.node.js')).X402Request,
 		credential: require(path.join(root, 'credentials/X402WalletApi.credentials.js')).X402WalletApi,
 	};
 	/* eslint-enable @typescript-eslint/no-require-imports */
@@ -141,7 +146,10 @@ function nodeTypesOf(classes: NodeClasses): { nodeTypes: INodeTypes; byName: Map
 	const generate = new classes.generate();
 	const wait = new classes.wait();
 	const wallet = new classes.wallet();
+	const request = new classes.request();
 	const byName = new Map<string, Loaded>([
+		[REQUEST_TYPE, request],
+		[REQUEST_TOOL_TYPE, toolVariant(request)],
 		[GENERATE_TYPE, generate],
 		[WAIT_TYPE, wait],
 		[WALLET_TYPE, wallet],

@@ -34,6 +34,8 @@ export interface HttpRequest {
 	stream?: boolean;
 	/** Most bytes of body accepted (default MAX_JSON_BYTES). */
 	maxBytes?: number;
+	/** Answer the body as the bytes received (a Buffer), not parsed: for any content type. */
+	raw?: boolean;
 	/**
 	 * Follow redirects whose every hop passes these host rules (GET only). Absent: a redirect is an
 	 * error.
@@ -125,7 +127,12 @@ export class TooLargeError extends HttpError {
  */
 export function excerptOf(body: unknown, max = 200): string {
 	if (body === undefined || body === null || body === '') return '';
-	const text = typeof body === 'string' ? body : safeStringify(body);
+	const text =
+		typeof body === 'string'
+			? body
+			: Buffer.isBuffer(body)
+				? body.subarray(0, max * 4).toString('utf8')
+				: safeStringify(body);
 	return redactText(text).slice(0, max);
 }
 
@@ -198,7 +205,7 @@ export function boundedHttp(transport: Transport, cancelSignal?: AbortSignal): H
 			return {
 				status: response.status,
 				headers: response.headers,
-				body: parseMaybeJson(read.value.toString('utf8')),
+				body: request.raw ? read.value : parseMaybeJson(read.value.toString('utf8')),
 				url: url.href,
 			};
 		}

@@ -10,6 +10,7 @@ import type { ICredentialType, INodeProperties, INodeType } from 'n8n-workflow';
 import { X402WalletApi } from '../../credentials/X402WalletApi.credentials';
 import { NanoBananaGenerate } from '../../nodes/NanoBananaGenerate/NanoBananaGenerate.node';
 import { WaitForJob } from '../../nodes/WaitForJob/WaitForJob.node';
+import { X402Request } from '../../nodes/X402Request/X402Request.node';
 import { X402Wallet } from '../../nodes/X402Wallet/X402Wallet.node';
 
 const ROOT = path.join(__dirname, '../..');
@@ -21,6 +22,7 @@ const NODES: Array<{ file: string; node: INodeType }> = [
 	{ file: 'nodes/NanoBananaGenerate/NanoBananaGenerate.node.ts', node: new NanoBananaGenerate() },
 	{ file: 'nodes/WaitForJob/WaitForJob.node.ts', node: new WaitForJob() },
 	{ file: 'nodes/X402Wallet/X402Wallet.node.ts', node: new X402Wallet() },
+	{ file: 'nodes/X402Request/X402Request.node.ts', node: new X402Request() },
 ];
 const CREDENTIAL: { file: string; credential: ICredentialType } = {
 	file: 'credentials/X402WalletApi.credentials.ts',

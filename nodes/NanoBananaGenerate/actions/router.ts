@@ -8,15 +8,15 @@ import { isToolRun, runItems, type Slot } from '../../shared/items';
 import * as dryRun from './image/dryRun.operation';
 import * as generate from './image/generate.operation';
 import { readItem } from './item';
-import { loadWallet, readRepeatsAhead, recordSpending, setUpRun, type RunSetup } from './setup';
+import { expectRepeats, loadWallet, recordSpending, setUpGenerate, type RunSetup } from './setup';
 
 export async function route(
 	context: IExecuteFunctions,
 	continueOnFail: boolean,
 ): Promise<INodeExecutionData[][]> {
 	const count = context.getInputData().length;
-	const setup = setUpRun(context, await loadWallet(context));
-	if (setup.ok) readRepeatsAhead(context, setup.run, count);
+	const setup = setUpGenerate(context, await loadWallet(context));
+	if (setup.ok) expectRepeats(context, setup.run, count);
 	try {
 		const output = await runItems(
 			context,

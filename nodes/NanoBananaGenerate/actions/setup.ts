@@ -1,55 +1,12 @@
-/**
- * The set-up of one run of Generate: what every item of the run shares (the wallet, the payment
- * session with its budget and its paid-once record, which call each item is), created per
- * execution and never global.
- */
+/** Generate's run: the shared set-up of a paying node, with the settings a model never fills. */
 
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { InputError } from '../../shared/errors';
-import type { HttpFn } from '../../shared/http';
-import { n8nHttp } from '../../shared/transports';
-import { isToolRun } from '../../shared/items';
-import { logPayment } from '../../shared/paymentLog';
-import { callScope, readIdempotencyKey, type CallScope } from '../../shared/paymentKeys';
-import { notFromModel, wholeNumber } from '../../shared/validate';
-import { Budget } from '../../shared/x402/controls';
-import { contextLedger, type PaymentCall } from '../../shared/x402/once';
-import { parseUsdc } from '../../shared/x402/protocol/money';
-import { PaymentSession } from '../../shared/x402/session';
-import { walletFromCredential, type Wallet } from '../../shared/x402/wallet/credential';
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { readRepeatsAhead, setUpRun, type PaidRun, type RunSetup } from '../../shared/paidRun';
+import type { Wallet } from '../../shared/x402/wallet/credential';
 
-/**
- * Where the spending of this node is kept between its runs in one execution (loops): n8n's
- * per-execution node context.
- */
-const SPENT_KEY = 'nanoBananaSpentAtomic';
-
-export interface GenerateRun {
-	http: HttpFn;
-	wallet: Wallet;
-	/** The x402 client of this run: its controls, its paid-once record (`session.once`). */
-	session: PaymentSession;
-	budget?: Budget;
-	/** Which paid call each item is (its payment key, hence its nonce). */
-	calls: CallScope;
-	/** Run as an AI agent's tool: compact JSON, no binary. */
-	tool: boolean;
-}
-
-/** The run, or why none of its items can be paid (the credential, or a run-wide option). */
-export type RunSetup = (
-	| { ok: true; run: GenerateRun }
-	| { ok: false; error: unknown; wallet?: Wallet }
-) & { concurrency: number };
-
-/** Reads the wallet credential. Kept apart from any HTTP call (n8n's manual-auth lint rule). */
-export async function loadWallet(context: IExecuteFunctions): Promise<Wallet | Error> {
-	try {
-		return walletFromCredential((await context.getCredentials('x402WalletApi')) as IDataObject);
-	} catch (error) {
-		return error as Error;
-	}
-}
+export { loadWallet, recordSpending } from '../../shared/paidRun';
+export type GenerateRun = PaidRun;
+export type { RunSetup };
 
 /** The settings a model never fills (see notFromModel). */
 const AUTHOR_ONLY = {
@@ -61,99 +18,11 @@ const AUTHOR_ONLY = {
 	'options.dryRun': 'Dry Run',
 };
 
-export function setUpRun(context: IExecuteFunctions, wallet: Wallet | Error): RunSetup {
-	try {
-		notFromModel(context.getNode().parameters, AUTHOR_ONLY);
-	} catch (error) {
-		return { ok: false, error, concurrency: 1 };
-	}
-	// Budget and concurrency apply to the whole run: read from the first item.
-	const first = context.getNodeParameter('options', 0, {}) as IDataObject;
-	let concurrency = 10;
-	let budget: Budget | undefined;
-	try {
-		concurrency = wholeNumber(first.concurrency, 'Concurrency', 10, 1, 50);
-		if (first.budgetUsdc !== undefined) {
-			const limit = parseUsdc(first.budgetUsdc as number);
-			if (limit === undefined)
-				throw new InputError(
-					'Budget per Execution (USDC)',
-					'must be a number of 0 or more',
-					'E.g. 1 for one dollar.',
-				);
-			const spentEarlier = context.getContext('node')[SPENT_KEY];
-			budget = new Budget(limit, typeof spentEarlier === 'string' ? BigInt(spentEarlier) : 0n);
-		}
-	} catch (error) {
-		return {
-			ok: false,
-			error: wallet instanceof Error ? wallet : error,
-			wallet: wallet instanceof Error ? undefined : wallet,
-			concurrency,
-		};
-	}
-	if (wallet instanceof Error) return { ok: false, error: wallet, concurrency };
-	const http = n8nHttp(context);
-	const tool = isToolRun(context);
-	const session = new PaymentSession({
-		http,
-		rpcHttp: n8nHttp(context, { cancellable: false }),
-		wallet,
-		budget,
-		ledger: contextLedger(context.getContext('node')),
-		journal: (event) => logPayment(context, event),
-	});
-	return {
-		ok: true,
-		concurrency,
-		run: {
-			http,
-			wallet,
-			session,
-			budget,
-			calls: callScope(context, runIndexOf(context), tool),
-			tool,
-		},
-	};
+export function setUpGenerate(context: IExecuteFunctions, wallet: Wallet | Error): RunSetup {
+	return setUpRun(context, wallet, AUTHOR_ONLY);
 }
 
-/** Keeps this run's spending for the node's next run in the same execution. */
-export function recordSpending(context: IExecuteFunctions, run: GenerateRun): void {
-	if (run.budget) context.getContext('node')[SPENT_KEY] = run.budget.spentAtomic.toString();
-}
-
-/**
- * Calls of this run that may have been tried before (an Idempotency Key, a Retry): their nonces'
- * state is read from the chain at once, alongside the first quote, instead of item by item.
- */
-export function readRepeatsAhead(
-	context: IExecuteFunctions,
-	run: GenerateRun,
-	count: number,
-): void {
-	const calls: PaymentCall[] = [];
-	for (let itemIndex = 0; itemIndex < count; itemIndex++) {
-		try {
-			const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
-			if (options.dryRun === true) continue;
-			const key = readIdempotencyKey(options);
-			if (key !== undefined || run.calls.continued) calls.push(run.calls.callFor(itemIndex, key));
-		} catch {
-			// That item fails on its own turn, naming the problem.
-		}
-	}
-	run.session.once.expect(calls);
-}
-
-/**
- * Which run of this node in the execution this is (loops run a node several times; a retry keeps
- * the index).
- */
-function runIndexOf(context: IExecuteFunctions): number {
-	try {
-		const index = context.getWorkflowDataProxy(0).$runIndex;
-		return typeof index === 'number' ? index : 0;
-	} catch {
-		return 0;
-	}
+/** The calls that may have been tried before are read from the chain at once (Dry Run pays nothing). */
+export function expectRepeats(context: IExecuteFunctions, run: PaidRun, count: number): void {
+	readRepeatsAhead(context, run, count, (_itemIndex, options) => options.dryRun === true);
 }

@@ -6,6 +6,7 @@
 
 import { resultOf } from '../errors';
 import type { HttpFn, HttpMethod, HttpResponse } from '../http';
+import type { HostRule } from '../urls';
 import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
 import { chargeOf, type ChainReader, type ChargeReads } from './chain';
 import type { Budget, Holds } from './controls';
@@ -27,6 +28,13 @@ export interface PaymentLimits {
 	maxLabel?: string;
 	/** Pin the recipient: refuse any offer paying someone else. */
 	payTo?: string;
+	/** Pay only requests to these hosts (the node's own Allowed Hosts: narrows the credential's). */
+	hosts?: readonly HostRule[];
+	/**
+	 * Pay only hosts some list names, the node's or the credential's (a tool: a model chooses the
+	 * URL). With neither, nothing is paid and the refusal says how to allow a host.
+	 */
+	listedHostsOnly?: boolean;
 }
 
 export interface PaidRequest {
@@ -48,6 +56,11 @@ export interface PaidRequest {
 	 * another item start (the reads of the items waiting go together).
 	 */
 	answered?: () => void;
+	/**
+	 * Any answer: its body as bytes (a Buffer) of any content type, at most `maxBytes`; without it
+	 * the paid answer must be JSON.
+	 */
+	raw?: { maxBytes: number };
 }
 
 /** What a payment session is made of (session.ts). */
@@ -132,6 +145,7 @@ async function sendOnce(
 			headers: { ...(request.headers ?? {}), ...signed.headers },
 			body: request.body,
 			timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
+			...(request.raw ? { raw: true, maxBytes: request.raw.maxBytes } : {}),
 		}),
 	);
 	if (!sent.ok) throw await deps.afterSigning(`The paid request failed: ${messageOf(sent.error)}`);
@@ -153,7 +167,7 @@ async function sendOnce(
 			{ httpStatus: response.status, serverReason: reasonOf(response) },
 		);
 	}
-	if (!response.body || typeof response.body !== 'object') {
+	if (!request.raw && (!response.body || typeof response.body !== 'object')) {
 		throw await deps.afterSigning(
 			`The service answered the paid request with something that is not JSON${bodyExcerpt(response)}`,
 			{ httpStatus: response.status },

@@ -19,17 +19,16 @@ import { resultOf } from '../errors';
 import type { HttpFn } from '../http';
 import { chainReader, ChargeReads, type ChainReader } from './chain';
 import {
-	allowedHost,
 	allowedRecipients,
 	Balance,
 	Budget,
 	Controls,
 	DailyLimit,
 	priceCap,
-	recipient,
 	type Choice,
 	type Control,
 } from './controls';
+import { requestControls } from './controls/request';
 import type { LimitFacts } from './controls/dailyLimit';
 import { record, type PaymentJournal } from './journal';
 import { PaidOnce, type PaymentCall } from './once';
@@ -223,19 +222,10 @@ export class PaymentSession {
 		});
 	}
 
-	/** The controls of one request, in the order they are asked: the node's own only narrow. */
+	/** The controls of one request, in the order they are asked (controls/request.ts). */
 	private controlsFor(request: PaidRequest): Controls {
-		const limits = request.limits ?? {};
-		const hosts = this.wallet.allowedPayHosts;
-		return new Controls(this.wallet.network, [
-			...(hosts ? [allowedHost(request.url, hosts)] : []),
-			...(limits.maxAtomic !== undefined
-				? [priceCap(limits.maxAtomic, limits.maxLabel ?? 'Max Price per Image')]
-				: []),
-			...this.credentialControls,
-			...(limits.payTo ? [recipient(limits.payTo)] : []),
-			...this.runControls,
-		]);
+		const list = requestControls(this.wallet, request, this.credentialControls, this.runControls);
+		return new Controls(this.wallet.network, list);
 	}
 
 	private getReader(): Promise<ChainReader> {

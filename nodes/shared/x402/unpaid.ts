@@ -25,6 +25,7 @@ export async function unpaidRequest(
 			headers: request.headers,
 			body: request.body,
 			timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
+			...(request.raw ? { raw: true, maxBytes: request.raw.maxBytes } : {}),
 		}),
 	);
 	if (!sent.ok) {
@@ -34,8 +35,11 @@ export async function unpaidRequest(
 		});
 	}
 	const response = sent.value;
-	if (response.status === 402)
-		return { kind: 'quote', quote: parseQuote(response, request.url, now) };
+	if (response.status === 402) {
+		// A 402 is read as text whatever the request asked for: its body is the v1 quote.
+		const body = Buffer.isBuffer(response.body) ? response.body.toString('utf8') : response.body;
+		return { kind: 'quote', quote: parseQuote({ ...response, body }, request.url, now) };
+	}
 	if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
 	throw gatewayError(response);
 }

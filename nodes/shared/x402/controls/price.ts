@@ -54,8 +54,16 @@ export function allowedRecipients(addresses: readonly string[]): Control {
 	);
 }
 
-/** Refuses to pay a request whose URL is outside the credential's Allowed Hosts for Payments. */
-export function allowedHost(url: string, rules: readonly HostRule[]): Control {
+/**
+ * Refuses to pay a request whose URL is outside a host list: the credential's Allowed Hosts for
+ * Payments, or a node's own Allowed Hosts (which only narrow the credential's). With no list at
+ * all (`rules` empty), nothing is paid: a tool pays only hosts someone listed.
+ */
+export function allowedHost(
+	url: string,
+	rules: readonly HostRule[],
+	where = "the credential's Allowed Hosts for Payments",
+): Control {
 	let parsed: URL | undefined;
 	try {
 		parsed = new URL(url);
@@ -70,8 +78,15 @@ export function allowedHost(url: string, rules: readonly HostRule[]): Control {
 			: new PolicyError(
 					'host',
 					offer,
-					`${redactUrl(url)} is not on the credential's Allowed Hosts for Payments (${list})`,
-					list,
+					rules.length
+						? `${redactUrl(url)} is not on ${where} (${list})`
+						: `${redactUrl(url)} is on no list of hosts this node may pay: ${where}`,
+					list || 'none',
+					rules.length
+						? {}
+						: {
+								hint: "Add the host to the node's Allowed Hosts option, or to the credential's Allowed Hosts for Payments.",
+							},
 				),
 	);
 }

@@ -1,0 +1,253 @@
+/**
+ * X402 Request in n8n's engine against the sandbox (a real local chain with USDC, the official
+ * facilitator, an x402 gateway): any HTTP request, paid when the server asks, with every guarantee
+ * the payment core gives Generate (the shared controls, paid once, receipts), a free answer passed
+ * through, a file answer as binary, Get Price signing nothing, and as an AI tool paying only
+ * listed hosts.
+ */
+import type { IConnections, INode } from 'n8n-workflow';
+import {
+	connectInLine,
+	ENGINE_AGENT_TYPE,
+	ITEMS_TYPE,
+	node,
+	REQUEST_TOOL_TYPE,
+	REQUEST_TYPE,
+	runWorkflow,
+	TRIGGER_TYPE,
+} from '../../harness/engine';
+import { startSandbox, type Sandbox } from '../../sandbox';
+import { expectNoKey, jsonOf, walletCredential } from '../helpers';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+	sandbox = await startSandbox({ chain: { payers: 3 }, gateway: { jobDurationMs: 50 } });
+});
+afterAll(async () => await sandbox?.close());
+beforeEach(() => sandbox.gateway.reset());
+
+const PAY_TO = '0x5054acbbdd6aed95231cbe833f7bf1db7c248bff';
+const credentials = (payer = 0, extra: Record<string, string> = {}) => ({
+	x402WalletApi: walletCredential(sandbox, payer, extra),
+});
+const transfers = async () => (await sandbox.chain.transfers(PAY_TO)).length;
+
+function requestFlow(
+	parameters: INode['parameters'],
+	items: Array<Record<string, unknown>> = [{}],
+	extra: Partial<INode> = {},
+) {
+	return {
+		nodes: [
+			node('Start', TRIGGER_TYPE),
+			node('Items', ITEMS_TYPE, { items: JSON.stringify(items) }),
+			node('Request', REQUEST_TYPE, parameters, {
+				credentials: { x402WalletApi: { id: '1', name: 'w' } },
+				...extra,
+			}),
+		],
+		connections: connectInLine('Start', 'Items', 'Request'),
+	};
+}
+
+const imagePost = (options: INode['parameters'] = {}, operation = 'sendRequest') => ({
+	operation,
+	method: 'POST',
+	url: sandbox.gateway.endpoint,
+	sendBody: true,
+	contentType: 'json',
+	specifyBody: 'keypair',
+	bodyParameters: { parameters: [{ name: 'prompt', value: '={{ $json.prompt }}' }] },
+	options,
+});
+
+it('Send Request pays a 402 once per item and answers status, headers, body and the receipt', async () => {
+	const before = await transfers();
+	const result = await runWorkflow(
+		requestFlow(imagePost({ maxPriceUsdc: 0.06, expectedPayTo: PAY_TO }), [
+			{ prompt: 'one' },
+			{ prompt: 'two' },
+		]),
+		{ credentials: credentials(0) },
+	);
+	expect(result.error?.message ?? 'success').toBe('success');
+	const out = jsonOf(result.output('Request'));
+	expect(out).toHaveLength(2);
+	for (const item of out) {
+		expect(item.statusCode).toBe(200);
+		expect((item.body as Record<string, unknown>).jobId).toEqual(expect.any(String));
+		expect(item.payment).toMatchObject({
+			amountUsdc: '0.0527',
+			payTo: PAY_TO,
+			settlement: 'charged',
+			transactionOnChain: 'success',
+		});
+		expect(Object.keys(item.headers as object)).not.toContain('set-cookie');
+	}
+	expect(await transfers()).toBe(before + 2);
+	// The body went as the fields said, in the paid request too.
+	expect(sandbox.gateway.paymentHeaders).toHaveLength(2);
+	expectNoKey(result.run, sandbox.payers[0].key);
+});
+
+it('Get Price sends the request unpaid: the offers, the one it would pay, every check; nothing signed', async () => {
+	const before = await transfers();
+	const result = await runWorkflow(requestFlow(imagePost({ maxPriceUsdc: 0.05 }, 'getPrice')), {
+		credentials: credentials(1),
+	});
+	const [price] = jsonOf(result.output('Request'));
+	expect(price).toMatchObject({
+		method: 'POST',
+		paymentRequired: true,
+		wouldPay: false,
+		refusal: expect.stringMatching(
+			/"max price" rule: the service asks 0\.0527 USDC, the limit is 0\.05 USDC \(Max Price per Request\)/,
+		),
+		chosen: null,
+	});
+	expect(price.offers).toEqual([expect.objectContaining({ priceUsdc: '0.0527', payTo: PAY_TO })]);
+	expect(price.checks).toEqual([{ rule: 'max price', ok: false, refusal: price.refusal }]);
+	const fine = jsonOf(
+		(
+			await runWorkflow(requestFlow(imagePost({}, 'getPrice')), { credentials: credentials(1) })
+		).output('Request'),
+	)[0];
+	expect(fine).toMatchObject({ wouldPay: true, priceUsdc: '0.0527', payTo: PAY_TO });
+	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
+	expect(await transfers()).toBe(before);
+});
+
+it('a free answer passes through unpaid (payment null); a file answer comes out as binary', async () => {
+	const job = sandbox.gateway.addJob({
+		request: { prompt: 'x', output_format: 'png' },
+		durationMs: 0,
+	});
+	const status = await runWorkflow(
+		requestFlow({
+			method: 'GET',
+			url: `${sandbox.gateway.url}/api/ai/generations/status/${job.id}`,
+		}),
+		{ credentials: credentials(0) },
+	);
+	const [answer] = jsonOf(status.output('Request'));
+	expect(answer).toMatchObject({ statusCode: 200, payment: null });
+	expect(JSON.stringify(answer.body)).toContain(job.id);
+	const imageUrl = JSON.stringify(answer.body).match(/https?:[^"]+\/images\/[^"]+/)?.[0];
+	expect(imageUrl).toBeDefined();
+	const image = await runWorkflow(requestFlow({ method: 'GET', url: imageUrl }), {
+		credentials: credentials(0),
+	});
+	const [file] = image.output('Request');
+	expect(file.binary?.data?.mimeType).toBe('image/png');
+	expect(file.json).toMatchObject({ statusCode: 200, body: null, payment: null });
+});
+
+it('every request field is validated before anything is sent, naming the field', async () => {
+	const attempt = async (parameters: INode['parameters']) => {
+		const result = await runWorkflow(requestFlow(parameters, [{}], { continueOnFail: true }), {
+			credentials: credentials(0),
+		});
+		return String(jsonOf(result.output('Request'))[0].error);
+	};
+	expect(await attempt({ method: 'GET', url: '={{ $json.missing }}' })).toMatch(/^URL: is empty/);
+	expect(await attempt({ method: 'GET', url: 'ftp://x.example/' })).toMatch(/^URL: only http\(s\)/);
+	expect(
+		await attempt({
+			method: 'GET',
+			url: sandbox.gateway.endpoint,
+			sendHeaders: true,
+			headerParameters: { parameters: [{ name: 'X-PAYMENT', value: 'forged' }] },
+		}),
+	).toMatch(/^Header Parameters: "X-PAYMENT" is written by this node/);
+	expect(
+		await attempt({
+			method: 'POST',
+			url: sandbox.gateway.endpoint,
+			sendBody: true,
+			contentType: 'json',
+			specifyBody: 'json',
+			jsonBody: '{not json',
+		}),
+	).toMatch(/^JSON: is not valid JSON/);
+	expect(sandbox.gateway.counts.unpaid).toBe(0);
+});
+
+describe('as an AI tool', () => {
+	const toolFlow = (options: INode['parameters']) => ({
+		nodes: [
+			node('Start', TRIGGER_TYPE),
+			node('Agent', ENGINE_AGENT_TYPE, {
+				calls: JSON.stringify([
+					{ tool: 'Paid API', id: 'call_1', args: { prompt: 'a banana for a model' } },
+				]),
+			}),
+			node(
+				'Paid API',
+				REQUEST_TOOL_TYPE,
+				{
+					method: 'POST',
+					url: sandbox.gateway.endpoint,
+					sendBody: true,
+					contentType: 'json',
+					specifyBody: 'keypair',
+					bodyParameters: {
+						parameters: [
+							{ name: 'prompt', value: "={{ $fromAI('prompt', 'What to ask for', 'string') }}" },
+						],
+					},
+					options,
+				},
+				{ credentials: { x402WalletApi: { id: '1', name: 'w' } } },
+			),
+		],
+		connections: <IConnections>{
+			...connectInLine('Start', 'Agent'),
+			'Paid API': { ai_tool: [[{ node: 'Agent', type: 'ai_tool', index: 0 }]] },
+		},
+	});
+	const answerOf = (result: Awaited<ReturnType<typeof runWorkflow>>) => {
+		const [call] = jsonOf(result.output('Agent'));
+		const answer = typeof call.answer === 'string' ? JSON.parse(call.answer) : call.answer;
+		return (answer as Array<Record<string, unknown>>)[0];
+	};
+
+	it('pays nothing when no list names the host, and says how to allow it', async () => {
+		const before = await transfers();
+		const answer = answerOf(await runWorkflow(toolFlow({}), { credentials: credentials(2) }));
+		expect(answer).toMatchObject({ rule: 'host', signed: false });
+		expect(String(answer.hint)).toMatch(/Allowed Hosts/);
+		expect(await transfers()).toBe(before);
+	});
+
+	it("pays a host on the node's Allowed Hosts, and answers compactly", async () => {
+		const before = await transfers();
+		const answer = answerOf(
+			await runWorkflow(toolFlow({ allowedHosts: '127.0.0.1' }), { credentials: credentials(2) }),
+		);
+		expect(Object.keys(answer).sort()).toEqual([
+			'body',
+			'costUsdc',
+			'next',
+			'settlement',
+			'statusCode',
+			'transaction',
+		]);
+		expect(answer).toMatchObject({ statusCode: 200, costUsdc: '0.0527', settlement: 'charged' });
+		expect(String(answer.body)).toContain('jobId');
+		expect(await transfers()).toBe(before + 1);
+	});
+
+	it('a money setting filled by the model is refused before anything is sent', async () => {
+		const answer = answerOf(
+			await runWorkflow(
+				toolFlow({
+					allowedHosts: '127.0.0.1',
+					maxPriceUsdc: "={{ $fromAI('max', 'max', 'number') }}",
+				}),
+				{ credentials: credentials(2) },
+			),
+		);
+		expect(String(answer.error)).toMatch(/Max Price per Request/);
+		expect(sandbox.gateway.counts.unpaid).toBe(0);
+	});
+});
