@@ -10,8 +10,8 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { base } from 'viem/chains';
 import type { LocalChain } from './chain';
 
-/** What the gateway needs of a facilitator. */
-export type Facilitator = Pick<x402Facilitator, 'verify' | 'settle'>;
+/** What the gateway needs of a facilitator (and an official resource server: getSupported). */
+export type Facilitator = Pick<x402Facilitator, 'verify' | 'settle' | 'getSupported'>;
 
 export function createFacilitator(chain: LocalChain): {
 	facilitator: Facilitator;

@@ -3,6 +3,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { startChain, type ChainOptions, type LocalChain } from './chain';
 import { createFacilitator } from './facilitator';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway';
+import { startOfficialServer, type OfficialServer } from './official';
 
 export interface Sandbox {
 	chain: LocalChain;
@@ -12,6 +13,8 @@ export interface Sandbox {
 	payers: Array<{ key: `0x${string}`; address: `0x${string}` }>;
 	/** A second gateway on the same chain (e.g. a v2 one). */
 	startGateway(options?: Omit<GatewayOptions, 'facilitator'>): Promise<Gateway>;
+	/** The official x402 v2 server (@x402/express) on the same chain and facilitator. */
+	startOfficialServer(payTo?: string): Promise<OfficialServer>;
 	close(): Promise<void>;
 }
 
@@ -27,13 +30,20 @@ export async function startSandbox(
 		return g;
 	};
 	const gateway = await more(options.gateway);
+	const servers: OfficialServer[] = [];
 	return {
 		chain,
 		gateway,
 		facilitatorAddress: address,
 		payers: chain.payerKeys.map((key) => ({ key, address: privateKeyToAccount(key).address })),
 		startGateway: more,
+		async startOfficialServer(payTo?: string) {
+			const server = await startOfficialServer(facilitator, payTo);
+			servers.push(server);
+			return server;
+		},
 		async close() {
+			for (const s of servers) await s.close();
 			for (const g of gateways) await g.close();
 			await chain.close();
 		},

@@ -251,3 +251,82 @@ describe('as an AI tool', () => {
 		expect(sandbox.gateway.counts.unpaid).toBe(0);
 	});
 });
+
+describe('against the official x402 v2 server (@x402/express), code no one here wrote', () => {
+	it('pays a GET and a POST with its body, once each, and reads the settlement it answers', async () => {
+		const official = await sandbox.startOfficialServer();
+		try {
+			const paidTo = async () =>
+				(await sandbox.chain.transfers(official.payTo.toLowerCase())).length;
+			const before = await paidTo();
+			const result = await runWorkflow(
+				requestFlow({
+					method: 'GET',
+					url: `${official.url}/report`,
+					options: { expectedPayTo: official.payTo, maxPriceUsdc: 0.05 },
+				}),
+				{ credentials: credentials(1) },
+			);
+			const [report] = jsonOf(result.output('Request'));
+			expect(report).toMatchObject({
+				statusCode: 200,
+				body: { report: 'the paid answer' },
+				payment: {
+					x402Version: 2,
+					amountUsdc: '0.01',
+					settlement: 'charged',
+					serverSettlement: 'success',
+					transactionOnChain: 'success',
+				},
+			});
+			const echo = await runWorkflow(
+				requestFlow({
+					method: 'POST',
+					url: `${official.url}/echo`,
+					sendBody: true,
+					contentType: 'json',
+					specifyBody: 'json',
+					jsonBody: '{"ask": "for this"}',
+				}),
+				{ credentials: credentials(1) },
+			);
+			const [echoed] = jsonOf(echo.output('Request'));
+			expect(echoed).toMatchObject({
+				body: { echo: { ask: 'for this' } },
+				payment: { amountUsdc: '0.02', settlement: 'charged' },
+			});
+			const free = await runWorkflow(requestFlow({ method: 'GET', url: `${official.url}/free` }), {
+				credentials: credentials(1),
+			});
+			expect(jsonOf(free.output('Request'))[0]).toMatchObject({
+				body: { free: true },
+				payment: null,
+			});
+			// A 402 offering MPP beside x402 is paid through its x402 offer; MPP alone is refused, named.
+			const both = await runWorkflow(
+				requestFlow({ method: 'GET', url: `${official.url}/mpp/report` }),
+				{ credentials: credentials(1) },
+			);
+			expect(jsonOf(both.output('Request'))[0]).toMatchObject({
+				body: { report: 'paid through x402' },
+				payment: { amountUsdc: '0.01', settlement: 'charged' },
+			});
+			const mppOnly = await runWorkflow(
+				requestFlow({ method: 'GET', url: `${official.url}/mpp-only` }, [{}], {
+					continueOnFail: true,
+				}),
+				{ credentials: credentials(1) },
+			);
+			expect(jsonOf(mppOnly.output('Request'))[0]).toMatchObject({
+				error: expect.stringMatching(
+					/offered only an MPP challenge \(WWW-Authenticate: Payment\), another protocol this package does not pay\. Nothing was signed or paid\.$/,
+				),
+				signed: false,
+			});
+			expect(await paidTo()).toBe(before + 3);
+			expectNoKey([result.run, echo.run, free.run, both.run], sandbox.payers[1].key);
+		} finally {
+			await official.close();
+		}
+	});
+});

@@ -90,6 +90,19 @@ describe('which offer is paid', () => {
 		expect((await choose(quote(req({ maxTimeoutSeconds: 600 })))).maxTimeoutSeconds).toBe(600);
 	});
 
+	it('with nothing payable, the refusal names every offer', async () => {
+		await expect(
+			choose(
+				quote(
+					req({ scheme: 'upto' }),
+					req({ network: 'base-sepolia', networkKey: 'base-sepolia' }),
+				),
+			),
+		).rejects.toThrow(
+			/"network" rule: the service wants payment on "base-sepolia", the credential pays on "base"; no offer is payable \(offered: upto on base, exact on base-sepolia\)\. Nothing was signed or paid\.$/,
+		);
+	});
+
 	it('the node cap and the credential cap both hold, each named', async () => {
 		await expect(
 			controls(priceCap(200_000n, 'Max Price per Image'), credentialCap()).choose(

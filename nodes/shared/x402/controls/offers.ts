@@ -100,16 +100,22 @@ export class Controls {
 	 */
 	async choose(quote: Quote): Promise<Choice> {
 		let furthest: Choice | undefined;
+		let anyPayable = false;
 		const payable = [...quote.accepts].sort((a, b) =>
 			a.amountAtomic === b.amountAtomic ? 0 : a.amountAtomic < b.amountAtomic ? -1 : 1,
 		);
 		for (const offer of payable) {
 			const protocol = unpayable(offer, this.network);
+			anyPayable ||= !protocol;
 			const choice = protocol ? { refusal: protocol, verdicts: [] } : await this.judgeAll(offer);
 			if (!choice.refusal) return choice;
 			if (!furthest || rank(choice.refusal) > rank(furthest.refusal)) furthest = choice;
 		}
-		return furthest ?? { refusal: nothingOffered(), verdicts: [] };
+		if (!furthest) return { refusal: nothingOffered(), verdicts: [] };
+		// Nothing this package can pay at all: the refusal names everything that was offered.
+		if (!anyPayable && quote.accepts.length > 1 && furthest.refusal)
+			furthest = { ...furthest, refusal: namingOffers(furthest.refusal, quote) };
+		return furthest;
 	}
 
 	/**
@@ -150,6 +156,17 @@ export class Controls {
 }
 
 const rank = (error?: PolicyError) => (error ? POLICY_RULES.indexOf(error.rule) : -1);
+
+function namingOffers(refusal: PolicyError, quote: Quote): PolicyError {
+	const offered = quote.accepts.map((o) => `${o.scheme} on ${o.network}`).join(', ');
+	const message = refusal.message.replace(/^Payment refused by the "[^"]+" rule: /, '');
+	return new PolicyError(
+		refusal.rule,
+		undefined,
+		`${message.replace(/\. Nothing was signed or paid\.$/, '')}; no offer is payable (offered: ${offered})`,
+		String(refusal.details.limit),
+	);
+}
 
 function nothingOffered(): PolicyError {
 	return new PolicyError('scheme', undefined, 'the service offered no way to pay', 'exact');

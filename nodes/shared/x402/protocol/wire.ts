@@ -71,8 +71,19 @@ export class QuoteError extends NotSignedError {
 	}
 }
 
+/**
+ * The error for a 402 with no x402 offer this package can read, naming what else it offered: an
+ * MPP challenge (`WWW-Authenticate: Payment …`) is another protocol, never paid here.
+ */
 function quoteError(problem: string, response: HttpResponse): QuoteError {
-	return new QuoteError(problem, response);
+	const challenge = header(response, 'www-authenticate');
+	const mpp = challenge && /^\s*payment\b/i.test(challenge);
+	return new QuoteError(
+		mpp
+			? `${problem}; it offered only an MPP challenge (WWW-Authenticate: Payment), another protocol this package does not pay`
+			: problem,
+		response,
+	);
 }
 
 function decodeBase64Json(value: string): unknown {

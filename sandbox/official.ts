@@ -1,0 +1,83 @@
+/**
+ * The official x402 v2 resource server (@x402/express's payment middleware over @x402/core's
+ * x402ResourceServer, @x402/evm's exact scheme) on loopback, settling through the sandbox's
+ * facilitator on the local chain: code no one here wrote, for X402 Request to pay. Development only.
+ *
+ *   GET  /report   0.01 USDC, JSON
+ *   POST /echo     0.02 USDC, echoes the JSON body it was paid for
+ *   GET  /free     no payment
+ *   GET  /mpp/report   0.01 USDC, its 402 carrying an MPP challenge too (WWW-Authenticate: Payment)
+ *   GET  /mpp-only     a 402 with an MPP challenge and no x402 offer
+ */
+import { x402ResourceServer, type FacilitatorClient } from '@x402/core/server';
+import { registerExactEvmScheme } from '@x402/evm/exact/server';
+import { paymentMiddleware } from '@x402/express';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import type { Facilitator } from './facilitator';
+
+export interface OfficialServer {
+	url: string;
+	payTo: string;
+	close(): Promise<void>;
+}
+
+export async function startOfficialServer(
+	facilitator: Facilitator,
+	payTo = '0x000000000000000000000000000000000000bEEF',
+): Promise<OfficialServer> {
+	const client: FacilitatorClient = {
+		verify: async (payload, requirements) => await facilitator.verify(payload, requirements),
+		settle: async (payload, requirements) => await facilitator.settle(payload, requirements),
+		getSupported: async () =>
+			(await facilitator.getSupported()) as Awaited<ReturnType<FacilitatorClient['getSupported']>>,
+	};
+	const server = registerExactEvmScheme(new x402ResourceServer(client));
+	const network = 'eip155:8453' as const;
+	const app = express();
+	app.use(express.json());
+	const challenge =
+		'Payment id="mpp-1", realm="sandbox", method="tempo", intent="charge", request="e30"';
+	app.use('/mpp', (_req, res, next) => {
+		res.setHeader('WWW-Authenticate', challenge);
+		next();
+	});
+	app.get('/mpp-only', (_req, res) => {
+		res.setHeader('WWW-Authenticate', challenge);
+		res.status(402).json({});
+	});
+	app.use(
+		paymentMiddleware(
+			{
+				'GET /report': {
+					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
+					description: 'A paid report',
+					mimeType: 'application/json',
+				},
+				'GET /mpp/report': {
+					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
+					description: 'A paid report, also offered through MPP',
+					mimeType: 'application/json',
+				},
+				'POST /echo': {
+					accepts: { scheme: 'exact', price: '$0.02', network, payTo },
+					description: 'Echoes what it was paid for',
+					mimeType: 'application/json',
+				},
+			},
+			server,
+		),
+	);
+	app.get('/report', (_req, res) => void res.json({ report: 'the paid answer' }));
+	app.get('/mpp/report', (_req, res) => void res.json({ report: 'paid through x402' }));
+	app.post('/echo', (req, res) => void res.json({ echo: req.body as unknown }));
+	app.get('/free', (_req, res) => void res.json({ free: true }));
+	const http = await new Promise<import('node:http').Server>((resolve) => {
+		const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+	});
+	return {
+		url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+		payTo,
+		close: async () => await new Promise<void>((resolve) => http.close(() => resolve())),
+	};
+}
