@@ -44,6 +44,11 @@ export interface Faults {
 	settleFails?: boolean;
 	/** Answer the paid retry with a fresh 402 without verifying or settling. */
 	refusePaid?: boolean;
+	/**
+	 * After settling and making the job, drop the connection without an answer, once: a lost answer.
+	 * The answer is kept by payment id (payment-identifier), as a server that supports it does.
+	 */
+	loseAnswerOnce?: boolean;
 	/** Jobs end in failure with this reason. */
 	jobFails?: string;
 	/** The status URL answers this HTTP status. */
@@ -77,6 +82,12 @@ export interface GatewayOptions {
 	facilitator: Facilitator;
 	/** x402 version the gateway speaks. */
 	version?: 1 | 2;
+	/**
+	 * v2: declare the payment-identifier extension (x402 specs/extensions/payment-identifier.md) and
+	 * keep answers by id: the same id with the identical payment gets the kept answer, without a
+	 * second settlement; with another payment, 409.
+	 */
+	paymentIdentifier?: { required: boolean };
 	price?: bigint;
 	payTo?: string;
 	/** Network written in the quote (v1 name). */
@@ -130,6 +141,8 @@ export interface Gateway {
 		unpaid: number;
 		paid: number;
 		settled: number;
+		/** Paid requests answered from the answers kept by payment id (no second settlement). */
+		replayed: number;
 		status: number;
 		result: number;
 		image: number;
@@ -154,7 +167,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	const jobs = new Map<string, JobRecord>();
 	/** Images already drawn, by job and format (a picture takes tens of milliseconds to draw). */
 	const rendered = new Map<string, Buffer>();
-	const counts = { generate: 0, unpaid: 0, paid: 0, settled: 0, status: 0, result: 0, image: 0 };
+	const counts = {
+		generate: 0,
+		unpaid: 0,
+		paid: 0,
+		settled: 0,
+		replayed: 0,
+		status: 0,
+		result: 0,
+		image: 0,
+	};
+	/** Answers kept by payment id (payment-identifier), with the payment header they were paid with. */
+	const answersById = new Map<
+		string,
+		{ header: string; body: unknown; headers?: Record<string, string> }
+	>();
 	const flight = { now: 0, max: 0 };
 	const paymentHeaders: string[] = [];
 	const polls = new Map<string, number>();
@@ -241,6 +268,29 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		return {
 			x402Version: 2 as const,
 			resource: { url: resource, description, mimeType: 'application/json' },
+			...(options.paymentIdentifier
+				? {
+						extensions: {
+							'payment-identifier': {
+								info: { required: options.paymentIdentifier.required },
+								schema: {
+									$schema: 'https://json-schema.org/draft/2020-12/schema',
+									type: 'object',
+									properties: {
+										required: { type: 'boolean' },
+										id: {
+											type: 'string',
+											minLength: 16,
+											maxLength: 128,
+											pattern: '^[a-zA-Z0-9_-]+$',
+										},
+									},
+									required: ['required'],
+								},
+							},
+						},
+					}
+				: {}),
 			accepts: [
 				{
 					...common,
@@ -464,6 +514,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		// Verify the payment against the real terms.
 		const payload = parseJson(Buffer.from(signature, 'base64').toString('utf8'));
 		if (!payload) return paymentRequired(res, 'invalid payment header');
+		const paymentId = paymentIdOf(payload);
+		if (options.paymentIdentifier?.required && !paymentId)
+			return paymentRequired(res, 'payment-identifier is required');
+		const kept = paymentId ? answersById.get(paymentId) : undefined;
+		if (kept) {
+			// The same id: the identical payment gets the kept answer, never a second settlement.
+			if (kept.header !== signature)
+				return send(res, 409, { error: 'payment id already used with another payment' });
+			counts.replayed++;
+			return send(res, 200, kept.body, kept.headers);
+		}
 		const reqs = requirements();
 		const requirement = reqs.accepts[0] as never;
 		const verified = await options.facilitator
@@ -531,6 +592,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			)
 				images[0].url = faults.syncImageUrl;
 			Object.assign(answer, { status: 'completed', images });
+		}
+		if (paymentId)
+			answersById.set(paymentId, {
+				header: signature,
+				body: answer,
+				headers: step.settlementHeader,
+			});
+		if (faults.loseAnswerOnce) {
+			faults.loseAnswerOnce = false;
+			return answered(res.socket?.destroy());
 		}
 		return send(res, 200, answer, step.settlementHeader);
 	};
@@ -666,6 +737,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			noticedAt.clear();
 			transientLeft.clear();
 			jobs.clear();
+			answersById.clear();
 			jobIndex = 0;
 		},
 		async close() {
@@ -674,4 +746,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			await new Promise<void>((resolve) => server.close(() => resolve()));
 		},
 	};
+}
+
+/** The payment id a v2 payment payload carries (payment-identifier), if any. */
+function paymentIdOf(payload: Record<string, unknown>): string | undefined {
+	const extensions = payload.extensions as Record<string, { info?: { id?: unknown } }> | undefined;
+	const id = extensions?.['payment-identifier']?.info?.id;
+	return typeof id === 'string' ? id : undefined;
 }

@@ -7,11 +7,18 @@
  *   POST /echo     0.02 USDC, echoes the JSON body it was paid for
  *   GET  /free     no payment
  *   GET  /mpp/report   0.01 USDC, its 402 carrying an MPP challenge too (WWW-Authenticate: Payment)
+ *   GET  /with-id      0.01 USDC, declaring the payment-identifier extension as required
  *   GET  /mpp-only     a 402 with an MPP challenge and no x402 offer
  */
 import { x402ResourceServer, type FacilitatorClient } from '@x402/core/server';
 import { registerExactEvmScheme } from '@x402/evm/exact/server';
 import { paymentMiddleware } from '@x402/express';
+import {
+	declarePaymentIdentifierExtension,
+	extractPaymentIdentifier,
+	PAYMENT_IDENTIFIER,
+	paymentIdentifierResourceServerExtension,
+} from '@x402/extensions/payment-identifier';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Facilitator } from './facilitator';
@@ -32,7 +39,9 @@ export async function startOfficialServer(
 		getSupported: async () =>
 			(await facilitator.getSupported()) as Awaited<ReturnType<FacilitatorClient['getSupported']>>,
 	};
-	const server = registerExactEvmScheme(new x402ResourceServer(client));
+	const server = registerExactEvmScheme(new x402ResourceServer(client)).registerExtension(
+		paymentIdentifierResourceServerExtension,
+	);
 	const network = 'eip155:8453' as const;
 	const app = express();
 	app.use(express.json());
@@ -54,6 +63,12 @@ export async function startOfficialServer(
 					description: 'A paid report',
 					mimeType: 'application/json',
 				},
+				'GET /with-id': {
+					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
+					description: 'A paid report that needs a payment id',
+					mimeType: 'application/json',
+					extensions: { [PAYMENT_IDENTIFIER]: declarePaymentIdentifierExtension(true) },
+				},
 				'GET /mpp/report': {
 					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
 					description: 'A paid report, also offered through MPP',
@@ -69,6 +84,12 @@ export async function startOfficialServer(
 		),
 	);
 	app.get('/report', (_req, res) => void res.json({ report: 'the paid answer' }));
+	app.get('/with-id', (req, res) => {
+		// What the official extension code reads from the payment this request was paid with.
+		const header = req.header('payment-signature') ?? '';
+		const payload = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as never;
+		res.json({ paymentId: extractPaymentIdentifier(payload) ?? null });
+	});
 	app.get('/mpp/report', (_req, res) => void res.json({ report: 'paid through x402' }));
 	app.post('/echo', (req, res) => void res.json({ echo: req.body as unknown }));
 	app.get('/free', (_req, res) => void res.json({ free: true }));

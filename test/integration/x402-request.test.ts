@@ -323,10 +323,72 @@ describe('against the official x402 v2 server (@x402/express), code no one here 
 				),
 				signed: false,
 			});
-			expect(await paidTo()).toBe(before + 3);
+			// payment-identifier declared as required by the official server: paid, the id read by its code.
+			const withId = await runWorkflow(
+				requestFlow({ method: 'GET', url: `${official.url}/with-id` }),
+				{ credentials: credentials(1) },
+			);
+			const [identified] = jsonOf(withId.output('Request'));
+			expect(identified.payment).toMatchObject({ settlement: 'charged' });
+			expect((identified.body as { paymentId: string }).paymentId).toMatch(/^pay_[0-9a-f]{32}$/);
+			expect(await paidTo()).toBe(before + 4);
 			expectNoKey([result.run, echo.run, free.run, both.run], sandbox.payers[1].key);
 		} finally {
 			await official.close();
 		}
+	});
+});
+
+describe('payment-identifier: a lost answer is asked for again with the identical payment, never a new one', () => {
+	it('the answer lost after settling comes back from the server that keeps it by id: one payment, one transfer', async () => {
+		const gateway = await sandbox.startGateway({
+			version: 2,
+			paymentIdentifier: { required: true },
+		});
+		gateway.faults.loseAnswerOnce = true;
+		const before = await transfers();
+		const result = await runWorkflow(
+			requestFlow({
+				method: 'POST',
+				url: gateway.endpoint,
+				sendBody: true,
+				contentType: 'json',
+				specifyBody: 'json',
+				jsonBody: '{"prompt": "lost and found"}',
+			}),
+			{ credentials: credentials(0) },
+		);
+		expect(result.error?.message ?? 'success').toBe('success');
+		const [item] = jsonOf(result.output('Request'));
+		expect((item.body as Record<string, unknown>).jobId).toEqual(expect.any(String));
+		expect(item.payment).toMatchObject({ x402Version: 2, settlement: 'charged' });
+		// The same header twice, byte for byte; settled once; the second answer was the kept one.
+		expect(gateway.paymentHeaders).toHaveLength(2);
+		expect(gateway.paymentHeaders[1]).toBe(gateway.paymentHeaders[0]);
+		expect(gateway.counts).toMatchObject({ settled: 1, replayed: 1 });
+		expect(await transfers()).toBe(before + 1);
+	});
+
+	it('without the extension declared, a lost answer is not sent again: the item says what the chain says', async () => {
+		const gateway = await sandbox.startGateway({ version: 2 });
+		gateway.faults.loseAnswerOnce = true;
+		const result = await runWorkflow(
+			requestFlow(
+				{
+					method: 'POST',
+					url: gateway.endpoint,
+					sendBody: true,
+					contentType: 'json',
+					specifyBody: 'json',
+					jsonBody: '{"prompt": "lost for good"}',
+				},
+				[{}],
+				{ continueOnFail: true },
+			),
+			{ credentials: credentials(0) },
+		);
+		const [item] = jsonOf(result.output('Request'));
+		expect(item).toMatchObject({ errorKind: 'payment', settlement: 'charged', signed: true });
+		expect(gateway.paymentHeaders).toHaveLength(1);
 	});
 });

@@ -4,8 +4,16 @@
  * settlement claim. (The same bytes as the official client: test/integration/x402-oracle.test.ts.)
  */
 import {
+	declarePaymentIdentifierExtension,
+	extractPaymentIdentifier,
+	isValidPaymentId,
+	validatePaymentIdentifier,
+} from '@x402/extensions/payment-identifier';
+import {
 	QuoteError,
 	paymentHeaders,
+	paymentIdIn,
+	paymentPayload,
 	parseQuote,
 	parseSettlementClaim,
 } from '../../nodes/shared/x402/protocol/wire';
@@ -121,4 +129,77 @@ it("reads the server's settlement claim from either header, and nothing from a g
 		}),
 	).toBeUndefined();
 	expect(parseSettlementClaim({ status: 200, headers: {}, body: {}, url: URL_ })).toBeUndefined();
+});
+
+describe('payment-identifier (x402 v2 extension), checked with the official @x402/extensions code', () => {
+	const v2 = (extensions: Record<string, unknown>) =>
+		parseQuote(
+			answer(
+				{},
+				{
+					'payment-required': b64({
+						x402Version: 2,
+						resource: { url: URL_ },
+						accepts: [
+							{
+								scheme: 'exact',
+								network: 'eip155:8453',
+								amount: '52700',
+								payTo: requirement.payTo,
+								maxTimeoutSeconds: 300,
+								asset: requirement.asset,
+								extra: requirement.extra,
+							},
+						],
+						extensions,
+					}),
+				},
+			),
+			URL_,
+		);
+	const authorization = (nonce: string) => ({
+		from: '0x52908400098527886E0F7030069857D2E4169EE7',
+		to: requirement.payTo,
+		value: '52700',
+		validAfter: '0',
+		validBefore: '1',
+		nonce,
+	});
+	const NONCE = `0x${'ab'.repeat(32)}`;
+
+	it.each([true, false])(
+		'echoes the declaration (required: %s) with an id of the call: the same in every try, valid for the official server',
+		(required) => {
+			const declared = { 'payment-identifier': declarePaymentIdentifierExtension(required) };
+			const quote = v2(declared);
+			const pay = (nonce: string) =>
+				paymentPayload(quote, quote.accepts[0].raw, authorization(nonce) as never, '0x00');
+			const payload = pay(NONCE);
+			const echoed = (payload.extensions as Record<string, { info: Record<string, unknown> }>)[
+				'payment-identifier'
+			];
+			expect(echoed.info.required).toBe(required);
+			expect(echoed).toMatchObject({ schema: declared['payment-identifier'].schema });
+			const id = paymentIdIn(payload);
+			expect(id).toMatch(/^[A-Za-z0-9_-]{16,128}$/);
+			expect(isValidPaymentId(id as string)).toBe(true);
+			expect(validatePaymentIdentifier(echoed)).toMatchObject({ valid: true });
+			expect(extractPaymentIdentifier(payload as never)).toBe(id);
+			// Every try of one call signs its nonce: the same id. Another call: another id.
+			expect(paymentIdIn(pay(NONCE))).toBe(id);
+			expect(paymentIdIn(pay(`0x${'cd'.repeat(32)}`))).not.toBe(id);
+		},
+	);
+
+	it('adds no id where the server declared none, and echoes other extensions unchanged', () => {
+		const quote = v2({ bazaar: { info: { input: { type: 'http' } } } });
+		const payload = paymentPayload(
+			quote,
+			quote.accepts[0].raw,
+			authorization(NONCE) as never,
+			'0x00',
+		);
+		expect(paymentIdIn(payload)).toBeUndefined();
+		expect(payload.extensions).toEqual({ bazaar: { info: { input: { type: 'http' } } } });
+	});
 });

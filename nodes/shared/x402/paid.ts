@@ -4,7 +4,7 @@
  * (the bounded HTTP refuses redirects), never sent again.
  */
 
-import { resultOf } from '../errors';
+import { resultOf, type Result } from '../errors';
 import type { HttpFn, HttpMethod, HttpResponse } from '../http';
 import type { HostRule } from '../urls';
 import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
@@ -138,16 +138,24 @@ async function sendOnce(
 	reused: boolean,
 	deps: PaidDeps,
 ): Promise<PaidAnswer> {
-	const sent = await resultOf(
-		deps.http({
-			method: request.method ?? 'POST',
-			url: request.url,
-			headers: { ...(request.headers ?? {}), ...signed.headers },
-			body: request.body,
-			timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
-			...(request.raw ? { raw: true, maxBytes: request.raw.maxBytes } : {}),
-		}),
-	);
+	const send = async () =>
+		await resultOf(
+			deps.http({
+				method: request.method ?? 'POST',
+				url: request.url,
+				headers: { ...(request.headers ?? {}), ...signed.headers },
+				body: request.body,
+				timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
+				...(request.raw ? { raw: true, maxBytes: request.raw.maxBytes } : {}),
+			}),
+		);
+	let sent = await send();
+	if (signed.paymentId && answerLost(sent)) {
+		// The server keeps answers by payment id (it declared payment-identifier): the byte-identical
+		// payment header, once more, asks for the original answer. Never a new signature; whether it
+		// paid is read from the chain (the receipt), never inferred from a status.
+		sent = await send();
+	}
 	if (!sent.ok) throw await deps.afterSigning(`The paid request failed: ${messageOf(sent.error)}`);
 	const response = sent.value;
 	if (response.status === 402) {
@@ -191,6 +199,12 @@ async function answerWithReceipt(
 	}
 	const receipt = await buildReceipt(response, signed.attempt, deps.charges, deps.wallet, reused);
 	return { status: response.status, headers: response.headers, body: response.body, receipt };
+}
+
+/** An answer lost after the paid request was sent: no answer, or a 5xx without a settlement. */
+function answerLost(sent: Result<HttpResponse>): boolean {
+	if (!sent.ok) return true;
+	return sent.value.status >= 500 && !parseSettlementClaim(sent.value);
 }
 
 /**

@@ -10,13 +10,21 @@ import { buildAuthorization, typedDataFor } from './protocol/exact';
 import { formatUsdc } from './protocol/money';
 import type { PaymentAttempt } from './protocol/payment';
 import { PolicyError } from './controls';
-import { paymentHeaders, paymentPayload, type Quote, type Requirement } from './protocol/wire';
+import {
+	paymentHeaders,
+	paymentIdIn,
+	paymentPayload,
+	type Quote,
+	type Requirement,
+} from './protocol/wire';
 import type { LocalAccount } from './vendor/signing';
 import type { Wallet } from './wallet/credential';
 
 export interface SignedPayment {
 	headers: Record<string, string>;
 	attempt: PaymentAttempt;
+	/** The payment id it carries when the server declared payment-identifier (v2). */
+	paymentId?: string;
 }
 
 type SigningModule = typeof import('./vendor/signing');
@@ -94,8 +102,11 @@ export class Signer {
 			nonce,
 		});
 		const signature = await this.account.signTypedData(typedDataFor(wallet.network, authorization));
+		const payload = paymentPayload(quote, accepted, authorization, signature);
+		const paymentId = paymentIdIn(payload);
 		return {
-			headers: paymentHeaders(paymentPayload(quote, accepted, authorization, signature)),
+			headers: paymentHeaders(payload),
+			...(paymentId ? { paymentId } : {}),
 			attempt: {
 				payer: this.account.address,
 				payTo: requirement.payTo,
