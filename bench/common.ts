@@ -8,6 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import ts from 'typescript';
+import { x402Client } from '@x402/core/client';
+import { registerExactEvmScheme } from '@x402/evm/exact/client';
+import { wrapFetchWithPayment } from '@x402/fetch';
+import { privateKeyToAccount } from 'viem/accounts';
 import { type Sandbox } from '../sandbox';
 import { readBody } from '../sandbox/body';
 import { connectInLine, GENERATE_TYPE, ITEMS_TYPE, node, TRIGGER_TYPE } from '../harness/engine';
@@ -203,4 +207,32 @@ export function fakeJobs(sandbox: Sandbox, durations: number[]) {
 			timestamp: new Date(now).toISOString(),
 		};
 	});
+}
+
+/**
+ * Paid requests through the official fetch client (one unpaid request and one signature each),
+ * `poolSize` at a time (all at once by default).
+ */
+export function officialPool(key: `0x${string}`) {
+	const client = new x402Client();
+	registerExactEvmScheme(client, { signer: privateKeyToAccount(key) });
+	const pay = wrapFetchWithPayment(fetch, client);
+	const one = async (endpoint: string, i: number) => {
+		const response = await pay(endpoint, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ prompt: `official ${i}`, num_images: 1 }),
+		});
+		const body = (await response.json()) as { jobId?: string };
+		if (response.status !== 200 || !body.jobId)
+			throw new Error(`official client: HTTP ${response.status}`);
+	};
+	return async (endpoint: string, count: number, poolSize = count) => {
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: Math.min(poolSize, count) }, async () => {
+				while (next < count) await one(endpoint, next++);
+			}),
+		);
+	};
 }

@@ -7,13 +7,9 @@
  *     client (@x402/fetch with @x402/evm's exact scheme), which reads no chain and reuses no quote,
  *     gateway and RPC 200 ms away for both, alternated.
  */
-import { x402Client } from '@x402/core/client';
-import { registerExactEvmScheme } from '@x402/evm/exact/client';
-import { wrapFetchWithPayment } from '@x402/fetch';
-import { privateKeyToAccount } from 'viem/accounts';
 import { distClasses, runWorkflow } from '../harness/engine';
 import { walletData, type Sandbox } from '../sandbox';
-import { generateWorkflow, log, rows, RUNS, slowRpc } from './common';
+import { generateWorkflow, log, officialPool, rows, RUNS, slowRpc } from './common';
 
 export async function rpcDistance(sandbox: Sandbox) {
 	log('batch of 50 with the RPC 200 ms away / on loopback; concurrency 50 / official client pool');
@@ -97,27 +93,4 @@ export async function rpcDistance(sandbox: Sandbox) {
 		unit: '×',
 		target: { op: '<=', value: 1.0 },
 	});
-}
-
-/** 50 paid requests, all at once, through the official fetch client (one signature each). */
-function officialPool(key: `0x${string}`) {
-	const client = new x402Client();
-	registerExactEvmScheme(client, { signer: privateKeyToAccount(key) });
-	const pay = wrapFetchWithPayment(fetch, client);
-	return async (endpoint: string, count: number) => {
-		let next = 0;
-		await Promise.all(
-			Array.from({ length: count }, async () => {
-				const i = next++;
-				const response = await pay(endpoint, {
-					method: 'POST',
-					headers: { 'content-type': 'application/json' },
-					body: JSON.stringify({ prompt: `official ${i}`, num_images: 1 }),
-				});
-				const body = (await response.json()) as { jobId?: string };
-				if (response.status !== 200 || !body.jobId)
-					throw new Error(`official client: HTTP ${response.status}`);
-			}),
-		);
-	};
 }

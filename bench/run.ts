@@ -27,6 +27,7 @@ import { startup, footprint } from './startup';
 import { batch } from './batch';
 import { dailyLimit } from './dailyLimit';
 import { floor } from './floor';
+import { request } from './request';
 import { rpcDistance } from './rpcDistance';
 import { toolCall } from './toolCall';
 import { waiting } from './waiting';
@@ -56,6 +57,7 @@ async function main() {
 		if (only('batch')) await batch(sandbox);
 		if (only('floor')) await floor(sandbox);
 		if (only('rpcDistance')) await rpcDistance(sandbox);
+		if (only('request')) await request(sandbox);
 		if (only('toolCall')) await toolCall(sandbox);
 		if (only('dailyLimit')) await dailyLimit(sandbox);
 		if (only('waiting')) await waiting(sandbox);
