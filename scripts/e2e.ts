@@ -299,6 +299,63 @@ async function regular(
 			);
 		}
 
+		// X402 Request buys from the official x402 v2 server (@x402/express), as examples/x402-request.json
+		// shows, pointed at it; run before the daily spend report, which then counts its payment too.
+		{
+			const official = await sandbox.startOfficialServer();
+			try {
+				const json = JSON.parse(
+					readFileSync(path.join(ROOT, 'examples', 'x402-request.json'), 'utf8'),
+				) as {
+					id?: string;
+					active?: boolean;
+					nodes: Array<{ type: string; parameters: Record<string, unknown> }>;
+				};
+				json.id = 'NanoBananaE2E006';
+				json.active = false;
+				for (const n of json.nodes)
+					if (n.type.endsWith('.x402Request'))
+						n.parameters = {
+							...n.parameters,
+							url: `${official.url}/report`,
+							options: { maxPriceUsdc: 0.05, allowedHosts: '127.0.0.1' },
+						};
+				const file = path.join(home, 'x402-request.json');
+				writeFileSync(file, JSON.stringify(json));
+				const imported = await n8n(['import:workflow', `--input=${file}`]);
+				const before = (await sandbox.chain.transfers(official.payTo.toLowerCase())).length;
+				const result = await n8n(['execute', '--id=NanoBananaE2E006', '--rawOutput']);
+				const start = result.stdout.search(/^\{$/m);
+				let item: Record<string, unknown> | undefined;
+				try {
+					const data = JSON.parse(result.stdout.slice(start)) as {
+						data: { resultData: { runData: RunData } };
+					};
+					item = data.data.resultData.runData['X402 Request']?.[0]?.data?.main?.[0]?.[0]?.json;
+				} catch {
+					item = undefined;
+				}
+				const paid = (await sandbox.chain.transfers(official.payTo.toLowerCase())).length - before;
+				const payment = item?.payment as Record<string, unknown> | undefined;
+				check(
+					`examples/x402-request.json: X402 Request buys from the official x402 v2 server (settlement ${String(payment?.settlement)}, ${paid} transfer)`,
+					imported.code === 0 &&
+						result.code === 0 &&
+						item?.statusCode === 200 &&
+						(item?.body as Record<string, unknown> | undefined)?.report === 'the paid answer' &&
+						payment?.settlement === 'charged' &&
+						payment?.x402Version === 2 &&
+						paid === 1 &&
+						!`${result.stdout}${result.stderr}`
+							.toLowerCase()
+							.includes(sandbox.payers[0].key.slice(2).toLowerCase()),
+					{ item, stderr: result.stderr.slice(-800) },
+				);
+			} finally {
+				await official.close();
+			}
+		}
+
 		// The daily spend report (X402 Wallet → Get Payments → Report), run after the paying examples.
 		{
 			const json = JSON.parse(
