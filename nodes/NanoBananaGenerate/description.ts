@@ -1,5 +1,14 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { allowedHostsOption, binaryFieldProperty, concurrencyOption } from '../shared/descriptions';
+import {
+	allowedHostsOption,
+	binaryFieldProperty,
+	budgetOption,
+	concurrencyOption,
+	expectedRecipientOption,
+	idempotencyKeyOption,
+	maxPriceOption,
+	requestTimeoutOption,
+} from '../shared/descriptions';
 import {
 	ASPECT_RATIOS,
 	DOPAMINT_ENDPOINT,
@@ -89,15 +98,7 @@ export const generateProperties: INodeProperties[] = [
 				'Allowed Image Hosts',
 			),
 			binaryFieldProperty('Sync Mode only: the binary field the image is written to'),
-			{
-				displayName: 'Budget per Execution (USDC)',
-				name: 'budgetUsdc',
-				type: 'number',
-				default: 1,
-				typeOptions: { minValue: 0, numberStepSize: 0.01 },
-				description:
-					'Most this node may spend in one execution, over all items and every run of the node (loops included). Items past it fail without paying. Read from the first item.',
-			},
+			budgetOption,
 			concurrencyOption('items are paid and submitted', 10, 50),
 			{
 				displayName: 'Dry Run',
@@ -115,41 +116,10 @@ export const generateProperties: INodeProperties[] = [
 				description:
 					"The x402 image endpoint. Change it only for a compatible gateway or the package's local sandbox.",
 			},
-			{
-				displayName: 'Expected Recipient',
-				name: 'expectedPayTo',
-				type: 'string',
-				default: '',
-				placeholder: DOPAMINT_PAY_TO,
-				description:
-					'Pin the address that may receive the money: quotes paying anyone else are refused',
-			},
-			{
-				displayName: 'Idempotency Key',
-				name: 'idempotencyKey',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. {{ $json.rowId }}',
-				description:
-					'Names the item so that it is never paid twice, across executions, retries, restarts and workers: a second call with the same key (in this node of this workflow) is not paid but reported "already paid" with the earlier transaction. Use a row ID, an RSS guid, a webhook request ID. The chain enforces it.',
-			},
-			{
-				displayName: 'Max Price per Image (USDC)',
-				name: 'maxPriceUsdc',
-				type: 'number',
-				default: 0.06,
-				typeOptions: { minValue: 0, numberStepSize: 0.01 },
-				description:
-					"Refuse to pay more than this for one image. The credential's Max Payment per Request caps it too.",
-			},
-			{
-				displayName: 'Request Timeout (Seconds)',
-				name: 'requestTimeoutSeconds',
-				type: 'number',
-				default: 120,
-				typeOptions: { minValue: 1, maxValue: 900 },
-				description: 'How long to wait for the service to answer one request',
-			},
+			expectedRecipientOption(DOPAMINT_PAY_TO),
+			idempotencyKeyOption,
+			maxPriceOption('image', 0.06),
+			requestTimeoutOption('How long to wait for the service to answer one request'),
 		],
 	},
 ];

@@ -5,7 +5,16 @@
  */
 
 import type { INodeProperties } from 'n8n-workflow';
-import { binaryFieldProperty, concurrencyOption, HOST_RULES } from '../shared/descriptions';
+import {
+	binaryFieldProperty,
+	budgetOption,
+	concurrencyOption,
+	expectedRecipientOption,
+	HOST_RULES,
+	idempotencyKeyOption,
+	maxPriceOption,
+	requestTimeoutOption,
+} from '../shared/descriptions';
 
 const nameValue = (what: string): INodeProperties['options'] => [
 	{
@@ -194,51 +203,12 @@ export const requestProperties: INodeProperties[] = [
 				description: `Hosts a paid request may go to (narrowing the credential's Allowed Hosts for Payments), ${HOST_RULES}. As an AI tool, this node pays only hosts listed here or in the credential.`,
 			},
 			binaryFieldProperty('Where a file answer goes'),
-			{
-				displayName: 'Budget per Execution (USDC)',
-				name: 'budgetUsdc',
-				type: 'number',
-				default: 1,
-				typeOptions: { minValue: 0, numberStepSize: 0.01 },
-				description:
-					'Most this node may spend in one execution, over all items and every run of the node (loops included). Items past it fail without paying. Read from the first item.',
-			},
+			budgetOption,
 			concurrencyOption('requests are sent', 10, 50),
-			{
-				displayName: 'Expected Recipient',
-				name: 'expectedPayTo',
-				type: 'string',
-				default: '',
-				placeholder: '0x…',
-				description:
-					'Pin the address that may receive the money: offers paying anyone else are refused',
-			},
-			{
-				displayName: 'Idempotency Key',
-				name: 'idempotencyKey',
-				type: 'string',
-				default: '',
-				placeholder: 'e.g. {{ $json.rowId }}',
-				description:
-					'Names the item so that it is never paid twice, across executions, retries, restarts and workers: a second call with the same key (in this node of this workflow) is not paid but reported "already paid". The chain enforces it.',
-			},
-			{
-				displayName: 'Max Price per Request (USDC)',
-				name: 'maxPriceUsdc',
-				type: 'number',
-				default: 0.1,
-				typeOptions: { minValue: 0, numberStepSize: 0.01 },
-				description:
-					"Refuse to pay more than this for one request. The credential's Max Payment per Request caps it too.",
-			},
-			{
-				displayName: 'Request Timeout (Seconds)',
-				name: 'requestTimeoutSeconds',
-				type: 'number',
-				default: 120,
-				typeOptions: { minValue: 1, maxValue: 900 },
-				description: 'How long to wait for each request (unpaid and paid), body included',
-			},
+			expectedRecipientOption('0x…'),
+			idempotencyKeyOption,
+			maxPriceOption('request', 0.1),
+			requestTimeoutOption('How long to wait for each request (unpaid and paid), body included'),
 			{
 				displayName: 'Response Format',
 				name: 'responseFormat',

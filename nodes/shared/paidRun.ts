@@ -4,7 +4,7 @@
  * each item is), created per execution and never global.
  */
 
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { InputError } from './errors';
 import type { HttpFn } from './http';
 import { n8nHttp } from './transports';
@@ -155,4 +155,18 @@ function runIndexOf(context: IExecuteFunctions): number {
 	} catch {
 		return 0;
 	}
+}
+
+/**
+ * One item's paid call, once: a second item of the same call in this run, or the call Retry On Fail
+ * runs again, gets the first one's outputs back (`fromEarlierTry`), never a second payment.
+ */
+export async function payOnce(
+	run: PaidRun,
+	call: PaymentCall,
+	work: () => Promise<INodeExecutionData[]>,
+): Promise<INodeExecutionData[]> {
+	return await run.session.once.once(call, work, (outputs) =>
+		outputs.map((json) => ({ json: { ...(json as IDataObject), fromEarlierTry: true } })),
+	);
 }

@@ -12,11 +12,11 @@ import {
 import {
 	QuoteError,
 	paymentHeaders,
-	paymentIdIn,
 	paymentPayload,
 	parseQuote,
 	parseSettlementClaim,
 } from '../../nodes/shared/x402/protocol/wire';
+import { paymentIdIn } from '../../nodes/shared/x402/protocol/extensions';
 import type { HttpResponse } from '../../nodes/shared/http';
 
 const URL_ = 'https://x402.dopamint.ai/api/ai/generations/images/nano-banana';

@@ -10,12 +10,10 @@ import {
 	DOPAMINT_ENDPOINT,
 	type GenerateBody,
 } from '../../shared/dopamint';
-import { InputError } from '../../shared/errors';
-import { REQUEST_TIMEOUT_MS } from '../../shared/limits';
+import { readPaymentLimits, readTimeoutMs } from '../../shared/paidItem';
 import { readIdempotencyKey } from '../../shared/paymentKeys';
 import { checkUrl, originRule, parseHostList, type HostRule } from '../../shared/urls';
-import { binaryField, numberWithin } from '../../shared/validate';
-import { formatUsdc, parseUsdc } from '../../shared/x402/protocol/money';
+import { binaryField } from '../../shared/validate';
 import type { PaymentLimits } from '../../shared/x402/session';
 import type { Wallet } from '../../shared/x402/wallet/credential';
 
@@ -62,44 +60,13 @@ export function readItem(
 		...defaultHosts(),
 		...parseHostList(options.allowedHosts),
 	];
-	const limits: PaymentLimits = {};
-	if (options.maxPriceUsdc !== undefined) {
-		const max = parseUsdc(options.maxPriceUsdc as number);
-		if (max === undefined || max <= 0n)
-			throw new InputError('Max Price per Image (USDC)', 'must be a number above 0', 'E.g. 0.06.');
-		if (wallet && max > wallet.capAtomic) {
-			throw new InputError(
-				'Max Price per Image (USDC)',
-				`${formatUsdc(max)} is above the credential's Max Payment per Request of ${formatUsdc(wallet.capAtomic)}`,
-				'Lower it, or raise the cap in the x402 Wallet credential.',
-			);
-		}
-		limits.maxAtomic = max;
-		limits.maxLabel = 'Max Price per Image';
-	}
-	if (typeof options.expectedPayTo === 'string' && options.expectedPayTo.trim()) {
-		const payTo = options.expectedPayTo.trim();
-		if (!/^0x[0-9a-fA-F]{40}$/.test(payTo))
-			throw new InputError(
-				'Expected Recipient',
-				`"${payTo.slice(0, 60)}" is not an address`,
-				'Use a 0x address of 40 hex characters, or leave it empty.',
-			);
-		limits.payTo = payTo;
-	}
-	const timeoutSeconds = numberWithin(
-		options.requestTimeoutSeconds,
-		'Request Timeout (Seconds)',
-		REQUEST_TIMEOUT_MS / 1000,
-		1,
-		900,
-	);
+	const limits = readPaymentLimits(options, wallet, 'Max Price per Image');
 	return {
 		body,
 		endpoint,
 		imageHosts,
 		limits,
-		timeoutMs: timeoutSeconds * 1000,
+		timeoutMs: readTimeoutMs(options),
 		dryRun: options.dryRun === true,
 		binaryField: binaryField(options.binaryPropertyName),
 		idempotencyKey: readIdempotencyKey(options),

@@ -7,12 +7,12 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { InputError } from '../../shared/errors';
 import type { HttpMethod } from '../../shared/http';
-import { MAX_IMAGE_BYTES, REQUEST_TIMEOUT_MS } from '../../shared/limits';
+import { MAX_IMAGE_BYTES } from '../../shared/limits';
+import { readPaymentLimits, readTimeoutMs } from '../../shared/paidItem';
 import { readIdempotencyKey } from '../../shared/paymentKeys';
 import { checkUrl, parseHostList, type HostRule } from '../../shared/urls';
-import { binaryField, numberWithin, oneOf } from '../../shared/validate';
-import { formatUsdc, parseUsdc } from '../../shared/x402/protocol/money';
-import type { PaidRequest, PaymentLimits } from '../../shared/x402/session';
+import { binaryField, oneOf } from '../../shared/validate';
+import type { PaidRequest } from '../../shared/x402/session';
 import type { Wallet } from '../../shared/x402/wallet/credential';
 
 export type ResponseFormat = 'autodetect' | 'file' | 'json' | 'text';
@@ -125,40 +125,7 @@ export function readRequest(
 		}
 	}
 	const options = param('options', {}) as IDataObject;
-	const limits: PaymentLimits = { maxLabel: 'Max Price per Request' };
-	if (options.maxPriceUsdc !== undefined) {
-		const max = parseUsdc(options.maxPriceUsdc as number);
-		if (max === undefined || max <= 0n)
-			throw new InputError(
-				'Max Price per Request (USDC)',
-				'must be a number above 0',
-				'E.g. 0.05.',
-			);
-		if (wallet && max > wallet.capAtomic)
-			throw new InputError(
-				'Max Price per Request (USDC)',
-				`${formatUsdc(max)} is above the credential's Max Payment per Request of ${formatUsdc(wallet.capAtomic)}`,
-				'Lower it, or raise the cap in the x402 Wallet credential.',
-			);
-		limits.maxAtomic = max;
-	}
-	if (typeof options.expectedPayTo === 'string' && options.expectedPayTo.trim()) {
-		const payTo = options.expectedPayTo.trim();
-		if (!/^0x[0-9a-fA-F]{40}$/.test(payTo))
-			throw new InputError(
-				'Expected Recipient',
-				`"${payTo.slice(0, 60)}" is not an address`,
-				'Use a 0x address of 40 hex characters, or leave it empty.',
-			);
-		limits.payTo = payTo;
-	}
-	const timeoutSeconds = numberWithin(
-		options.requestTimeoutSeconds,
-		'Request Timeout (Seconds)',
-		REQUEST_TIMEOUT_MS / 1000,
-		1,
-		900,
-	);
+	const limits = readPaymentLimits(options, wallet, 'Max Price per Request');
 	const hosts = parseHostList(options.allowedHosts);
 	if (hosts.length) limits.hosts = hosts;
 	return {
@@ -167,7 +134,7 @@ export function readRequest(
 			url: url.href,
 			headers,
 			...(body !== undefined ? { body } : {}),
-			timeoutMs: timeoutSeconds * 1000,
+			timeoutMs: readTimeoutMs(options),
 			limits,
 			raw: { maxBytes: MAX_IMAGE_BYTES },
 		},

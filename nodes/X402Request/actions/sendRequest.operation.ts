@@ -6,7 +6,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { excerptOf } from '../../shared/http';
 import type { Slot } from '../../shared/items';
-import type { PaidRun } from '../../shared/paidRun';
+import { payOnce, type PaidRun } from '../../shared/paidRun';
 import type { PaymentCall } from '../../shared/x402/once';
 import { attemptOf, type Receipt } from '../../shared/x402/receipt';
 import type { PaidAnswer } from '../../shared/x402/session';
@@ -23,12 +23,7 @@ export async function execute(
 	const call = run.calls.callFor(itemIndex, item.idempotencyKey);
 	// Two items of one call in this run, or a call Retry On Fail runs again: paid once, the others
 	// answered from the first.
-	return await run.session.once.once(
-		call,
-		async () => await sendAndShape(context, run, item, call, slot),
-		(outputs) =>
-			outputs.map((json) => ({ json: { ...(json as IDataObject), fromEarlierTry: true } })),
-	);
+	return await payOnce(run, call, async () => await sendAndShape(context, run, item, call, slot));
 }
 
 async function sendAndShape(

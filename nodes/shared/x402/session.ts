@@ -32,14 +32,8 @@ import { requestControls } from './controls/request';
 import type { LimitFacts } from './controls/dailyLimit';
 import { record, type PaymentJournal } from './journal';
 import { PaidOnce, type PaymentCall } from './once';
-import {
-	afterSigning,
-	missingAttempt,
-	sendPaid,
-	type PaidAnswer,
-	type PaidRequest,
-	type PaymentSessionOptions,
-} from './paid';
+import { afterSigning, missingAttempt, sendPaid } from './paid';
+import type { PaidAnswer, PaidRequest, PaymentSessionOptions } from './request';
 import type { PaymentAttempt, PaymentError } from './protocol/payment';
 import type { Quote } from './protocol/wire';
 import { QuoteCache, unpaidRequest, type QuoteOutcome } from './unpaid';
@@ -47,7 +41,7 @@ import { Signer } from './signer';
 import type { Wallet } from './wallet/credential';
 import { walletFacts, type WalletFacts } from './wallet/facts';
 
-export type { PaidAnswer, PaidRequest, PaymentLimits, PaymentSessionOptions } from './paid';
+export type { PaidAnswer, PaidRequest, PaymentLimits, PaymentSessionOptions } from './request';
 
 export class PaymentSession {
 	readonly budget: Budget;

@@ -10,13 +10,8 @@ import { buildAuthorization, typedDataFor } from './protocol/exact';
 import { formatUsdc } from './protocol/money';
 import type { PaymentAttempt } from './protocol/payment';
 import { PolicyError } from './controls';
-import {
-	paymentHeaders,
-	paymentIdIn,
-	paymentPayload,
-	type Quote,
-	type Requirement,
-} from './protocol/wire';
+import { paymentIdIn } from './protocol/extensions';
+import { paymentHeaders, paymentPayload, type Quote, type Requirement } from './protocol/wire';
 import type { LocalAccount } from './vendor/signing';
 import type { Wallet } from './wallet/credential';
 

@@ -8,7 +8,7 @@ import { resultOf } from '../errors';
 import type { HttpFn, HttpResponse } from '../http';
 import { QUOTE_REUSE_MS, REQUEST_TIMEOUT_MS } from '../limits';
 import { redactUrl } from '../urls';
-import type { PaidRequest } from './paid';
+import type { PaidRequest } from './request';
 import { gatewayError, GatewayError } from './protocol/answers';
 import { parseQuote, type Quote } from './protocol/wire';
 

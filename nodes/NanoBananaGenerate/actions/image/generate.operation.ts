@@ -15,6 +15,7 @@ import { GatewayError } from '../../../shared/x402/protocol/answers';
 import { PaymentError } from '../../../shared/x402/protocol/payment';
 import { attemptOf, type Receipt } from '../../../shared/x402/receipt';
 import type { ItemRequest } from '../item';
+import { payOnce } from '../../../shared/paidRun';
 import type { GenerateRun } from '../setup';
 
 export async function execute(
@@ -27,12 +28,7 @@ export async function execute(
 	const call = run.calls.callFor(itemIndex, item.idempotencyKey);
 	// Two items of one call in this run (the same Idempotency Key twice, a tool asked twice the
 	// same), or a call Retry On Fail runs again: paid once, the others answered from the first.
-	return await run.session.once.once(
-		call,
-		async () => await payAndShape(context, run, item, call, slot),
-		(outputs) =>
-			outputs.map((json) => ({ json: { ...(json as IDataObject), fromEarlierTry: true } })),
-	);
+	return await payOnce(run, call, async () => await payAndShape(context, run, item, call, slot));
 }
 
 async function payAndShape(

@@ -9,7 +9,7 @@
 
 import { formatUsdc } from '../protocol/money';
 import type { Requirement } from '../protocol/wire';
-import { PolicyError, type Control, type Hold } from './control';
+import { countedHold, PolicyError, type Control, type Hold } from './control';
 
 export class Balance implements Control {
 	readonly rule = 'balance';
@@ -31,14 +31,7 @@ export class Balance implements Control {
 		if (refusal) return refusal;
 		const amount = offer.amountAtomic;
 		this.pending += amount;
-		let held = true;
-		return {
-			signed: () => undefined,
-			release: () => {
-				if (held) this.pending -= amount;
-				held = false;
-			},
-		};
+		return countedHold(() => (this.pending -= amount));
 	}
 
 	async preview(offer: Requirement): Promise<PolicyError | undefined> {

@@ -6,7 +6,7 @@
  */
 
 import { formatUsdc } from '../protocol/money';
-import { PolicyError, type Control, type Hold } from './control';
+import { countedHold, PolicyError, type Control, type Hold } from './control';
 import type { Requirement } from '../protocol/wire';
 
 export class Budget implements Control {
@@ -29,14 +29,7 @@ export class Budget implements Control {
 		if (refusal) return refusal;
 		const amount = offer.amountAtomic;
 		this.spent += amount;
-		let held = true;
-		return {
-			signed: () => undefined,
-			release: () => {
-				if (held) this.spent -= amount;
-				held = false;
-			},
-		};
+		return countedHold(() => (this.spent -= amount));
 	}
 
 	async preview(offer: Requirement): Promise<PolicyError | undefined> {

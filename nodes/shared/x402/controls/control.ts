@@ -109,6 +109,18 @@ export interface Hold {
 	release(): void;
 }
 
+/** A hold of an amount a control counted: `giveBack` undoes it, once, when nothing left. */
+export function countedHold(giveBack: () => void): Hold {
+	let held = true;
+	return {
+		signed: () => undefined,
+		release: () => {
+			if (held) giveBack();
+			held = false;
+		},
+	};
+}
+
 /** A hold that counts nothing (a control that only judges the offer). */
 export const NO_HOLD: Hold = Object.freeze({ signed: () => undefined, release: () => undefined });
 

@@ -5,7 +5,7 @@
  * narrow the credential's.
  */
 
-import type { PaidRequest } from '../paid';
+import type { PaidRequest } from '../request';
 import type { Wallet } from '../wallet/credential';
 import type { Control } from './control';
 import { allowedHost, priceCap, recipient } from './price';
