@@ -8,6 +8,9 @@
  *   GET  /free     no payment
  *   GET  /mpp/report   0.01 USDC, its 402 carrying an MPP challenge too (WWW-Authenticate: Payment)
  *   GET  /with-id      0.01 USDC, declaring the payment-identifier extension as required
+ *   GET  /members      0.01 USDC, or free to a wallet that paid before and signs in (sign-in-with-x)
+ *   GET  /me           a sign-in only (sign-in-with-x, no payment offered): answers who signed in
+ *   GET  /jobs/:id     a finished job's status, sign-in only: `?image=<url>` is its image
  *   GET  /mpp-only     a 402 with an MPP challenge and no x402 offer
  */
 import { x402ResourceServer, type FacilitatorClient } from '@x402/core/server';
@@ -19,7 +22,13 @@ import {
 	PAYMENT_IDENTIFIER,
 	paymentIdentifierResourceServerExtension,
 } from '@x402/extensions/payment-identifier';
+import {
+	createSIWxResourceServerExtension,
+	declareSIWxExtension,
+	InMemorySIWxStorage,
+} from '@x402/extensions/sign-in-with-x';
 import express from 'express';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Facilitator } from './facilitator';
 
@@ -39,11 +48,18 @@ export async function startOfficialServer(
 		getSupported: async () =>
 			(await facilitator.getSupported()) as Awaited<ReturnType<FacilitatorClient['getSupported']>>,
 	};
-	const server = registerExactEvmScheme(new x402ResourceServer(client)).registerExtension(
-		paymentIdentifierResourceServerExtension,
-	);
-	const network = 'eip155:8453' as const;
+	// The sign-in extension needs the server's origin: listen first, then build the app.
 	const app = express();
+	const http = createServer((req, res) => void app(req, res));
+	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+	const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+	const server = registerExactEvmScheme(new x402ResourceServer(client))
+		.registerExtension(paymentIdentifierResourceServerExtension)
+		.registerExtension(
+			createSIWxResourceServerExtension({ origin: url, storage: new InMemorySIWxStorage() }),
+		);
+	const network = 'eip155:8453' as const;
+	const signIn = declareSIWxExtension({ network, statement: 'Sign in to the sandbox' });
 	app.use(express.json());
 	const challenge =
 		'Payment id="mpp-1", realm="sandbox", method="tempo", intent="charge", request="e30"';
@@ -69,6 +85,24 @@ export async function startOfficialServer(
 					mimeType: 'application/json',
 					extensions: { [PAYMENT_IDENTIFIER]: declarePaymentIdentifierExtension(true) },
 				},
+				'GET /members': {
+					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
+					description: 'Members only: pay once, then sign in',
+					mimeType: 'application/json',
+					extensions: signIn,
+				},
+				'GET /me': {
+					accepts: [],
+					description: 'Who you are',
+					mimeType: 'application/json',
+					extensions: signIn,
+				},
+				'GET /jobs/*': {
+					accepts: [],
+					description: 'A job status only its wallet reads',
+					mimeType: 'application/json',
+					extensions: signIn,
+				},
 				'GET /mpp/report': {
 					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
 					description: 'A paid report, also offered through MPP',
@@ -90,14 +124,23 @@ export async function startOfficialServer(
 		const payload = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as never;
 		res.json({ paymentId: extractPaymentIdentifier(payload) ?? null });
 	});
+	app.get('/members', (_req, res) => void res.json({ members: 'welcome' }));
+	app.get('/me', (req, res) => {
+		const header = req.header('sign-in-with-x') ?? '';
+		const signedIn = JSON.parse(Buffer.from(header, 'base64').toString('utf8') || '{}') as {
+			address?: string;
+		};
+		res.json({ address: signedIn.address ?? null });
+	});
+	app.get('/jobs/:id', (req, res) => {
+		const image = typeof req.query.image === 'string' ? req.query.image : '';
+		res.json({ status: 'COMPLETED', jobId: req.params.id, images: [{ url: image }] });
+	});
 	app.get('/mpp/report', (_req, res) => void res.json({ report: 'paid through x402' }));
 	app.post('/echo', (req, res) => void res.json({ echo: req.body as unknown }));
 	app.get('/free', (_req, res) => void res.json({ free: true }));
-	const http = await new Promise<import('node:http').Server>((resolve) => {
-		const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-	});
 	return {
-		url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+		url,
 		payTo,
 		close: async () => await new Promise<void>((resolve) => http.close(() => resolve())),
 	};

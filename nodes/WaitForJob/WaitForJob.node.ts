@@ -5,6 +5,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
+import { walletCredentialTest } from '../shared/credentialTest';
 import { isToolRun, runItems } from '../shared/items';
 import { waitProperties } from './description';
 import { setUpWait, waitForJob } from './execute';
@@ -25,6 +26,8 @@ export class WaitForJob implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
+		// Optional: only to sign in (sign-in-with-x) to status URLs that ask who you are; never to pay.
+		credentials: [{ name: 'x402WalletApi', required: false, testedBy: 'x402WalletTest' }],
 		properties: waitProperties,
 		builderHint: {
 			searchHint:
@@ -37,6 +40,8 @@ export class WaitForJob implements INodeType {
 			],
 		},
 	};
+
+	methods = { credentialTest: walletCredentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const setup = setUpWait(this);

@@ -10,6 +10,8 @@ import { defaultHosts } from '../shared/dopamint';
 import { InputError, JobError } from '../shared/errors';
 import type { HttpFn } from '../shared/http';
 import { n8nHttp } from '../shared/transports';
+import { signingInHttp } from '../shared/x402/unpaid';
+import { signInFor } from './signIn';
 import { isToolRun, limiter, type Limiter } from '../shared/items';
 import { pollJob } from '../shared/jobs/poller';
 import { DOWNLOAD_GRACE_MS, DOWNLOAD_TIMEOUT_MS, DOWNLOADS_AT_ONCE } from '../shared/limits';
@@ -46,7 +48,7 @@ export function setUpWait(context: IExecuteFunctions): WaitSetup {
 			ok: true,
 			concurrency,
 			run: {
-				http: n8nHttp(context),
+				http: signingInHttp(n8nHttp(context), signInFor(context)),
 				concurrency,
 				downloads: limiter(DOWNLOADS_AT_ONCE),
 				tool: isToolRun(context),

@@ -57,6 +57,9 @@ export const RPC_BATCH_SIZE = 100;
  */
 export const RECEIPT_READS_AT_ONCE = 4;
 
+/** A sign-in (sign-in-with-x) this package signs expires within this many seconds. */
+export const SIWX_MAX_SECONDS = 600;
+
 /**
  * A quote is reused by later items of a run for at most this long (and never past its own
  * maxTimeoutSeconds).

@@ -15,6 +15,7 @@ import {
 	REQUEST_TYPE,
 	runWorkflow,
 	TRIGGER_TYPE,
+	WAIT_TYPE,
 } from '../../harness/engine';
 import { startSandbox, type Sandbox } from '../../sandbox';
 import { expectNoKey, jsonOf, walletCredential } from '../helpers';
@@ -331,7 +332,63 @@ describe('against the official x402 v2 server (@x402/express), code no one here 
 			const [identified] = jsonOf(withId.output('Request'));
 			expect(identified.payment).toMatchObject({ settlement: 'charged' });
 			expect((identified.body as { paymentId: string }).paymentId).toMatch(/^pay_[0-9a-f]{32}$/);
-			expect(await paidTo()).toBe(before + 4);
+			// sign-in-with-x: a route that only asks who you are lets the wallet in, paying nothing; a
+			// members' route is paid once, then the same wallet signs in and pays no more.
+			const me = await runWorkflow(requestFlow({ method: 'GET', url: `${official.url}/me` }), {
+				credentials: credentials(1),
+			});
+			expect(jsonOf(me.output('Request'))[0]).toMatchObject({
+				statusCode: 200,
+				body: { address: sandbox.payers[1].address },
+				payment: null,
+			});
+			const members = async () =>
+				jsonOf(
+					(
+						await runWorkflow(requestFlow({ method: 'GET', url: `${official.url}/members` }), {
+							credentials: credentials(1),
+						})
+					).output('Request'),
+				)[0];
+			const joined = await members();
+			expect(joined).toMatchObject({
+				body: { members: 'welcome' },
+				payment: { settlement: 'charged' },
+			});
+			const back = await members();
+			expect(back).toMatchObject({ body: { members: 'welcome' }, payment: null });
+			expect(await paidTo()).toBe(before + 5);
+			// Wait for Job polls a status URL that asks for a sign-in: with the credential it signs in
+			// (and never pays), without one the item says to add it.
+			const job = sandbox.gateway.addJob({
+				request: { prompt: 'x', output_format: 'png' },
+				durationMs: 0,
+			});
+			const imageUrl = `${sandbox.gateway.url}/images/${job.id}/0.png`;
+			const statusUrl = `${official.url}/jobs/${job.id}?image=${encodeURIComponent(imageUrl)}`;
+			const waitFlow = (withCredential: boolean) => ({
+				nodes: [
+					node('Start', TRIGGER_TYPE),
+					node(
+						'Wait',
+						WAIT_TYPE,
+						{ statusUrl, pollIntervalSeconds: 0.2, options: { allowedHosts: '127.0.0.1' } },
+						{
+							...(withCredential ? { credentials: { x402WalletApi: { id: '1', name: 'w' } } } : {}),
+							continueOnFail: true,
+						},
+					),
+				],
+				connections: connectInLine('Start', 'Wait'),
+			});
+			const waited = await runWorkflow(waitFlow(true), { credentials: credentials(1) });
+			const [image] = waited.output('Wait');
+			expect(image.binary?.data?.mimeType).toBe('image/png');
+			const refused = await runWorkflow(waitFlow(false), { credentials: credentials(1) });
+			expect(String(jsonOf(refused.output('Wait'))[0].error)).toMatch(
+				/asks for a wallet sign-in \(sign-in-with-x\) to be read, and Wait for Job has no credential to sign in with/,
+			);
+			expect(await paidTo()).toBe(before + 5);
 			expectNoKey([result.run, echo.run, free.run, both.run], sandbox.payers[1].key);
 		} finally {
 			await official.close();

@@ -57,6 +57,7 @@ const STATED: Record<keyof typeof limits, [row: string, text: string]> = {
 		'Authorization states read at once',
 		`receipts: ${limits.RECEIPT_READS_AT_ONCE} reads in flight per run`,
 	],
+	SIWX_MAX_SECONDS: ['A sign-in', `expiring within ${limits.SIWX_MAX_SECONDS} s`],
 	SPEND_WINDOW_SECONDS: [
 		'Max Spend per 24 Hours',
 		`a rolling window of ${limits.SPEND_WINDOW_SECONDS} s`,

@@ -36,7 +36,7 @@ import { afterSigning, missingAttempt, sendPaid } from './paid';
 import type { PaidAnswer, PaidRequest, PaymentSessionOptions } from './request';
 import type { PaymentAttempt, PaymentError } from './protocol/payment';
 import type { Quote } from './protocol/wire';
-import { QuoteCache, unpaidRequest, type QuoteOutcome } from './unpaid';
+import { QuoteCache, signInFirst, unpaidRequest, type QuoteOutcome } from './unpaid';
 import { Signer } from './signer';
 import type { Wallet } from './wallet/credential';
 import { walletFacts, type WalletFacts } from './wallet/facts';
@@ -153,6 +153,16 @@ export class PaymentSession {
 			async () => await unpaidRequest(this.http, request, this.now()),
 		);
 		if (outcome.kind === 'answer') return { ...outcome.response };
+		// A sign-in offered (sign-in-with-x) comes before any payment: a wallet that paid before is let in.
+		const entered = await signInFirst(
+			this.http,
+			async (challenge) => await (await this.getSigner()).signIn(challenge),
+			request,
+			outcome.quote,
+			this.wallet.network.chainId,
+			this.now(),
+		);
+		if (entered.kind === 'answer') return { ...entered.response };
 		// A used nonce can never move money again: report the earlier payment instead of signing.
 		// An RPC that cannot answer leaves the chain to refuse a second settlement of the nonce.
 		const used = await usedBefore;
@@ -161,7 +171,8 @@ export class PaymentSession {
 			record(this.journal, { kind: 'already paid', call, earlier: report.earlier });
 			throw report;
 		}
-		return await this.payQuote(request, controls, outcome.quote, reused, nonce);
+		const fresh = entered.quote !== outcome.quote;
+		return await this.payQuote(request, controls, entered.quote, reused && !fresh, nonce);
 	}
 
 	/** One signature, one paid request, never a second of either for this try. */

@@ -11,6 +11,7 @@ import { formatUsdc } from './protocol/money';
 import type { PaymentAttempt } from './protocol/payment';
 import { PolicyError } from './controls';
 import { paymentIdIn } from './protocol/extensions';
+import { signInHeader, signInMessage, type SignIn } from './protocol/siwx';
 import { paymentHeaders, paymentPayload, type Quote, type Requirement } from './protocol/wire';
 import type { LocalAccount } from './vendor/signing';
 import type { Wallet } from './wallet/credential';
@@ -114,6 +115,16 @@ export class Signer {
 				x402Version: quote.x402Version,
 			},
 		};
+	}
+
+	/**
+	 * Signs a sign-in (sign-in-with-x): an EIP-4361 text message checked by signInOffered (the
+	 * origin that asked, this chain, short-lived), never typed data or a transaction.
+	 */
+	async signIn(signIn: SignIn): Promise<Record<string, string>> {
+		const address = this.checksum(this.account.address);
+		const signature = await this.account.signMessage(signInMessage(signIn, address));
+		return signInHeader(signIn, address, signature);
 	}
 }
 

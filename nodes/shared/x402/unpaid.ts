@@ -10,7 +10,8 @@ import { QUOTE_REUSE_MS, REQUEST_TIMEOUT_MS } from '../limits';
 import { redactUrl } from '../urls';
 import type { PaidRequest } from './request';
 import { gatewayError, GatewayError } from './protocol/answers';
-import { parseQuote, type Quote } from './protocol/wire';
+import { SIGN_IN_WITH_X, signInOffered, type SignIn } from './protocol/siwx';
+import { parseQuote, QuoteError, type Quote } from './protocol/wire';
 
 /** Sends the request unpaid: a 402 is a quote, a 2xx the answer (free), anything else an error. */
 export async function unpaidRequest(
@@ -112,5 +113,72 @@ export class QuoteCache {
 			Math.min(...quote.accepts.map((a) => a.maxTimeoutSeconds)) * 1000,
 		);
 		return this.now() - quote.receivedAt > ttl;
+	}
+}
+
+/**
+ * A 402 that offers a sign-in (sign-in-with-x) gets one before any payment is considered: a wallet
+ * that paid before, or a route that only asks who you are, is let in without paying (the answer).
+ * Still a 402: its quote, to pay as usual. A sign-in this package will not sign (another origin,
+ * another chain) is not signed, and the first quote stands.
+ */
+export async function signInFirst(
+	http: HttpFn,
+	signIn: (challenge: SignIn) => Promise<Record<string, string>>,
+	request: PaidRequest,
+	quote: Quote,
+	chainId: number,
+	now: number,
+): Promise<QuoteOutcome> {
+	const offered = signInOffered(quote.raw.extensions, request.url, chainId, now);
+	if (!offered || 'refused' in offered) {
+		if (!quote.accepts.length)
+			throw new QuoteError(
+				`it only offers a sign-in, which this package does not sign: ${offered?.refused ?? 'none readable'}`,
+				{ status: 402, headers: {}, body: {}, url: request.url },
+			);
+		return { kind: 'quote', quote };
+	}
+	const header = await signIn(offered);
+	const again = await unpaidRequest(
+		http,
+		{ ...request, headers: { ...(request.headers ?? {}), ...header } },
+		now,
+	);
+	if (again.kind === 'quote' && !again.quote.accepts.length)
+		throw new QuoteError('it only offers a sign-in, and did not let this wallet in', {
+			status: 402,
+			headers: {},
+			body: {},
+			url: request.url,
+		});
+	return again;
+}
+
+/** Signs in (sign-in-with-x) for a URL whose 402 offered it: the header to send, or a refusal thrown. */
+export type SignInFor = (url: string, extensions: unknown) => Promise<Record<string, string>>;
+
+/**
+ * An HTTP function that answers a 402 offering a sign-in by signing in, once, and asking again:
+ * for polling a job whose status or result only a wallet's owner may read. It never pays: a 402
+ * still there after the sign-in, or one that offers no sign-in, is answered as it is.
+ */
+export function signingInHttp(http: HttpFn, signInFor: SignInFor): HttpFn {
+	return async (request) => {
+		const response = await http(request);
+		if (response.status !== 402) return response;
+		const asked = resultOfSync(() => parseQuote(response, request.url).raw.extensions);
+		if (!asked.ok || !(asked.value as Record<string, unknown> | undefined)?.[SIGN_IN_WITH_X])
+			return response;
+		const header = await signInFor(response.url || request.url, asked.value);
+		return await http({ ...request, headers: { ...(request.headers ?? {}), ...header } });
+	};
+}
+
+function resultOfSync<T>(work: () => T): { ok: true; value: T } | { ok: false } {
+	try {
+		return { ok: true, value: work() };
+	} catch {
+		return { ok: false };
 	}
 }

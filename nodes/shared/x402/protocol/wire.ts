@@ -7,6 +7,7 @@
 
 import { NotSignedError } from '../../errors';
 import { withPaymentId } from './extensions';
+import { SIGN_IN_WITH_X } from './siwx';
 import { excerptOf, header, type HttpResponse } from '../../http';
 import { networkFromWire, type NetworkKey } from './assets';
 import type { Authorization } from './exact';
@@ -110,7 +111,12 @@ export function parseQuote(response: HttpResponse, requestUrl: string, now = Dat
 	const version = obj.x402Version;
 	if (version !== 1 && version !== 2)
 		throw quoteError(`its x402Version is ${JSON.stringify(version)} (1 or 2 expected)`, response);
-	if (!Array.isArray(obj.accepts) || obj.accepts.length === 0)
+	// A route that only asks who you are (sign-in-with-x) lists no way to pay.
+	const signInOnly =
+		Array.isArray(obj.accepts) &&
+		obj.accepts.length === 0 &&
+		!!(obj.extensions as Record<string, unknown> | undefined)?.[SIGN_IN_WITH_X];
+	if (!Array.isArray(obj.accepts) || (obj.accepts.length === 0 && !signInOnly))
 		throw quoteError('it lists no way to pay (accepts is empty)', response);
 	const accepts = obj.accepts.map((entry, index) =>
 		parseRequirement(entry, version, index, response),

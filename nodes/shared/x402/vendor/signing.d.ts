@@ -14,6 +14,8 @@ export interface TypedDataToSign {
 export interface LocalAccount {
 	readonly address: `0x${string}`;
 	signTypedData(typedData: TypedDataToSign): Promise<`0x${string}`>;
+	/** EIP-191 personal_sign of a text (a sign-in message, never a transaction). */
+	signMessage(message: string): Promise<`0x${string}`>;
 }
 
 export declare function accountFromKey(privateKey: `0x${string}`): LocalAccount;
