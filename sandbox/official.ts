@@ -11,6 +11,7 @@
  *   GET  /members      0.01 USDC, or free to a wallet that paid before and signs in (sign-in-with-x)
  *   GET  /me           a sign-in only (sign-in-with-x, no payment offered): answers who signed in
  *   GET  /jobs/:id     a finished job's status, sign-in only: `?image=<url>` is its image
+ *   POST /job-start    0.01 USDC: starts a "job" and answers its statusUrl (a /jobs/ URL, `?image=` passed on)
  *   GET  /mpp-only     a 402 with an MPP challenge and no x402 offer
  */
 import { x402ResourceServer, type FacilitatorClient } from '@x402/core/server';
@@ -97,6 +98,11 @@ export async function startOfficialServer(
 					mimeType: 'application/json',
 					extensions: signIn,
 				},
+				'POST /job-start': {
+					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
+					description: 'Starts a job; poll its statusUrl with a sign-in',
+					mimeType: 'application/json',
+				},
 				'GET /jobs/*': {
 					accepts: [],
 					description: 'A job status only its wallet reads',
@@ -131,6 +137,11 @@ export async function startOfficialServer(
 			address?: string;
 		};
 		res.json({ address: signedIn.address ?? null });
+	});
+	app.post('/job-start', (req, res) => {
+		const image = typeof req.query.image === 'string' ? req.query.image : '';
+		const id = `job-${Date.now()}`;
+		res.json({ jobId: id, statusUrl: `${url}/jobs/${id}?image=${encodeURIComponent(image)}` });
 	});
 	app.get('/jobs/:id', (req, res) => {
 		const image = typeof req.query.image === 'string' ? req.query.image : '';
