@@ -4,6 +4,7 @@ import { startChain, type ChainOptions, type LocalChain } from './chain';
 import { createFacilitator } from './facilitator';
 import { startGateway, type Gateway, type GatewayOptions } from './gateway';
 import { startOfficialServer, type OfficialServer } from './official';
+import { startOfficialV1Server } from './officialV1';
 
 export interface Sandbox {
 	chain: LocalChain;
@@ -15,6 +16,8 @@ export interface Sandbox {
 	startGateway(options?: Omit<GatewayOptions, 'facilitator'>): Promise<Gateway>;
 	/** The official x402 v2 server (@x402/express) on the same chain and facilitator. */
 	startOfficialServer(payTo?: string): Promise<OfficialServer>;
+	/** The official x402 v1 server (x402-express), its facilitator over HTTP, on the same chain. */
+	startOfficialV1Server(payTo?: string): Promise<OfficialServer>;
 	close(): Promise<void>;
 }
 
@@ -39,6 +42,11 @@ export async function startSandbox(
 		startGateway: more,
 		async startOfficialServer(payTo?: string) {
 			const server = await startOfficialServer(facilitator, payTo);
+			servers.push(server);
+			return server;
+		},
+		async startOfficialV1Server(payTo?: string) {
+			const server = await startOfficialV1Server(facilitator, payTo);
 			servers.push(server);
 			return server;
 		},

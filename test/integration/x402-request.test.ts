@@ -449,3 +449,36 @@ describe('payment-identifier: a lost answer is asked for again with the identica
 		expect(gateway.paymentHeaders).toHaveLength(1);
 	});
 });
+
+describe('against the official x402 v1 server (x402-express), its facilitator over HTTP', () => {
+	it('pays a v1 402 once and reads the settlement it answers', async () => {
+		const official = await sandbox.startOfficialV1Server();
+		try {
+			const before = (await sandbox.chain.transfers(official.payTo.toLowerCase())).length;
+			const result = await runWorkflow(
+				requestFlow({
+					method: 'GET',
+					url: `${official.url}/v1/report`,
+					options: { expectedPayTo: official.payTo, maxPriceUsdc: 0.05 },
+				}),
+				{ credentials: credentials(2) },
+			);
+			expect(result.error?.message ?? 'success').toBe('success');
+			const [item] = jsonOf(result.output('Request'));
+			expect(item).toMatchObject({
+				statusCode: 200,
+				body: { report: 'paid with x402 v1' },
+				payment: {
+					x402Version: 1,
+					network: 'base',
+					amountUsdc: '0.01',
+					settlement: 'charged',
+					serverSettlement: 'success',
+				},
+			});
+			expect((await sandbox.chain.transfers(official.payTo.toLowerCase())).length).toBe(before + 1);
+		} finally {
+			await official.close();
+		}
+	});
+});
