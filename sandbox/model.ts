@@ -10,6 +10,8 @@
  *   1. no tool result yet        → one call of the Generate tool per prompt, all in one turn (parallel)
  *   2. Generate results, no Wait → one call of the Wait tool per result carrying a `statusUrl`
  *   3. otherwise                 → a final text: the image URLs it read and every refusal, verbatim
+ * Or, `buy: a prompt` with a paid-request tool (X402 Request) offered: one call of it, then a final
+ * text with what it answered (status, cost, or the refusal).
  * Every request is kept (`requests`) so tests can read what the model was told.
  */
 import http from 'node:http';
@@ -140,6 +142,21 @@ const argumentsFor = (tool: OfferedTool, args: Record<string, unknown>): string 
 
 /** The script (see the file comment). */
 export function nextTurn(request: ModelRequest, callIds: () => string): Turn {
+	const paid = request.tools.find((t) => /paid|x402/i.test(t.name));
+	const buy = /buy:\s*(.+)$/is.exec(request.user)?.[1]?.trim();
+	if (paid && buy) {
+		const bought = request.calls.find((c) => c.name === paid.name);
+		if (!bought)
+			return {
+				calls: [{ id: callIds(), name: paid.name, arguments: argumentsFor(paid, { prompt: buy }) }],
+			};
+		const out = parseToolOutput(bought.output);
+		return {
+			text: out?.error
+				? `Refused: ${String(out.error)}`
+				: `Bought: HTTP ${String(out?.statusCode)}, cost ${String(out?.costUsdc)} USDC`,
+		};
+	}
 	const generate = request.tools.find((t) => /generate/i.test(t.name));
 	const wait = request.tools.find((t) => /wait/i.test(t.name));
 	const prompts = (/images:\s*(.+)$/is.exec(request.user)?.[1] ?? '')

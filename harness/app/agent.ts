@@ -268,6 +268,68 @@ export async function agentMode(ctx: AgentContext): Promise<void> {
 		// E2E_AGENT_ONLY=chat,approval,mcp picks parts while working on one.
 		const only = (part: string) =>
 			!process.env.E2E_AGENT_ONLY || process.env.E2E_AGENT_ONLY.split(',').includes(part);
+		// ── X402 Request as the agent's tool: the model fills the body, the node pays a listed host once.
+		if (only('request')) {
+			const { workflow, webhookId } = example('ai-agent', sandbox, ids, {
+				api: 'chat completions',
+				responseMode: 'lastNode',
+				name: 'X402 Request as a tool',
+				agentVersion,
+			});
+			workflow.nodes = workflow.nodes.filter((n) => !n.type.endsWith('.waitForJobTool'));
+			const tool = workflow.nodes.find((n) => n.type.endsWith('.nanoBananaGenerateTool'));
+			if (!tool) throw new Error('ai-agent example: no Generate tool to swap');
+			const oldName = tool.name;
+			tool.name = 'Paid API';
+			tool.type = 'n8n-nodes-nano-banana.x402RequestTool';
+			tool.parameters = {
+				method: 'POST',
+				url: sandbox.gateway.endpoint,
+				sendBody: true,
+				contentType: 'json',
+				specifyBody: 'keypair',
+				bodyParameters: {
+					parameters: [
+						{
+							name: 'prompt',
+							value: "={{ $fromAI('prompt', 'What to ask the API for', 'string') }}",
+						},
+					],
+				},
+				options: { allowedHosts: '127.0.0.1', maxPriceUsdc: 0.06 },
+			};
+			const connections = workflow.connections as Record<string, unknown>;
+			connections['Paid API'] = connections[oldName];
+			delete connections[oldName];
+			delete connections['Wait for Job'];
+			const workflowId = await rest.activate(workflow);
+			await waitForWebhook(base, webhookId);
+			const from = model.requests.length;
+			const before = (await sandbox.chain.transfers()).length;
+			const answer = await chat(base, webhookId, 'Please buy: a banana from the paid API');
+			const transfers = (await sandbox.chain.transfers()).length - before;
+			await latestExecution(rest, ctx.n8nDir, workflowId, (e) =>
+				['success', 'error', 'crashed'].includes(e.status),
+			);
+			const offered = model.requests[from]?.tools.find(
+				(t) => t.name === 'Paid_API' || t.name === 'Paid API',
+			);
+			const outputs = toolOutputs(model, from, /paid/i);
+			check(
+				'agent [X402 Request as a tool]: offered with the prompt the model fills; one call pays once; the model reads status and cost',
+				!!offered &&
+					'prompt' in (offered.parameters.properties ?? {}) &&
+					transfers === 1 &&
+					answer.text.includes('Bought: HTTP 200, cost 0.0527 USDC') &&
+					!outputs.join('').toLowerCase().includes(key),
+				{
+					offered: offered?.name,
+					transfers,
+					answer: answer.text.slice(0, 300),
+					outputs: outputs.map((o) => o.slice(0, 300)),
+				},
+			);
+		}
 		for (const c of conversations.filter(() => only('chat'))) {
 			const { workflow, webhookId } = example('ai-agent', sandbox, ids, {
 				api: c.api,
