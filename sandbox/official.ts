@@ -12,6 +12,7 @@
  *   GET  /me           a sign-in only (sign-in-with-x, no payment offered): answers who signed in
  *   GET  /jobs/:id     a finished job's status, sign-in only: `?image=<url>` is its image
  *   POST /job-start    0.01 USDC: starts a "job" and answers its statusUrl (a /jobs/ URL, `?image=` passed on)
+ *   GET  /file         0.01 USDC: an 8 MB file (image/png bytes), more than any JSON answer may be
  *   GET  /mpp-only     a 402 with an MPP challenge and no x402 offer
  */
 import { x402ResourceServer, type FacilitatorClient } from '@x402/core/server';
@@ -98,6 +99,11 @@ export async function startOfficialServer(
 					mimeType: 'application/json',
 					extensions: signIn,
 				},
+				'GET /file': {
+					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
+					description: 'A large paid file',
+					mimeType: 'image/png',
+				},
 				'POST /job-start': {
 					accepts: { scheme: 'exact', price: '$0.01', network, payTo },
 					description: 'Starts a job; poll its statusUrl with a sign-in',
@@ -137,6 +143,9 @@ export async function startOfficialServer(
 			address?: string;
 		};
 		res.json({ address: signedIn.address ?? null });
+	});
+	app.get('/file', (_req, res) => {
+		res.type('png').send(Buffer.alloc(8 * 1024 * 1024, 7));
 	});
 	app.post('/job-start', (req, res) => {
 		const image = typeof req.query.image === 'string' ? req.query.image : '';

@@ -94,3 +94,30 @@ export function destroy(body: unknown, reason?: unknown): void {
 		stream.destroy(reason instanceof Error ? reason : undefined);
 	else if (typeof stream?.cancel === 'function') stream.cancel(reason).catch(() => undefined);
 }
+
+/**
+ * All of a streamed body as bytes (a Buffer stays as it is). The stream's own guard still applies:
+ * its size limit and its deadline end the read with their error.
+ */
+export async function drain(body: unknown): Promise<Buffer> {
+	if (Buffer.isBuffer(body)) return body;
+	if (typeof body === 'string') return Buffer.from(body, 'utf8');
+	if (!body || typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] !== 'function')
+		return Buffer.alloc(0);
+	const chunks: Buffer[] = [];
+	for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+	return Buffer.concat(chunks);
+}
+
+/** A streamed answer's body read whole and parsed as JSON when it is JSON (for error answers). */
+export async function materialized<T extends { body: unknown }>(response: T): Promise<T> {
+	const bytes = await drain(response.body);
+	const text = bytes.toString('utf8');
+	let body: unknown = text;
+	try {
+		body = text ? (JSON.parse(text) as unknown) : '';
+	} catch {
+		body = text;
+	}
+	return { ...response, body };
+}

@@ -324,6 +324,14 @@ describe('against the official x402 v2 server (@x402/express), code no one here 
 				),
 				signed: false,
 			});
+			// A paid file larger than any JSON answer may be comes out whole as binary (streamed in).
+			const file = await runWorkflow(requestFlow({ method: 'GET', url: `${official.url}/file` }), {
+				credentials: credentials(1),
+			});
+			const [stored] = file.output('Request');
+			expect(stored.binary?.data).toMatchObject({ mimeType: 'image/png', fileName: 'file' });
+			expect(stored.json).toMatchObject({ body: null, payment: { settlement: 'charged' } });
+			expect(Buffer.from(stored.binary?.data.data ?? '', 'base64').length).toBe(8 * 1024 * 1024);
 			// payment-identifier declared as required by the official server: paid, the id read by its code.
 			const withId = await runWorkflow(
 				requestFlow({ method: 'GET', url: `${official.url}/with-id` }),
@@ -357,7 +365,7 @@ describe('against the official x402 v2 server (@x402/express), code no one here 
 			});
 			const back = await members();
 			expect(back).toMatchObject({ body: { members: 'welcome' }, payment: null });
-			expect(await paidTo()).toBe(before + 5);
+			expect(await paidTo()).toBe(before + 6);
 			// Wait for Job polls a status URL that asks for a sign-in: with the credential it signs in
 			// (and never pays), without one the item says to add it.
 			const job = sandbox.gateway.addJob({
@@ -388,7 +396,7 @@ describe('against the official x402 v2 server (@x402/express), code no one here 
 			expect(String(jsonOf(refused.output('Wait'))[0].error)).toMatch(
 				/asks for a wallet sign-in \(sign-in-with-x\) to be read, and Wait for Job has no credential to sign in with/,
 			);
-			expect(await paidTo()).toBe(before + 5);
+			expect(await paidTo()).toBe(before + 6);
 			expectNoKey([result.run, echo.run, free.run, both.run], sandbox.payers[1].key);
 		} finally {
 			await official.close();

@@ -4,6 +4,7 @@
  */
 
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { drain } from '../../shared/httpBody';
 import type { PaidAnswer } from '../../shared/x402/session';
 import type { ResponseFormat } from './request';
 
@@ -35,18 +36,26 @@ export async function bodyOf(
 	binaryField: string,
 	url: string,
 ): Promise<{ body: unknown; binary?: INodeExecutionData['binary']; note?: string }> {
-	const bytes = Buffer.isBuffer(answer.body)
-		? answer.body
-		: Buffer.from(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
 	const contentType = answer.headers['content-type'] ?? '';
 	const kind = kindOf(format, contentType);
 	if (kind === 'file') {
+		// Streamed into n8n's binary store as it arrives (size-capped, within the deadline).
 		const name = new URL(url).pathname.split('/').filter(Boolean).pop() || 'response';
 		const mimeType = contentType.split(';')[0].trim() || 'application/octet-stream';
-		const binary = await context.helpers.prepareBinaryData(bytes, name, mimeType);
+		const source = isStream(answer.body) ? answer.body : await drain(answer.body);
+		const binary = await context.helpers.prepareBinaryData(
+			source as Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0],
+			name,
+			mimeType,
+		);
 		return { body: null, binary: { [binaryField]: binary } };
 	}
-	const text = bytes.toString('utf8');
+	const parsed =
+		typeof answer.body === 'object' &&
+		answer.body !== null &&
+		!isStream(answer.body) &&
+		!Buffer.isBuffer(answer.body);
+	const text = (await drain(parsed ? JSON.stringify(answer.body) : answer.body)).toString('utf8');
 	if (kind === 'text') return { body: text };
 	try {
 		return { body: text === '' ? null : (JSON.parse(text) as unknown) };
@@ -54,4 +63,8 @@ export async function bodyOf(
 		// The answer may be paid for: never lose it over its format. Given as text, and said so.
 		return { body: text, note: 'The answer is not JSON: it is given as text.' };
 	}
+}
+
+function isStream(body: unknown): boolean {
+	return !!body && typeof (body as { pipe?: unknown }).pipe === 'function';
 }

@@ -5,6 +5,7 @@
  */
 
 import { resultOf, type Result } from '../errors';
+import { drain, materialized } from '../httpBody';
 import type { HttpFn, HttpResponse } from '../http';
 import { AUTHORIZATION_LOOKBACK_BLOCKS, REQUEST_TIMEOUT_MS } from '../limits';
 import { chargeOf, type ChainReader, type ChargeReads } from './chain';
@@ -79,7 +80,7 @@ async function sendOnce(
 				headers: { ...(request.headers ?? {}), ...signed.headers },
 				body: request.body,
 				timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
-				...(request.raw ? { raw: true, maxBytes: request.raw.maxBytes } : {}),
+				...(request.raw ? { stream: true, maxBytes: request.raw.maxBytes } : {}),
 			}),
 		);
 	let sent = await send();
@@ -87,10 +88,16 @@ async function sendOnce(
 		// The server keeps answers by payment id (it declared payment-identifier): the byte-identical
 		// payment header, once more, asks for the original answer. Never a new signature; whether it
 		// paid is read from the chain (the receipt), never inferred from a status.
+		if (sent.ok) await drain(sent.value.body).catch(() => undefined);
 		sent = await send();
 	}
 	if (!sent.ok) throw await deps.afterSigning(`The paid request failed: ${messageOf(sent.error)}`);
-	const response = sent.value;
+	const streamedOk = sent.value.status >= 200 && sent.value.status < 300;
+	// An error answer is read whole (for its message); a 2xx one is handed on as it came.
+	const response =
+		request.raw && !streamedOk
+			? await materialized(sent.value).catch(() => sent.value)
+			: sent.value;
 	if (response.status === 402) {
 		const serverReason = parseSettlementClaim(response)?.errorReason ?? reasonOf(response);
 		let reason = `The service refused the payment (HTTP 402${serverReason ? `: ${serverReason}` : ''})`;

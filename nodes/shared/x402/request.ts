@@ -48,8 +48,9 @@ export interface PaidRequest {
 	 */
 	answered?: () => void;
 	/**
-	 * Any answer: its body as bytes (a Buffer) of any content type, at most `maxBytes`; without it
-	 * the paid answer must be JSON.
+	 * Any answer, streamed: a 2xx body comes back as a byte stream (a Buffer from a transport
+	 * without streams) of any content type, at most `maxBytes`, read within the deadline; without
+	 * it the paid answer must be JSON. Error answers are read whole (for their message).
 	 */
 	raw?: { maxBytes: number };
 }

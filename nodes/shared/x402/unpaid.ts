@@ -7,6 +7,7 @@
 import { resultOf } from '../errors';
 import type { HttpFn, HttpResponse } from '../http';
 import { QUOTE_REUSE_MS, REQUEST_TIMEOUT_MS } from '../limits';
+import { materialized } from '../httpBody';
 import { redactUrl } from '../urls';
 import type { PaidRequest } from './request';
 import { gatewayError, GatewayError } from './protocol/answers';
@@ -26,7 +27,7 @@ export async function unpaidRequest(
 			headers: request.headers,
 			body: request.body,
 			timeoutMs: request.timeoutMs ?? REQUEST_TIMEOUT_MS,
-			...(request.raw ? { raw: true, maxBytes: request.raw.maxBytes } : {}),
+			...(request.raw ? { stream: true, maxBytes: request.raw.maxBytes } : {}),
 		}),
 	);
 	if (!sent.ok) {
@@ -35,13 +36,12 @@ export async function unpaidRequest(
 			hint: 'Check the Endpoint URL and the network connection of your n8n instance.',
 		});
 	}
-	const response = sent.value;
-	if (response.status === 402) {
-		// A 402 is read as text whatever the request asked for: its body is the v1 quote.
-		const body = Buffer.isBuffer(response.body) ? response.body.toString('utf8') : response.body;
-		return { kind: 'quote', quote: parseQuote({ ...response, body }, request.url, now) };
-	}
-	if (response.status >= 200 && response.status < 300) return { kind: 'answer', response };
+	const ok = sent.value.status >= 200 && sent.value.status < 300;
+	if (ok) return { kind: 'answer', response: sent.value };
+	// A 402 (its body is the v1 quote) or an error answer is read whole, streamed or not.
+	const response = request.raw ? await materialized(sent.value) : sent.value;
+	if (response.status === 402)
+		return { kind: 'quote', quote: parseQuote(response, request.url, now) };
 	throw gatewayError(response);
 }
 
