@@ -286,15 +286,16 @@ async function main() {
 			marketer,
 		);
 		// The picker fills its results in steps: wait for the node before reading them.
-		const findWallet = async (term: string) => {
+		const findNode = async (term: string, name: string) => {
 			await page.fill('[data-test-id="node-creator-search-bar"]', term);
 			await page
-				.locator('[data-test-id="node-creator-action-item"]', { hasText: 'X402 Wallet' })
+				.locator('[data-test-id="node-creator-action-item"]', { hasText: name })
 				.first()
 				.waitFor({ timeout: 10_000 })
 				.catch(() => undefined);
 			return await j.searchPicker(term);
 		};
+		const findWallet = async (term: string) => await findNode(term, 'X402 Wallet');
 		const byName = await findWallet('x402');
 		await j.shot('search-wallet-node');
 		const spend = await findWallet('spending');
@@ -304,6 +305,17 @@ async function main() {
 				found.some((l) => l.startsWith('X402 Wallet') && l.includes('x402Wallet.svg')),
 			),
 			{ byName, spend },
+		);
+		const requestFound: Record<string, string[]> = {};
+		for (const term of ['x402', 'paid request', 'http'])
+			requestFound[term] = await findNode(term, 'X402 Request');
+		await j.shot('search-request-node');
+		j.check(
+			'empty canvas: "x402", "paid request" and "http" find X402 Request with its icon',
+			Object.values(requestFound).every((found) =>
+				found.some((l) => l.startsWith('X402 Request') && l.includes('x402Request.svg')),
+			),
+			requestFound,
 		);
 		await j.searchPicker('nano');
 		await page
