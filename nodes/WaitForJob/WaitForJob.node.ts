@@ -6,9 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { walletCredentialTest } from '../shared/credentialTest';
-import { isToolRun, runItems } from '../shared/items';
 import { waitProperties } from './description';
-import { setUpWait, waitForJob } from './execute';
 
 export class WaitForJob implements INodeType {
 	description: INodeTypeDescription = {
@@ -44,6 +42,11 @@ export class WaitForJob implements INodeType {
 	methods = { credentialTest: walletCredentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		// The run's code (poller, downloads, sign-in) loads on the first execution, not when n8n starts.
+		const [{ isToolRun, runItems }, { setUpWait, waitForJob }] = await Promise.all([
+			import('../shared/items.js'),
+			import('./execute.js'),
+		]);
 		const setup = setUpWait(this);
 		const output = await runItems(
 			this,
