@@ -160,13 +160,14 @@ export function boundedHttp(transport: Transport, cancelSignal?: AbortSignal): H
 			deadline.aborted && !cancelSignal?.aborted
 				? new DeadlineError(url, request.timeoutMs)
 				: error;
+		const origin = url.origin;
 		for (let hop = 0; ; hop++) {
 			let response: TransportResponse;
 			try {
 				response = await transport({
 					method: request.method,
 					url: url.href,
-					headers: { ...(request.headers ?? {}) },
+					headers: headersFor(request.headers, url.origin === origin),
 					body: request.body,
 					timeoutMs: request.timeoutMs,
 					signal,
@@ -229,4 +230,20 @@ export function formatBytes(bytes: number): string {
 	return bytes >= 1024 * 1024
 		? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`
 		: `${Math.round(bytes / 1024)} kB`;
+}
+
+/**
+ * The headers of one hop. A wallet sign-in (SIGN-IN-WITH-X) goes only to the origin it was signed
+ * for: a redirect elsewhere, even to an allowed host, gets the request without it. (Payment
+ * headers never reach a redirect at all: payment requests follow none.)
+ */
+function headersFor(
+	headers: Record<string, string> | undefined,
+	sameOrigin: boolean,
+): Record<string, string> {
+	const all = { ...(headers ?? {}) };
+	if (!sameOrigin)
+		for (const name of Object.keys(all))
+			if (name.toLowerCase() === 'sign-in-with-x') delete all[name];
+	return all;
 }

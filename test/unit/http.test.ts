@@ -63,6 +63,24 @@ it('a POST never follows a redirect: the error names where it pointed, the targe
 	expect(seen.map((r) => r.url)).toEqual(['https://gw.example/pay']);
 });
 
+it('a wallet sign-in header goes only to the origin it was signed for, never along a redirect elsewhere', async () => {
+	const hop = scripted([
+		() => ({ status: 302, headers: { location: 'https://b.example/result' } }),
+		() => ({ status: 200, body: Readable.from([Buffer.from('{"ok":true}')]) }),
+	]);
+	await boundedHttp(hop.transport)({
+		method: 'GET',
+		url: 'https://a.example/status',
+		headers: { 'SIGN-IN-WITH-X': 'signed-for-a', accept: 'application/json' },
+		timeoutMs: 5_000,
+		followRedirects: parseHostList('a.example, b.example'),
+	});
+	expect(hop.seen.map((r) => r.headers)).toEqual([
+		{ 'SIGN-IN-WITH-X': 'signed-for-a', accept: 'application/json' },
+		{ accept: 'application/json' },
+	]);
+});
+
 it('a GET follows allowed hops only, and at most 5 of them', async () => {
 	const rules = parseHostList('a.example, b.example');
 	const hop = scripted([
