@@ -253,6 +253,7 @@ it('Dry Run with Budget per Execution below the price says what the paying run s
 	expect(json.checks).toEqual([
 		{ rule: 'max price', ok: true },
 		{ rule: 'budget', ok: false, refusal: refused.error },
+		{ rule: 'balance', ok: true },
 	]);
 	expect(sandbox.gateway.paymentHeaders).toHaveLength(0);
 });

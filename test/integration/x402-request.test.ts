@@ -107,7 +107,13 @@ it('Get Price sends the request unpaid: the offers, the one it would pay, every 
 		chosen: null,
 	});
 	expect(price.offers).toEqual([expect.objectContaining({ priceUsdc: '0.0527', payTo: PAY_TO })]);
-	expect(price.checks).toEqual([{ rule: 'max price', ok: false, refusal: price.refusal }]);
+	// Every limit's verdict, the refused one first as the paying run meets it.
+	expect(price.checks).toEqual([
+		{ rule: 'max price', ok: false, refusal: price.refusal },
+		{ rule: 'max price', ok: true },
+		{ rule: 'budget', ok: true },
+		{ rule: 'balance', ok: true },
+	]);
 	const fine = jsonOf(
 		(
 			await runWorkflow(requestFlow(imagePost({}, 'getPrice')), { credentials: credentials(1) })

@@ -148,14 +148,19 @@ describe('which offer is paid', () => {
 		});
 	});
 
-	it('lists every control verdict up to the first refusal', async () => {
-		const choice = await controls(credentialCap(), recipient(PAY_TO), new Budget(50_000n)).choose(
-			quote(req()),
-		);
+	it("lists every control's verdict; the refusal is the first, as the paying run meets it", async () => {
+		const broke = new Balance(async () => 0n, 'Base');
+		const choice = await controls(
+			credentialCap(),
+			recipient(PAY_TO),
+			new Budget(50_000n),
+			broke,
+		).choose(quote(req()));
 		expect(choice.verdicts.map((v) => [v.rule, v.ok])).toEqual([
 			['max price', true],
 			['recipient', true],
 			['budget', false],
+			['balance', false],
 		]);
 		expect(choice.refusal?.message).toBe(choice.verdicts[2].refusal);
 	});

@@ -139,19 +139,19 @@ export class Controls {
 		return holds;
 	}
 
-	/** Every control's verdict on one offer, stopping at the first refusal. */
+	/**
+	 * Every control's verdict on one offer (Get Price and Dry Run list them all); the refusal is the
+	 * first, as the paying run's `hold` meets it.
+	 */
 	private async judgeAll(offer: Requirement): Promise<Choice> {
 		const verdicts: Verdict[] = [];
+		let refusal: PolicyError | undefined;
 		for (const control of this.list) {
-			const refusal = await control.preview(offer);
-			verdicts.push({
-				rule: control.rule,
-				ok: !refusal,
-				...(refusal ? { refusal: refusal.message } : {}),
-			});
-			if (refusal) return { offer, refusal, verdicts };
+			const own = await control.preview(offer);
+			verdicts.push({ rule: control.rule, ok: !own, ...(own ? { refusal: own.message } : {}) });
+			refusal ??= own;
 		}
-		return { offer, verdicts };
+		return refusal ? { offer, refusal, verdicts } : { offer, verdicts };
 	}
 }
 
